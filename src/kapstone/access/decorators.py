@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+
+from kapstone.access.policy import ACTIONS, allows
+from kapstone.audit.models import Outcome
+from kapstone.audit.services import record
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+PORTAL = "portal"
+
+
+def _mark(view: Any, access: str) -> None:
+    view.kapstone_access = access
+
+
+def public(view: View) -> View:
+    """Reachable without signing in."""
+    _mark(view, PUBLIC)
+    return view
+
+
+def signed_in(view: View) -> View:
+    """Any signed-in staff member; what they see is still scoped by selectors."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_staff_member:  # type: ignore[union-attr]
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    _mark(wrapper, SIGNED_IN)
+    return wrapper  # type: ignore[return-value]
+
+
+def portal(view: View) -> View:
+    """A signed-in client in their own portal; staff get the same 404 as a missing page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_portal_client:  # type: ignore[union-attr]
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    _mark(wrapper, PORTAL)
+    return wrapper  # type: ignore[return-value]
+
+
+def requires(action: str) -> Callable[[View], View]:
+    """Staff view gated by the policy table. A person whose roles give no scope gets a 404, audited."""
+    if action not in ACTIONS:
+        raise KeyError(f"Unknown action {action!r}")
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            actor = request.actor  # type: ignore[attr-defined]
+            if not request.user.is_staff_member or not allows(actor, action):  # type: ignore[union-attr]
+                record(actor, action, outcome=Outcome.DENIED, detail={"path": request.path[:200]})
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        _mark(wrapper, action)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import segno
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kapstone.access.decorators import public, requires, signed_in
+from kapstone.access.policy import allows
+from kapstone.accounts import services, throttle
+from kapstone.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, InviteForm, SignInForm
+from kapstone.accounts.middleware import ACTIVE_ORG
+from kapstone.accounts.models import Membership
+from kapstone.core.forms import add_service_errors
+from kapstone.core.http import AuthenticatedRequest, KapstoneRequest
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(candidate, {request.get_host()}, require_https=request.is_secure()):
+        return candidate
+    return "/"
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def sign_in(request: KapstoneRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("core:home")
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            step = services.begin_sign_in(request, form.cleaned_data["email"], form.cleaned_data["password"])
+        except services.SignInError as exc:
+            form.add_error(None, str(exc))
+        else:
+            request.session["_kapstone_next"] = _next_url(request)
+            if step.name == "done":
+                return redirect(request.session.pop("_kapstone_next", "/"))
+            return redirect("accounts:mfa_verify" if step.name == "mfa_verify" else "accounts:mfa_setup")
+    return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)}, status=200)
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def mfa_verify(request: KapstoneRequest) -> HttpResponse:
+    user = services.pending_user(request)
+    if user is None:
+        messages.info(request, "Please sign in again.")
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if throttle.is_locked(user.email, request.source_ip):
+            form.add_error(None, services.GENERIC_SIGN_IN_ERROR)
+        elif services.verify_second_factor(request, user, form.cleaned_data["code"]):
+            services.complete_sign_in(request, user, method="password+totp")
+            return redirect(request.session.pop("_kapstone_next", "/"))
+        else:
+            form.add_error("code", "That code was not accepted. Codes change every 30 seconds and work once.")
+    return render(request, "accounts/mfa_verify.html", {"form": form})
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def mfa_setup(request: KapstoneRequest) -> HttpResponse:
+    """First sign-in of a staff member: enrol an authenticator app before anything else."""
+    user = services.pending_user(request)
+    if user is None:
+        messages.info(request, "Please sign in again.")
+        return redirect("accounts:login")
+    secret = request.session.get(services.PENDING_SECRET) or services.new_totp_secret()
+    request.session[services.PENDING_SECRET] = secret
+    form = EnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.confirm_totp_enrolment(request, user, secret, form.cleaned_data["code"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            services.complete_sign_in(request, user, method="password+totp_enrolled")
+            return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": request.session.pop("_kapstone_next", "/")})
+    uri = services.provisioning_uri(user, secret)
+    qr_svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#111", light="#fff")
+    return render(request, "accounts/mfa_setup.html", {"form": form, "secret": secret, "qr_svg": qr_svg})
+
+
+@public
+@require_POST
+def sign_out(request: KapstoneRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        services.sign_out(request)
+    messages.info(request, "You are signed out.")
+    return redirect("accounts:login")
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request: KapstoneRequest, token: str) -> HttpResponse:
+    invitation = services.open_invitation(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_closed.html", status=404)
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.accept_invitation(
+                request, token, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Welcome to {invitation.organization.name}. Sign in to continue.")
+            return redirect("accounts:login")
+    return render(request, "accounts/accept_invitation.html", {"form": form, "invitation": invitation})
+
+
+@requires("member.view")
+@require_http_methods(["GET", "POST"])
+def members(request: AuthenticatedRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST":
+        if not allows(request.actor, "member.manage"):
+            raise Http404
+        if form.is_valid():
+            try:
+                services.invite(request.actor, email=form.cleaned_data["email"], role=form.cleaned_data["role"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+                return redirect("accounts:members")
+    rows = (
+        Membership.objects.filter(organization=request.actor.organization)
+        .select_related("user")
+        .order_by("user__full_name", "role")
+    )
+    return render(request, "accounts/members.html", {"memberships": rows, "form": form})
+
+
+@requires("member.manage")
+@require_POST
+def member_set_active(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    membership = Membership.objects.filter(pk=pk, organization=request.actor.organization).select_related("user").first()
+    if membership is None:
+        raise Http404
+    active = request.POST.get("active") == "1"
+    if membership.user_id == request.user.pk and not active:
+        messages.error(request, "You cannot deactivate your own membership.")
+    else:
+        services.set_membership_active(request.actor, membership, active=active)
+        messages.success(request, f"{membership.user} is now {'active' if active else 'deactivated'} as {membership.get_role_display()}.")
+    return redirect("accounts:members")
+
+
+@signed_in
+@require_POST
+def switch_organization(request: AuthenticatedRequest) -> HttpResponse:
+    wanted = request.POST.get("organization", "")
+    if not any(str(m.organization_id) == wanted for m in request.memberships):
+        raise Http404
+    request.session[ACTIVE_ORG] = int(wanted)
+    return redirect("core:dashboard")

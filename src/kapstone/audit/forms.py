@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django import forms
+
+from kapstone.audit.models import Outcome
+from kapstone.audit.selectors import SORTS, AuditFilter
+
+
+class AuditFilterForm(forms.Form):
+    date_from = forms.DateField(label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    actor_email = forms.CharField(label="Person (email contains)", required=False, max_length=254)
+    action = forms.CharField(label="Action (starts with)", required=False, max_length=80)
+    outcome = forms.ChoiceField(label="Outcome", required=False, choices=[("", "Any"), *Outcome.choices])
+    client_id = forms.IntegerField(label="Client id", required=False, min_value=1)
+    sort = forms.ChoiceField(label="Sort", required=False, choices=[(k, k.title()) for k in SORTS])
+
+    def to_filter(self) -> AuditFilter:
+        data = self.cleaned_data if self.is_valid() else {}
+        return AuditFilter(
+            date_from=data.get("date_from"), date_to=data.get("date_to"), actor_email=data.get("actor_email", ""),
+            action=data.get("action", ""), outcome=data.get("outcome", ""), client_id=data.get("client_id"),
+            sort=data.get("sort") or "newest",
+        )

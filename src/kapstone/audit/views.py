@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from kapstone.access.decorators import requires
+from kapstone.audit.forms import AuditFilterForm
+from kapstone.audit.selectors import audit_events
+from kapstone.audit.services import record
+from kapstone.core.http import AuthenticatedRequest
+
+EXPORT_COLUMNS = ("id", "at", "actor_email", "role", "action", "object_type", "object_id", "client_id", "outcome",
+                  "request_id", "source_ip", "hash")  # fmt: skip
+
+
+@requires("audit.view")
+@require_GET
+def audit_log(request: AuthenticatedRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    events = audit_events(request.actor, form.to_filter())
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "audit/log.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A cell that a spreadsheet would run as a formula is neutralised (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@requires("audit.export")
+@require_GET
+def audit_export(request: AuthenticatedRequest) -> StreamingHttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    flt = form.to_filter()
+    record(request.actor, "audit.export", object_type="audit_log", detail={"filter": request.GET.urlencode()[:500]})
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(EXPORT_COLUMNS)
+        for event in audit_events(request.actor, flt).iterator(chunk_size=2000):
+            yield writer.writerow([_cell(getattr(event, column)) for column in EXPORT_COLUMNS])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="kapstone-audit.csv"'
+    return response

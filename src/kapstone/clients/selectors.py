@@ -1,0 +1,44 @@
+"""The only road to client rows: scoped to the acting person, audited, and 404 for not-yours."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from kapstone.access.policy import Scope, scope_for
+from kapstone.audit.models import Outcome
+from kapstone.audit.services import record
+from kapstone.clients.models import Client
+from kapstone.core.actor import Actor
+
+
+def clients_scoped(actor: Actor, action: str) -> QuerySet[Client]:
+    """Clients the actor may take ``action`` on, in the active organization. Not audited: callers are."""
+    scope = scope_for(actor, action)
+    if scope is Scope.NONE:
+        return Client.objects.none()
+    qs = Client.objects.filter(organization_id=actor.organization_id)
+    if scope is Scope.CARE_TEAM:
+        qs = qs.filter(care_team__user_id=actor.user_id).distinct()
+    return qs
+
+
+def client_list(actor: Actor, *, search: str = "") -> list[Client]:
+    qs = clients_scoped(actor, "client.list").filter(is_active=True)
+    if search:
+        qs = qs.filter(family_name__icontains=search) | qs.filter(given_name__icontains=search)
+    clients = list(qs.order_by("family_name", "given_name", "pk")[:500])
+    record(actor, "client.list", object_type="client", detail={"count": len(clients), "search": bool(search)})
+    return clients
+
+
+def client_get(actor: Actor, pk: int | str, *, action: str = "client.view") -> Client:
+    """One client, audited as a read; a missing and a forbidden client give the same Http404."""
+    try:
+        client = clients_scoped(actor, action).get(pk=int(pk))
+    except (Client.DoesNotExist, ValueError, TypeError):
+        known = Client.objects.filter(pk=pk).values_list("pk", flat=True).first() if str(pk).isdigit() else None
+        record(actor, action, outcome=Outcome.DENIED, object_type="client", object_id=str(pk)[:64], client_id=known)
+        raise Http404 from None
+    record(actor, action, object_type="client", object_id=client.pk, client_id=client.pk)
+    return client

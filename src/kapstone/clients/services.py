@@ -1,0 +1,70 @@
+"""Client record writes. One transaction each, audited inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from kapstone.access.policy import Scope, scope_for
+from kapstone.accounts.models import Membership, Role, User
+from kapstone.audit.services import record
+from kapstone.clients.models import CareTeamMember, Client
+from kapstone.core.actor import Actor
+
+EDITABLE_FIELDS = ("given_name", "family_name", "preferred_name", "pronouns", "date_of_birth", "email", "phone")
+TEAM_ROLE_FOR = {Role.THERAPIST: "therapist", Role.PRESCRIBER: "prescriber", Role.SUPERVISOR: "supervisor",
+                 Role.TRAINEE: "trainee"}  # fmt: skip
+
+
+class StaleEdit(Exception):
+    """The record changed since the editor read it; nothing was written."""
+
+    def __init__(self, current: Client) -> None:
+        super().__init__("This record was changed by someone else since you opened it.")
+        self.current = current
+
+
+def client_create(actor: Actor, data: Mapping[str, Any]) -> Client:
+    if scope_for(actor, "client.create") is Scope.NONE or actor.organization is None:
+        raise PermissionError("client.create")
+    client = Client(organization=actor.organization, **{k: data[k] for k in EDITABLE_FIELDS if k in data})
+    client.full_clean()
+    with transaction.atomic():
+        client.save()
+        for role in sorted(actor.roles):
+            if role in TEAM_ROLE_FOR:
+                CareTeamMember.objects.create(client=client, user=actor.user, team_role=TEAM_ROLE_FOR[role])
+        record(actor, "client.create", object_type="client", object_id=client.pk, client_id=client.pk)
+    return client
+
+
+def client_update(actor: Actor, client: Client, data: Mapping[str, Any], *, expected_version: int) -> Client:
+    """Apply an edit read at ``expected_version``; refuse with StaleEdit if someone saved in between."""
+    changes = {k: data[k] for k in EDITABLE_FIELDS if k in data and data[k] != getattr(client, k)}
+    candidate = Client(**{**{f.attname: getattr(client, f.attname) for f in Client._meta.concrete_fields}, **changes})
+    candidate.full_clean()
+    with transaction.atomic():
+        updated = Client.objects.filter(pk=client.pk, version=expected_version).update(
+            **changes, version=expected_version + 1
+        )
+        if not updated:
+            raise StaleEdit(Client.objects.get(pk=client.pk))
+        record(actor, "client.edit", object_type="client", object_id=client.pk, client_id=client.pk,
+               detail={"fields": sorted(changes)})
+    client.refresh_from_db()
+    return client
+
+
+def care_team_add(actor: Actor, client: Client, user: User, team_role: str) -> CareTeamMember:
+    if team_role not in CareTeamMember.TeamRole.values:
+        raise ValidationError({"team_role": f"Unknown care-team role {team_role!r}."})
+    if not Membership.objects.filter(user=user, organization_id=client.organization_id, is_active=True).exists():
+        raise ValidationError({"user": "Only active members of this organization can join a care team."})
+    with transaction.atomic():
+        member, _ = CareTeamMember.objects.get_or_create(client=client, user=user, team_role=team_role)
+        record(actor, "careteam.add", object_type="care_team_member", object_id=member.pk, client_id=client.pk,
+               detail={"user": user.email, "team_role": team_role})
+    return member

@@ -1,0 +1,40 @@
+"""Who is acting, where, and from which request: passed to every service and selector.
+
+The organization and roles come from the server (the session's active membership), never from
+the request body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kapstone.accounts.models import Organization, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User | None
+    organization: Organization | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    request_id: str = ""
+    source_ip: str | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.pk if self.user is not None else None
+
+    @property
+    def organization_id(self) -> int | None:
+        return self.organization.pk if self.organization is not None else None
+
+    @property
+    def role_label(self) -> str:
+        return ",".join(sorted(self.roles))
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+SYSTEM = Actor(user=None, request_id="system")

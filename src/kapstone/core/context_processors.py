@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from kapstone.core.navigation import nav_for
+
+
+def shell(request: HttpRequest) -> dict[str, object]:
+    actor = getattr(request, "actor", None)
+    if actor is None or actor.user is None:
+        return {"nav_items": [], "memberships": []}
+    orgs = {m.organization_id: m.organization for m in getattr(request, "memberships", [])}
+    return {
+        "nav_items": nav_for(actor),
+        "actor": actor,
+        "switchable_orgs": list(orgs.values()) if len(orgs) > 1 else [],
+        "role_labels": sorted(actor.roles),
+    }

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from kapstone.access.decorators import public, signed_in
+from kapstone.access.policy import allows
+from kapstone.core.http import AuthenticatedRequest
+from kapstone.core.navigation import dashboard_panels
+
+
+@public
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    if request.user.is_portal_client:  # type: ignore[union-attr]
+        return redirect("portal:home")
+    return redirect("core:dashboard")
+
+
+@signed_in
+@require_GET
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
+    actor = request.actor
+    context = {"panels": dashboard_panels(actor), "can_list_clients": allows(actor, "client.list")}
+    return render(request, "core/dashboard.html", context)
+
+
+@public
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers: the process answers and the database is reachable. No data, no session."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "403.html", {"message": "The form had expired. Go back, reload the page, and send it again."}, status=403)
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "400.html", status=400)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)

@@ -1,0 +1,248 @@
+"""Score one response against a precompiled instrument definition. Pure Python, no Django.
+
+Fail closed: any missing, out-of-range, unknown, duplicate or non-numeric answer (or a bad
+option) gives ``complete = False`` with no total, band or subscales, and an error naming each
+offending item. Safety flags that can already be decided from the valid answers are still raised
+on an incomplete response; a safety flag that cannot be decided becomes a ``review`` flag.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .definition import CompiledFlag, Instrument, Number, render_message
+from .rules import Context, describe
+
+Answers = Mapping[str, object] | Iterable[tuple[object, object]]
+
+_NO_SKIPS: frozenset[str] = frozenset()
+_SHOWN_ERRORS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    """The outcome of scoring one response. ``to_dict()`` gives the JSON form."""
+
+    instrument: str
+    version: str
+    complete: bool
+    total: Number | None
+    band: str | None
+    subscales: dict[str, dict[str, object]]
+    flags: list[dict[str, object]]
+    interpretation: str
+    errors: list[dict[str, object]]
+    options: Mapping[str, object]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "instrument": self.instrument,
+            "version": self.version,
+            "complete": self.complete,
+            "total": self.total,
+            "band": self.band,
+            "subscales": {k: dict(v) for k, v in self.subscales.items()},
+            "flags": [dict(f) for f in self.flags],
+            "interpretation": self.interpretation,
+            "errors": [dict(e) for e in self.errors],
+            "options": dict(self.options),
+        }
+
+
+def _error(item: object, code: str, message: str) -> dict[str, object]:
+    return {"item": item, "code": code, "message": message}
+
+
+def _fmt(value: Number) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _check_answer(instrument: Instrument, item_id: str, raw: object) -> dict[str, object] | None:
+    """Return an error for an answer that is not acceptable, else ``None``."""
+    allowed = instrument.runtime.allowed[item_id]
+    response = instrument.runtime.index[item_id].response
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return _error(item_id, "not_a_number", f"{item_id}: {raw!r} is not a number")
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            return _error(item_id, "not_a_number", f"{item_id}: {raw!r} is not a number")
+        if response.integer:
+            return _error(item_id, "not_integer", f"{item_id}: {raw!r} is not a whole number")
+    if allowed is not None:
+        if raw not in allowed:
+            values = ", ".join(str(v) for v in sorted(allowed))
+            return _error(item_id, "out_of_range", f"{item_id}: {raw!r} is not an allowed answer ({values})")
+    elif not response.min <= raw <= response.max:
+        return _error(item_id, "out_of_range",
+                      f"{item_id}: {raw!r} is outside {_fmt(response.min)}-{_fmt(response.max)}")
+    return None
+
+
+def resolve_options(instrument: Instrument, options: Mapping[str, object] | None
+                    ) -> tuple[Mapping[str, object], list[dict[str, object]]]:
+    """Merge caller options over the definition's defaults; bad ones are reported and ignored."""
+    defaults = instrument.runtime.default_options
+    if not options:
+        return defaults, []
+    merged = dict(defaults)
+    errors: list[dict[str, object]] = []
+    for name, value in options.items():
+        option = instrument.options.get(name)
+        if option is None:
+            errors.append(_error(None, "unknown_option",
+                                 f"option {name!r} is not defined for {instrument.id}"))
+            continue
+        problem = option.check(value)
+        if problem:
+            errors.append(_error(None, "invalid_option", f"option {name}: {value!r}: {problem}"))
+            continue
+        merged[name] = value
+    return MappingProxyType(merged), errors
+
+
+def score(instrument: Instrument, answers: Answers,
+          options: Mapping[str, object] | None = None) -> ScoreResult:
+    """Score ``answers`` (item id -> value, or (item id, value) pairs) for ``instrument``.
+
+    A value of ``None`` means "not answered". Pairs allow a repeated item to be detected.
+    """
+    rt = instrument.runtime
+    opts, errors = resolve_options(instrument, options)
+    values: dict[str, Number] = {}
+    bad: set[str] = set()
+    seen: set[str] = set()
+    dupes: set[str] = set()
+    pairs = answers.items() if isinstance(answers, Mapping) else answers
+    index = rt.index
+    for key, raw in pairs:
+        if not isinstance(key, str) or key not in index:
+            errors.append(_error(str(key), "unknown_item",
+                                 f"{key!r} is not an item of {instrument.id} {instrument.version}"))
+            continue
+        if key in seen:
+            if key not in dupes:
+                dupes.add(key)
+                bad.add(key)
+                values.pop(key, None)
+                errors.append(_error(key, "duplicate", f"{key}: answered more than once"))
+            continue
+        seen.add(key)
+        if raw is None:
+            continue
+        problem = _check_answer(instrument, key, raw)
+        if problem is not None:
+            bad.add(key)
+            errors.append(problem)
+            continue
+        values[key] = raw  # type: ignore[assignment]
+
+    if not rt.required_plain <= values.keys():
+        for item_id in rt.required_order:
+            if item_id not in values and item_id not in bad:
+                errors.append(_error(item_id, "missing", f"{item_id}: no answer (required)"))
+
+    skipped: set[str] | frozenset[str] = _NO_SKIPS
+    ctx = Context(values, skipped, None, None, opts)
+    if rt.conditional:
+        skipped = ctx.skipped = set()
+        for item_id, required, ask in rt.conditional:
+            asked = ask(ctx)
+            if asked is False:
+                if item_id in values:
+                    item = index[item_id]
+                    assert item.ask_if is not None
+                    errors.append(_error(item_id, "must_be_skipped",
+                                         f"{item_id}: answered, but it is asked only if {describe(item.ask_if)}"))
+                elif item_id not in bad:
+                    skipped.add(item_id)
+            elif asked is True and required and item_id not in values and item_id not in bad:
+                errors.append(_error(item_id, "missing", f"{item_id}: no answer (required)"))
+
+    if errors:
+        return _incomplete(instrument, ctx, errors, opts)
+    return _complete(instrument, ctx, opts)
+
+
+def _flag(compiled: CompiledFlag, opts: Mapping[str, object], defaults: Mapping[str, object],
+          severity: str | None = None, prefix: str = "") -> dict[str, object]:
+    flag = compiled.flag
+    message = compiled.default_message if opts is defaults else render_message(flag.message, opts)
+    return {
+        "id": flag.id if severity is None else f"{flag.id}_undetermined",
+        "severity": flag.severity if severity is None else severity,
+        "message": prefix + message,
+        "item": flag.item,
+    }
+
+
+def _incomplete(instrument: Instrument, ctx: Context, errors: list[dict[str, object]],
+                opts: Mapping[str, object]) -> ScoreResult:
+    rt = instrument.runtime
+    flags: list[dict[str, object]] = []
+    for compiled in rt.safety_flags:
+        decided = compiled.evaluate(ctx)
+        if decided:
+            flags.append(_flag(compiled, opts, rt.default_options))
+        elif decided is None:
+            flags.append(_flag(compiled, opts, rt.default_options, "review",
+                               "Cannot determine (clinician review needed): "))
+    shown = "; ".join(str(e["message"]) for e in errors[:_SHOWN_ERRORS])
+    more = len(errors) - _SHOWN_ERRORS
+    if more > 0:
+        shown += f"; and {more} more"
+    return ScoreResult(instrument.id, instrument.version, False, None, None, {}, flags,
+                       f"Cannot score: {shown}", errors, opts)
+
+
+def _complete(instrument: Instrument, ctx: Context, opts: Mapping[str, object]) -> ScoreResult:
+    rt = instrument.runtime
+    scoring = instrument.scoring
+    values = ctx.values
+    method = scoring.method or str(opts[scoring.method_option])  # type: ignore[index]
+    total: Number
+    if method == "highest_level":
+        total = scoring.default_level
+        for value, ev in rt.levels:
+            if ev(ctx):
+                total = value
+                break
+    else:
+        raw_sum = sum(map(values.__getitem__, scoring.items))
+        total = raw_sum * scoring.multiplier if method == "sum" else round(raw_sum / len(scoring.items), 2)
+
+    subscales: dict[str, dict[str, object]] = {}
+    for sub in instrument.subscales:
+        sub_score = sum(map(values.__getitem__, sub.items))
+        subscales[sub.id] = {"label": sub.label, "score": sub_score, "max": sub.max,
+                             "percent_of_max": round(sub_score * 100 / sub.max, 2)}
+
+    low, high = rt.ranges[method]
+    if rt.needs_scores:
+        ctx.scores = {"total": total, **{k: v["score"] for k, v in subscales.items()}}  # type: ignore[dict-item]
+        ctx.percents = {"total": total * 100 / high if high else 0.0,
+                        **{k: v["percent_of_max"] for k, v in subscales.items()}}  # type: ignore[dict-item]
+
+    flags: list[dict[str, object]] = []
+    notes: list[str] = []
+    for compiled in rt.flags:
+        if compiled.evaluate(ctx):
+            flag = _flag(compiled, opts, rt.default_options)
+            flags.append(flag)
+            if compiled.flag.in_interpretation:
+                notes.append(str(flag["message"]))
+
+    band = None
+    if rt.band_table:
+        found = rt.band_table[int(total) - int(low)]
+        band = found.label
+        text = found.interpretation
+    else:
+        text = (f"{instrument.short_title} {method} score {_fmt(total)} "
+                f"(range {_fmt(low)}-{_fmt(high)})")
+    if notes:
+        text = "; ".join([text, *notes])
+    return ScoreResult(instrument.id, instrument.version, True, total, band, subscales, flags,
+                       text, [], opts)

@@ -1,0 +1,261 @@
+"""Kapstone settings: one module, driven by the environment.
+
+KAPSTONE_ENV selects the mode: ``development`` (default: local, no configuration needed),
+``production`` (refuses to start on an unsafe setting and names the variable) or ``test``.
+Every variable is documented in docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from kapstone.core.env import env_bool, env_int, env_list, env_str, local_secret_key
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BASE_DIR = PACKAGE_DIR.parent.parent
+VAR_DIR = Path(env_str("KAPSTONE_VAR_DIR") or BASE_DIR / "var")
+
+KAPSTONE_ENV = env_str("KAPSTONE_ENV", "development")
+if KAPSTONE_ENV not in {"development", "production", "test"}:
+    raise ImproperlyConfigured(f"KAPSTONE_ENV must be development, production or test, not {KAPSTONE_ENV!r}")
+PRODUCTION = KAPSTONE_ENV == "production"
+
+DEBUG = env_bool("KAPSTONE_DEBUG", default=False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("KAPSTONE_DEBUG must be false when KAPSTONE_ENV=production")
+
+SECRET_KEY = env_str("KAPSTONE_SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "KAPSTONE_SECRET_KEY (or KAPSTONE_SECRET_KEY_FILE) is required when KAPSTONE_ENV=production"
+        )
+    SECRET_KEY = local_secret_key(VAR_DIR)
+elif PRODUCTION and len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("KAPSTONE_SECRET_KEY must be at least 50 characters long in production")
+
+ALLOWED_HOSTS = env_list("KAPSTONE_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
+    raise ImproperlyConfigured("KAPSTONE_ALLOWED_HOSTS must list this server's host names (no '*') in production")
+CSRF_TRUSTED_ORIGINS = env_list("KAPSTONE_CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("KAPSTONE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "kapstone.core",
+    "kapstone.accounts",
+    "kapstone.audit",
+    "kapstone.clients",
+    "kapstone.measures",
+]
+
+MIDDLEWARE = [
+    "kapstone.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kapstone.accounts.middleware.SessionPolicyMiddleware",
+    "kapstone.accounts.middleware.ActiveOrganizationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "kapstone.core.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "kapstone.urls"
+WSGI_APPLICATION = "kapstone.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kapstone.core.context_processors.shell",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    import dj_database_url
+
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("KAPSTONE_DB_CONN_MAX_AGE", 600, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL (SQLite is the default without it)")
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "kapstone.sqlite3",
+            "OPTIONS": {
+                # IMMEDIATE: take the write lock at BEGIN, so concurrent writers queue on the busy
+                # timeout instead of failing mid-transaction with "database is locked".
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                # WAL for concurrent readers; synchronous=FULL so a committed clinical write survives
+                # power loss (security.md 4.1); a busy timeout in milliseconds for the same reason.
+                "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;PRAGMA busy_timeout=20000",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts, passwords, sessions ---------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["kapstone.accounts.backends.EmailBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:dashboard"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Staff must use a second factor unless a clinic explicitly turns it off (ASVS 6.3.3).
+KAPSTONE_MFA_REQUIRED_FOR_STAFF = env_bool("KAPSTONE_MFA_REQUIRED_FOR_STAFF", default=True)
+# Idle and absolute session limits (ASVS 4.0.3 V3.3.2 L3: 15 min idle, 12 h absolute).
+KAPSTONE_SESSION_IDLE_SECONDS = env_int("KAPSTONE_SESSION_IDLE_SECONDS", 15 * 60, minimum=60)
+KAPSTONE_SESSION_ABSOLUTE_SECONDS = env_int("KAPSTONE_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=300)
+# Login throttling: failures per account (and per source address) in a sliding window lock it out
+# (ASVS 4.0.3 2.2.1: no more than 100 failed attempts per hour per account).
+KAPSTONE_LOGIN_MAX_FAILURES = env_int("KAPSTONE_LOGIN_MAX_FAILURES", 5, minimum=1, maximum=100)
+KAPSTONE_LOGIN_WINDOW_SECONDS = env_int("KAPSTONE_LOGIN_WINDOW_SECONDS", 15 * 60, minimum=60)
+KAPSTONE_INVITATION_DAYS = env_int("KAPSTONE_INVITATION_DAYS", 7, minimum=1, maximum=60)
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = KAPSTONE_SESSION_ABSOLUTE_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; kept default
+CSRF_FAILURE_VIEW = "kapstone.core.views.csrf_failure"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Production is served over TLS (terminated here or at a proxy that sets X-Forwarded-Proto).
+HTTPS = env_bool("KAPSTONE_HTTPS", default=PRODUCTION)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if HTTPS:
+    SESSION_COOKIE_NAME = "__Host-kapstone-session"
+    CSRF_COOKIE_NAME = "__Host-kapstone-csrf"
+if env_bool("KAPSTONE_BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Content Security Policy: nothing inline, nothing from elsewhere ----------------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- Static files, i18n, time ---------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it; collectstatic fills it in production
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if KAPSTONE_ENV == "test"
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = KAPSTONE_ENV != "production"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Mail -----------------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str(
+    "KAPSTONE_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = env_str("KAPSTONE_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("KAPSTONE_EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("KAPSTONE_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("KAPSTONE_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("KAPSTONE_EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env_str("KAPSTONE_FROM_EMAIL", "Kapstone <kapstone@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Background tasks ----------------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": env_str(
+            "KAPSTONE_TASKS_BACKEND",
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if KAPSTONE_ENV == "test"
+            else "django_tasks_db.DatabaseBackend",
+        )
+    }
+}
+
+# --- Caches: local memory per process; the login throttle lives in the database so it holds
+# across workers and servers.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Logging: structured enough to grep, never client data -----------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("KAPSTONE_LOG_LEVEL", "WARNING")},
+}
+
+# --- Kapstone -------------------------------------------------------------------------------------
+KAPSTONE_BACKUP_DIR = VAR_DIR / "backups"
+# Extra folders of instrument definition files a clinic adds (beside the shipped ones).
+KAPSTONE_INSTRUMENT_DIRS = [Path(p) for p in env_list("KAPSTONE_INSTRUMENT_DIRS", [])]

@@ -1,0 +1,54 @@
+from django.urls import include, path
+
+from kapstone.accounts import views as account_views
+from kapstone.audit import views as audit_views
+from kapstone.clients import portal_views
+from kapstone.clients import views as client_views
+from kapstone.core import views as core_views
+
+core_patterns = ([
+    path("", core_views.home, name="home"),
+    path("dashboard/", core_views.dashboard, name="dashboard"),
+    path("healthz", core_views.healthz, name="healthz"),
+], "core")  # fmt: skip
+
+account_patterns = ([
+    path("sign-in/", account_views.sign_in, name="login"),
+    path("sign-in/verify/", account_views.mfa_verify, name="mfa_verify"),
+    path("sign-in/set-up-mfa/", account_views.mfa_setup, name="mfa_setup"),
+    path("sign-out/", account_views.sign_out, name="logout"),
+    path("invitation/<str:token>/", account_views.accept_invitation, name="accept_invitation"),
+    path("members/", account_views.members, name="members"),
+    path("members/<int:pk>/active/", account_views.member_set_active, name="member_set_active"),
+    path("organization/", account_views.switch_organization, name="switch_organization"),
+], "accounts")  # fmt: skip
+
+client_patterns = ([
+    path("", client_views.client_list, name="list"),
+    path("new/", client_views.client_create, name="create"),
+    path("<int:pk>/", client_views.client_detail, name="detail"),
+    path("<int:pk>/edit/", client_views.client_edit, name="edit"),
+    path("<int:pk>/care-team/", client_views.care_team, name="care_team"),
+], "clients")  # fmt: skip
+
+audit_patterns = ([
+    path("", audit_views.audit_log, name="log"),
+    path("export.csv", audit_views.audit_export, name="export"),
+], "audit")  # fmt: skip
+
+portal_patterns = ([
+    path("", portal_views.portal_home, name="home"),
+], "portal")  # fmt: skip
+
+urlpatterns = [
+    path("", include(core_patterns)),
+    path("accounts/", include(account_patterns)),
+    path("clients/", include(client_patterns)),
+    path("audit/", include(audit_patterns)),
+    path("portal/", include(portal_patterns)),
+]
+
+handler400 = "kapstone.core.views.error_400"
+handler403 = "kapstone.core.views.error_403"
+handler404 = "kapstone.core.views.error_404"
+handler500 = "kapstone.core.views.error_500"
