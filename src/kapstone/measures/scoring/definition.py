@@ -817,6 +817,8 @@ class _Parser:
             raise node.fail("multiplier", "a positive whole-number multiplier is allowed with method = sum only")
         levels: list[Level] = []
         default_level: int = node.integer("default_level", 0)
+        if default_level < 0:
+            raise node.fail("default_level", "must not be negative")
         items: tuple[str, ...] = ()
         if method == "highest_level":
             if node.has("items"):
@@ -851,12 +853,13 @@ class _Parser:
             return {"highest_level": (scoring.default_level, max(lv.value for lv in scoring.levels))}
         lows = [self.items[i].response.min for i in scoring.items]
         highs = [self.items[i].response.max for i in scoring.items]
+        if sum(highs) <= 0:
+            raise self.root.fail("scoring", "the highest possible total must be above zero")
         mult = scoring.multiplier
-        ranges: dict[str, tuple[Number, Number]] = {
+        return {
             "sum": (sum(lows) * mult, sum(highs) * mult),
             "mean": (sum(lows) / len(lows), sum(highs) / len(highs)),
         }
-        return ranges
 
     def parse_bands(self, scoring: Scoring,
                     ranges: Mapping[str, tuple[Number, Number]]) -> tuple[tuple[Band, ...], tuple[str, ...]]:

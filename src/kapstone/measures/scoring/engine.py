@@ -144,10 +144,10 @@ def score(instrument: Instrument, answers: Answers,
             if item_id not in values and item_id not in bad:
                 errors.append(_error(item_id, "missing", f"{item_id}: no answer (required)"))
 
-    skipped: set[str] | frozenset[str] = _NO_SKIPS
-    ctx = Context(values, skipped, None, None, opts)
+    ctx = Context(values, _NO_SKIPS, None, None, opts)
     if rt.conditional:
-        skipped = ctx.skipped = set()
+        skipped: set[str] = set()
+        ctx.skipped = skipped
         for item_id, required, ask in rt.conditional:
             asked = ask(ctx)
             if asked is False:
@@ -221,9 +221,15 @@ def _complete(instrument: Instrument, ctx: Context, opts: Mapping[str, object]) 
 
     low, high = rt.ranges[method]
     if rt.needs_scores:
-        ctx.scores = {"total": total, **{k: v["score"] for k, v in subscales.items()}}  # type: ignore[dict-item]
-        ctx.percents = {"total": total * 100 / high if high else 0.0,
-                        **{k: v["percent_of_max"] for k, v in subscales.items()}}  # type: ignore[dict-item]
+        # Conditions compare exact values, not the rounded percentages shown in the result.
+        scores: dict[str, float] = {"total": total}
+        percents: dict[str, float] = {"total": total * 100 / high}
+        for sub in instrument.subscales:
+            sub_score = subscales[sub.id]["score"]  # type: ignore[assignment]
+            scores[sub.id] = sub_score
+            percents[sub.id] = sub_score * 100 / sub.max
+        ctx.scores = scores
+        ctx.percents = percents
 
     flags: list[dict[str, object]] = []
     notes: list[str] = []
@@ -240,8 +246,8 @@ def _complete(instrument: Instrument, ctx: Context, opts: Mapping[str, object]) 
         band = found.label
         text = found.interpretation
     else:
-        text = (f"{instrument.short_title} {method} score {_fmt(total)} "
-                f"(range {_fmt(low)}-{_fmt(high)})")
+        what = "total" if method == "sum" else f"{method} score"
+        text = f"{instrument.short_title} {what} {_fmt(total)} (range {_fmt(low)}-{_fmt(high)})"
     if notes:
         text = "; ".join([text, *notes])
     return ScoreResult(instrument.id, instrument.version, True, total, band, subscales, flags,
