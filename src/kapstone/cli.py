@@ -9,9 +9,15 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapstone.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["kapstone", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        execute_from_command_line(["kapstone", *(sys.argv[1:] if argv is None else argv)])
+    except ImproperlyConfigured as exc:
+        # Refuse to start, naming the setting, without a traceback that buries the message.
+        print(f"kapstone: configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
