@@ -200,6 +200,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static files, i18n, time ---------------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it; collectstatic fills it in production
 STORAGES = {
