@@ -46,8 +46,13 @@ class Criterion:
     sources: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {"status": self.status, "value": self.value, "threshold": self.threshold,
-                "reason": self.reason, "sources": list(self.sources)}
+        return {
+            "status": self.status,
+            "value": self.value,
+            "threshold": self.threshold,
+            "reason": self.reason,
+            "sources": list(self.sources),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +72,7 @@ class ChangeResult:
     reliable_change_fixed: Criterion  # published fixed threshold
     minimal_important_change: Criterion
     rationale: str
-    options: Mapping[str, object]
+    options: dict[str, object]
 
     def to_dict(self) -> dict[str, object]:
         result: dict[str, object] = {
@@ -107,16 +112,18 @@ def _resolve(value: Operand, opts: Mapping[str, object]) -> tuple[float | None, 
     return float(value), ""
 
 
-def _threshold(spec: Threshold | None, what: str, opts: Mapping[str, object]
-               ) -> tuple[float | None, str, tuple[str, ...]]:
+def _threshold(
+    spec: Threshold | None, what: str, opts: Mapping[str, object]
+) -> tuple[float | None, str, tuple[str, ...]]:
     if spec is None:
         return None, f"the definition gives no {what}", ()
     value, why = _resolve(spec.value, opts)
     return value, why, spec.sources
 
 
-def _blocking_reason(instrument: Instrument, baseline: ScoreResult, latest: ScoreResult,
-                     option_errors: list[dict[str, object]]) -> str | None:
+def _blocking_reason(
+    instrument: Instrument, baseline: ScoreResult, latest: ScoreResult, option_errors: list[dict[str, object]]
+) -> str | None:
     if instrument.change is None:
         return f"{instrument.id} {instrument.version} defines no change thresholds"
     if option_errors:
@@ -124,24 +131,48 @@ def _blocking_reason(instrument: Instrument, baseline: ScoreResult, latest: Scor
     for which, result in (("baseline", baseline), ("latest", latest)):
         if result.instrument != instrument.id:
             return f"the {which} score is for {result.instrument}, not {instrument.id}"
-        if result.version != instrument.version and result.version not in instrument.change.comparable_versions:
-            return (f"the {which} score was made with {instrument.id} {result.version}, which this "
-                    f"definition ({instrument.version}) does not list as comparable")
+        if (
+            result.version != instrument.version
+            and result.version not in instrument.change.comparable_versions
+        ):
+            return (
+                f"the {which} score was made with {instrument.id} {result.version}, which this "
+                f"definition ({instrument.version}) does not list as comparable"
+            )
         if not result.complete or result.total is None:
             return f"the {which} score is incomplete"
     return None
 
 
-def compare(instrument: Instrument, baseline: ScoreResult, latest: ScoreResult,
-            options: Mapping[str, object] | None = None) -> ChangeResult:
+def compare(
+    instrument: Instrument,
+    baseline: ScoreResult,
+    latest: ScoreResult,
+    options: Mapping[str, object] | None = None,
+) -> ChangeResult:
     """Change statistics from ``baseline`` to ``latest`` under ``instrument``'s thresholds."""
     opts, option_errors = resolve_options(instrument, options)
     blocked = _blocking_reason(instrument, baseline, latest, option_errors)
     if blocked is not None:
         nothing = _cannot(blocked)
-        return ChangeResult(instrument.id, instrument.version, False, None, None, None, None, None,
-                            None, nothing, nothing, nothing, nothing, nothing,
-                            f"cannot compute: {blocked}", opts)
+        return ChangeResult(
+            instrument.id,
+            instrument.version,
+            False,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            nothing,
+            nothing,
+            nothing,
+            nothing,
+            nothing,
+            f"cannot compute: {blocked}",
+            dict(opts),
+        )
     spec = instrument.change
     assert spec is not None and baseline.total is not None and latest.total is not None
     before, after = baseline.total, latest.total
@@ -156,18 +187,43 @@ def compare(instrument: Instrument, baseline: ScoreResult, latest: ScoreResult,
     mic = _mic(spec, improvement, opts)
 
     direction = "lower is better" if spec.direction == "lower_is_better" else "higher is better"
-    head = (f"{instrument.short_title} {_g(before)} -> {_g(after)} "
-            f"({'+' if difference >= 0 else ''}{_g(difference)} points; {direction})")
-    parts = [head] + [f"{label}: {c.reason}" for label, c in (
-        ("Response", response), ("Remission", remission), ("Reliable change (RCI)", rci),
-        ("Reliable change (fixed threshold)", fixed), ("Minimal important change", mic))]
-    return ChangeResult(instrument.id, instrument.version, True, spec.direction, before, after,
-                        difference, improvement, percent, response, remission, rci, fixed, mic,
-                        ". ".join(parts) + ".", opts)
+    head = (
+        f"{instrument.short_title} {_g(before)} -> {_g(after)} "
+        f"({'+' if difference >= 0 else ''}{_g(difference)} points; {direction})"
+    )
+    parts = [head] + [
+        f"{label}: {c.reason}"
+        for label, c in (
+            ("Response", response),
+            ("Remission", remission),
+            ("Reliable change (RCI)", rci),
+            ("Reliable change (fixed threshold)", fixed),
+            ("Minimal important change", mic),
+        )
+    ]
+    return ChangeResult(
+        instrument.id,
+        instrument.version,
+        True,
+        spec.direction,
+        before,
+        after,
+        difference,
+        improvement,
+        percent,
+        response,
+        remission,
+        rci,
+        fixed,
+        mic,
+        ". ".join(parts) + ".",
+        dict(opts),
+    )
 
 
-def _response(spec: ChangeSpec, improvement: Number, before: Number, percent: float | None,
-              opts: Mapping[str, object]) -> Criterion:
+def _response(
+    spec: ChangeSpec, improvement: Number, before: Number, percent: float | None, opts: Mapping[str, object]
+) -> Criterion:
     threshold, why, sources = _threshold(spec.response_percent, "response threshold", opts)
     if threshold is None:
         return _cannot(why, sources)
@@ -175,8 +231,13 @@ def _response(spec: ChangeSpec, improvement: Number, before: Number, percent: fl
         return _cannot("the baseline total is 0, so a percentage change is undefined", sources)
     exact = improvement * 100 / before
     met = exact >= threshold
-    return Criterion(MET if met else NOT_MET, percent, threshold,
-                     f"{_g(percent)}% improvement {'>=' if met else '<'} {_g(threshold)}%", sources)
+    return Criterion(
+        MET if met else NOT_MET,
+        percent,
+        threshold,
+        f"{_g(percent)}% improvement {'>=' if met else '<'} {_g(threshold)}%",
+        sources,
+    )
 
 
 def _remission(spec: ChangeSpec, after: Number, opts: Mapping[str, object]) -> Criterion:
@@ -187,8 +248,13 @@ def _remission(spec: ChangeSpec, after: Number, opts: Mapping[str, object]) -> C
     op = spec.remission.op
     met = OPS[op](after, threshold)
     verdict = "met" if met else "not met"
-    return Criterion(MET if met else NOT_MET, float(after), threshold,
-                     f"{verdict} (latest {_g(after)}; remission is {op} {_g(threshold)})", sources)
+    return Criterion(
+        MET if met else NOT_MET,
+        float(after),
+        threshold,
+        f"{verdict} (latest {_g(after)}; remission is {op} {_g(threshold)})",
+        sources,
+    )
 
 
 def _fixed(spec: ChangeSpec, improvement: Number, opts: Mapping[str, object]) -> Criterion:
@@ -201,9 +267,13 @@ def _fixed(spec: ChangeSpec, improvement: Number, opts: Mapping[str, object]) ->
         status = DETERIORATED
     else:
         status = NO_RELIABLE_CHANGE
-    return Criterion(status, float(improvement), points,
-                     f"{status.replace('_', ' ')} (improvement {_g(improvement)} points; "
-                     f"threshold {_g(points)})", sources)
+    return Criterion(
+        status,
+        float(improvement),
+        points,
+        f"{status.replace('_', ' ')} (improvement {_g(improvement)} points; threshold {_g(points)})",
+        sources,
+    )
 
 
 def _mic(spec: ChangeSpec, improvement: Number, opts: Mapping[str, object]) -> Criterion:
@@ -211,9 +281,14 @@ def _mic(spec: ChangeSpec, improvement: Number, opts: Mapping[str, object]) -> C
     if points is None:
         return _cannot(why, sources)
     met = improvement >= points
-    return Criterion(MET if met else NOT_MET, float(improvement), points,
-                     f"{'met' if met else 'not met'} (improvement {_g(improvement)} points; "
-                     f"minimal important change {_g(points)})", sources)
+    return Criterion(
+        MET if met else NOT_MET,
+        float(improvement),
+        points,
+        f"{'met' if met else 'not met'} (improvement {_g(improvement)} points; "
+        f"minimal important change {_g(points)})",
+        sources,
+    )
 
 
 def _rci(spec: ChangeSpec, difference: Number, opts: Mapping[str, object]) -> Criterion:
@@ -235,7 +310,9 @@ def _rci(spec: ChangeSpec, difference: Number, opts: Mapping[str, object]) -> Cr
     else:
         status = NO_RELIABLE_CHANGE
     return Criterion(
-        status, round(rc, 3), z,
+        status,
+        round(rc, 3),
+        z,
         f"{status.replace('_', ' ')} (RC {rc:.2f}, |RC| {'>' if abs(rc) > z else '<='} {_g(z)}; "
         f"SE_diff {se_diff:.2f} from SD {_g(sd)} and r {_g(reliability)}; "
         f"minimum reliable change {z * se_diff:.2f} points)",

@@ -30,11 +30,13 @@ from .rules import (
     compile_condition,
     condition_items,
     condition_uses_scores,
+    describe,
 )
 
 FORMAT_VERSION = 1
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_SUBSCALE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 _LOINC = re.compile(r"^\d{1,7}-\d$")
 _LOINC_ANSWER = re.compile(r"^LA\d{1,7}-\d$")
@@ -50,6 +52,7 @@ DIRECTIONS = ("lower_is_better", "higher_is_better")
 GRADES = ("P", "S", "G")
 
 Number = int | float
+_FAST_RANGE_LIMIT = 1000
 
 
 class DefinitionError(ValueError):
@@ -222,7 +225,7 @@ class Flag:
     message: str
     when: Condition
     item: str | None
-    in_interpretation: bool
+    summary: str | None  # short text appended to the interpretation when the flag is raised
     sources: tuple[str, ...]
 
 
@@ -261,6 +264,8 @@ class CompiledFlag:
     flag: Flag
     evaluate: Evaluator
     default_message: str
+    default_summary: str | None
+    review_message: str  # used when a safety flag cannot be decided on an incomplete response
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +273,8 @@ class Runtime:
     """Precomputed structures the engine uses on every call (built once, at load)."""
 
     index: Mapping[str, Item]
-    allowed: Mapping[str, frozenset[int] | None]  # choice values, None for a range item
+    item_ids: frozenset[str]
+    checks: tuple[tuple[str, frozenset[int], ResponseSet], ...]  # (id, whole-number fast path, response)
     required_plain: frozenset[str]
     required_order: tuple[str, ...]
     conditional: tuple[tuple[str, bool, Evaluator], ...]
@@ -407,10 +413,10 @@ class _Node:
             raise self.fail(key, "expected a non-empty string")
         return value
 
-    def ident(self, key: str) -> str:
+    def ident(self, key: str, pattern: re.Pattern[str] = _ID) -> str:
         value: str = self.string(key)
-        if not _ID.match(value):
-            raise self.fail(key, f"{value!r} is not a valid id (lower-case letters, digits, _)")
+        if not pattern.match(value):
+            raise self.fail(key, f"{value!r} is not a valid id (a letter, then letters, digits or _)")
         return value
 
     def boolean(self, key: str, default: Any = _MISSING) -> bool:
@@ -509,7 +515,7 @@ class _Parser:
                 raise node.fail(key, f"option {name!r} has no default, so a rule cannot use it")
             return OptionRef(name)
         if not _is_number(value):
-            raise node.fail(key, "expected a number or {option = \"name\"}")
+            raise node.fail(key, 'expected a number or {option = "name"}')
         result: Operand = value
         return result
 
@@ -519,20 +525,19 @@ class _Parser:
             raise node.fail(key, f"unknown operator {value!r} (use one of {' '.join(OPS)})")
         return value
 
-    def item_ref(self, node: _Node, key: str, item: str, before: int | None) -> None:
-        known = self.items.get(item)
-        if known is None:
-            raise node.fail(key, f"item {item!r} is not defined")
-        if before is not None and known.position >= before:
-            raise node.fail(key, f"skip logic may only depend on earlier items, not {item!r}")
+    def item_ref(self, node: _Node, key: str, item: str, skip_logic: bool) -> None:
+        # Items are registered as they are read, so skip logic can only see earlier items.
+        if item not in self.items:
+            where = " before this one (skip logic may only depend on earlier items)" if skip_logic else ""
+            raise node.fail(key, f"item {item!r} is not defined{where}")
 
-    def condition(self, value: Any, where: str, *, items_only: bool = False,
-                  before: int | None = None) -> Condition:
+    def condition(self, value: Any, where: str, *, items_only: bool = False) -> Condition:
         node = _Node(value, where, self.source)
         kinds = [k for k in ("item", "score", "percent_of_max", "at_least", "all", "any") if node.has(k)]
         if len(kinds) != 1:
-            raise node.fail(None, "a condition needs exactly one of item, score, percent_of_max, "
-                                  "at_least, all, any")
+            raise node.fail(
+                None, "a condition needs exactly one of item, score, percent_of_max, at_least, all, any"
+            )
         kind = kinds[0]
         cond: Condition
         if kind in ("all", "any"):
@@ -540,13 +545,13 @@ class _Parser:
             if not parts_raw:
                 raise node.fail(kind, "needs at least one condition")
             parts = tuple(
-                self.condition(p, f"{node.child(kind)}[{i}]", items_only=items_only, before=before)
+                self.condition(p, f"{node.child(kind)}[{i}]", items_only=items_only)
                 for i, p in enumerate(parts_raw)
             )
             cond = AllOf(parts) if kind == "all" else AnyOf(parts)
         elif kind == "item":
             item: str = node.string("item")
-            self.item_ref(node, "item", item, before)
+            self.item_ref(node, "item", item, items_only)
             cond = ItemTest(item, self.op(node), self.operand(node, "value", need_default=True))
         elif kind == "at_least":
             ids: tuple[str, ...] = node.strings("of")
@@ -554,7 +559,7 @@ class _Parser:
             if not 1 <= count <= len(ids):
                 raise node.fail("at_least", f"must be between 1 and the number of items ({len(ids)})")
             for ref in ids:
-                self.item_ref(node, "of", ref, before)
+                self.item_ref(node, "of", ref, items_only)
             cond = CountTest(count, ids, self.op(node), self.operand(node, "value", need_default=True))
         else:
             if items_only:
@@ -562,8 +567,12 @@ class _Parser:
             target: str = node.string(kind)
             if target != "total" and target not in self.subscale_ids:
                 raise node.fail(kind, f"{target!r} is neither 'total' nor a subscale id")
-            cond = ScoreTest(target, kind == "percent_of_max", self.op(node),
-                             self.operand(node, "value", need_default=True))
+            cond = ScoreTest(
+                target,
+                kind == "percent_of_max",
+                self.op(node),
+                self.operand(node, "value", need_default=True),
+            )
         node.finish()
         return cond
 
@@ -589,8 +598,10 @@ class _Parser:
         licence = self.parse_licence()
         by_clinic = root.boolean("item_text_supplied_by_clinic", False)
         if not licence.text_may_be_shipped and not by_clinic:
-            raise root.fail("item_text_supplied_by_clinic",
-                            "must be true when the licence does not allow shipping item text")
+            raise root.fail(
+                "item_text_supplied_by_clinic",
+                "must be true when the licence does not allow shipping item text",
+            )
         loinc = self.parse_loinc()
         response_sets = self.parse_response_sets()
         self.parse_options()
@@ -600,19 +611,37 @@ class _Parser:
         ranges = self.total_ranges(scoring)
         bands, bands_sources = self.parse_bands(scoring, ranges)
         flags = self.parse_flags()
-        change = self.parse_change(version)
+        change = self.parse_change()
         root.finish()
 
         options = MappingProxyType(dict(self.options))
         sources = MappingProxyType({s.id: s for s in self._sources})
         runtime = self.compile(items, scoring, bands, flags, ranges)
         return Instrument(
-            format=fmt, id=ident, version=version, title=title, short_title=short_title,
-            description=description, recall=recall, reference=reference, citation=citation,
-            licence=licence, item_text_supplied_by_clinic=by_clinic, loinc=loinc, sources=sources,
-            response_sets=MappingProxyType(response_sets), items=items, options=options,
-            scoring=scoring, subscales=subscales, bands=bands, bands_sources=bands_sources,
-            flags=flags, change=change, path=self.source, runtime=runtime,
+            format=fmt,
+            id=ident,
+            version=version,
+            title=title,
+            short_title=short_title,
+            description=description,
+            recall=recall,
+            reference=reference,
+            citation=citation,
+            licence=licence,
+            item_text_supplied_by_clinic=by_clinic,
+            loinc=loinc,
+            sources=sources,
+            response_sets=MappingProxyType(response_sets),
+            items=items,
+            options=options,
+            scoring=scoring,
+            subscales=subscales,
+            bands=bands,
+            bands_sources=bands_sources,
+            flags=flags,
+            change=change,
+            path=self.source,
+            runtime=runtime,
         )
 
     def parse_sources(self) -> None:
@@ -627,15 +656,22 @@ class _Parser:
             if grade is not None and grade not in GRADES:
                 raise node.fail("grade", f"expected one of {', '.join(GRADES)}")
             self.source_ids.add(sid)
-            self._sources.append(Source(sid, node.string("citation"), grade,
-                                        node.string("url", None), node.string("note", None)))
+            self._sources.append(
+                Source(
+                    sid, node.string("citation"), grade, node.string("url", None), node.string("note", None)
+                )
+            )
             node.finish()
 
     def parse_licence(self) -> Licence:
         node = self.root.table("licence", required=True)
         assert node is not None
-        licence = Licence(node.string("name"), node.boolean("text_may_be_shipped"),
-                          node.string("note", None), self.sources(node, required=False))
+        licence = Licence(
+            node.string("name"),
+            node.boolean("text_may_be_shipped"),
+            node.string("note", None),
+            self.sources(node, required=False),
+        )
         node.finish()
         return licence
 
@@ -664,8 +700,9 @@ class _Parser:
                 value: int = onode.integer("value")
                 if any(o.value == value for o in opts):
                     raise onode.fail("value", f"value {value} is listed twice")
-                opts.append(ResponseOption(value, onode.string("label"),
-                                           self.code(onode, "loinc", _LOINC_ANSWER)))
+                opts.append(
+                    ResponseOption(value, onode.string("label"), self.code(onode, "loinc", _LOINC_ANSWER))
+                )
                 onode.finish()
             if len(opts) < 2:
                 raise node.fail("options", "list at least two options")
@@ -678,8 +715,16 @@ class _Parser:
             raise node.fail("max", "must be greater than min")
         if integer and not (isinstance(low, int) and isinstance(high, int)):
             raise node.fail("integer", "an integer range needs whole-number min and max")
-        return ResponseSet(sid, "range", (), low, high, integer,
-                           node.string("min_label", None), node.string("max_label", None))
+        return ResponseSet(
+            sid,
+            "range",
+            (),
+            low,
+            high,
+            integer,
+            node.string("min_label", None),
+            node.string("max_label", None),
+        )
 
     def parse_response_sets(self) -> dict[str, ResponseSet]:
         node = self.root.table("response_sets")
@@ -722,15 +767,26 @@ class _Parser:
             status: str = child.string("status")
             if status not in OPTION_STATUSES:
                 raise child.fail("status", f"expected one of {', '.join(OPTION_STATUSES)}")
-            option = Option(oid, otype, child.string("label"), None, choices, low, high, status,
-                            child.string("note", None), self.sources(child))
+            option = Option(
+                oid,
+                otype,
+                child.string("label"),
+                None,
+                choices,
+                low,
+                high,
+                status,
+                child.string("note", None),
+                self.sources(child),
+            )
             default = child.get("default", None)
             if default is not None:
                 problem = option.check(default)
                 if problem:
                     raise child.fail("default", problem)
-                option = Option(oid, otype, option.label, default, choices, low, high, status,
-                                option.note, option.sources)
+                option = Option(
+                    oid, otype, option.label, default, choices, low, high, status, option.note, option.sources
+                )
             self.options[oid] = option
             child.finish()
         node.finish()
@@ -755,11 +811,18 @@ class _Parser:
                 response = self.response_set(node, iid)
             ask_if = None
             if node.has("ask_if"):
-                ask_if = self.condition(node.get("ask_if"), node.child("ask_if"),
-                                        items_only=True, before=position)
-            item = Item(iid, position, node.string("text"), node.string("descriptor", None),
-                        self.code(node, "loinc", _LOINC), response, node.boolean("scored", True),
-                        node.boolean("required", True), ask_if)
+                ask_if = self.condition(node.get("ask_if"), node.child("ask_if"), items_only=True)
+            item = Item(
+                iid,
+                position,
+                node.string("text"),
+                node.string("descriptor", None),
+                self.code(node, "loinc", _LOINC),
+                response,
+                node.boolean("scored", True),
+                node.boolean("required", True),
+                ask_if,
+            )
             node.finish()
             self.items[iid] = item
             items.append(item)
@@ -781,7 +844,7 @@ class _Parser:
     def parse_subscales(self) -> tuple[Subscale, ...]:
         result: list[Subscale] = []
         for node in self.root.tables("subscales"):
-            sid = node.ident("id")
+            sid = node.ident("id", _SUBSCALE_ID)
             if sid in self.subscale_ids or sid == "total":
                 raise node.fail("id", f"subscale id {sid!r} is used twice or is reserved")
             ids: tuple[str, ...] = node.strings("items")
@@ -814,7 +877,9 @@ class _Parser:
                 raise node.fail("method_option", f"option {method_option!r} needs a default")
         multiplier: int = node.integer("multiplier", 1)
         if node.has("multiplier") and (method != "sum" or multiplier < 1):
-            raise node.fail("multiplier", "a positive whole-number multiplier is allowed with method = sum only")
+            raise node.fail(
+                "multiplier", "a positive whole-number multiplier is allowed with method = sum only"
+            )
         levels: list[Level] = []
         default_level: int = node.integer("default_level", 0)
         if default_level < 0:
@@ -843,8 +908,16 @@ class _Parser:
             default_items = tuple(i.id for i in self.items.values() if i.scored)
             items = node.strings("items", default_items)
             self.plain_items(node, "items", items)
-        scoring = Scoring(method, method_option, items, multiplier, tuple(levels), default_level,
-                          self.sources(node), node.string("note", None))
+        scoring = Scoring(
+            method,
+            method_option,
+            items,
+            multiplier,
+            tuple(levels),
+            default_level,
+            self.sources(node),
+            node.string("note", None),
+        )
         node.finish()
         return scoring
 
@@ -856,13 +929,17 @@ class _Parser:
         if sum(highs) <= 0:
             raise self.root.fail("scoring", "the highest possible total must be above zero")
         mult = scoring.multiplier
-        return {
+        ranges: dict[str, tuple[Number, Number]] = {
             "sum": (sum(lows) * mult, sum(highs) * mult),
             "mean": (sum(lows) / len(lows), sum(highs) / len(highs)),
         }
+        if scoring.method is not None:
+            return {scoring.method: ranges[scoring.method]}
+        return ranges
 
-    def parse_bands(self, scoring: Scoring,
-                    ranges: Mapping[str, tuple[Number, Number]]) -> tuple[tuple[Band, ...], tuple[str, ...]]:
+    def parse_bands(
+        self, scoring: Scoring, ranges: Mapping[str, tuple[Number, Number]]
+    ) -> tuple[tuple[Band, ...], tuple[str, ...]]:
         node = self.root.table("bands")
         if node is None:
             return (), ()
@@ -870,8 +947,9 @@ class _Parser:
             scoring.method == "sum" and all(self.items[i].response.integer for i in scoring.items)
         )
         if not integer_total:
-            raise node.fail(None, "bands need a whole-number total (method sum over whole-number "
-                                  "items, or highest_level)")
+            raise node.fail(
+                None, "bands need a whole-number total (method sum over whole-number items, or highest_level)"
+            )
         assert scoring.method is not None
         low, high = ranges[scoring.method]
         bands: list[Band] = []
@@ -882,20 +960,31 @@ class _Parser:
                 raise bnode.fail("max", "must not be less than min")
             expected = low if not bands else bands[-1].max + 1
             if bmin < expected:
-                raise bnode.fail("min", f"band starting at {bmin} overlaps the previous band or "
-                                        f"starts below the lowest total {low}")
+                raise bnode.fail(
+                    "min",
+                    f"band starting at {bmin} overlaps the previous band or "
+                    f"starts below the lowest total {low}",
+                )
             if bmin > expected:
                 raise bnode.fail("min", f"gap: no band covers totals from {expected} to {bmin - 1}")
             label: str = bnode.string("label")
             default_text = f"{label} ({bmin}-{bmax})" if bmin != bmax else label
-            bands.append(Band(bmin, bmax, label, bnode.string("interpretation", default_text),
-                              self.code(bnode, "loinc", _LOINC_ANSWER)))
+            bands.append(
+                Band(
+                    bmin,
+                    bmax,
+                    label,
+                    bnode.string("interpretation", default_text),
+                    self.code(bnode, "loinc", _LOINC_ANSWER),
+                )
+            )
             bnode.finish()
         if not bands:
             raise node.fail("ranges", "list at least one band")
         if bands[-1].max != high:
-            raise node.fail("ranges", f"the last band ends at {bands[-1].max}, but the highest "
-                                      f"total is {_fmt(high)}")
+            raise node.fail(
+                "ranges", f"the last band ends at {bands[-1].max}, but the highest total is {_fmt(high)}"
+            )
         refs = self.sources(node)
         node.finish()
         return tuple(bands), refs
@@ -909,22 +998,31 @@ class _Parser:
             severity: str = node.string("severity")
             if severity not in SEVERITIES:
                 raise node.fail("severity", f"expected one of {', '.join(SEVERITIES)}")
-            message: str = node.string("message")
-            for name in _PLACEHOLDER.findall(message):
-                if name not in self.options or self.options[name].default is None:
-                    raise node.fail("message", f"placeholder {{{name}}} must name an option with a default")
-            if "{" in _PLACEHOLDER.sub("", message) or "}" in _PLACEHOLDER.sub("", message):
-                raise node.fail("message", "braces are only allowed around an option name")
+            message: str = self.template(node, "message", node.string("message"))
+            summary: str | None = node.string("summary", None)
+            if summary is not None:
+                self.template(node, "summary", summary)
             item: str | None = node.string("item", None)
             if item is not None and item not in self.items:
                 raise node.fail("item", f"item {item!r} is not defined")
             when = self.condition(node.get("when"), node.child("when"))
-            flags.append(Flag(fid, severity, message, when, item,
-                              node.boolean("in_interpretation", False), self.sources(node)))
+            flags.append(Flag(fid, severity, message, when, item, summary, self.sources(node)))
             node.finish()
         return tuple(flags)
 
-    def threshold(self, parent: _Node, key: str, value_key: str, *, with_op: bool = False) -> Threshold | None:
+    def template(self, node: _Node, key: str, text: str) -> str:
+        """Flag texts may contain {option_name} placeholders, filled with the option in force."""
+        for name in _PLACEHOLDER.findall(text):
+            if name not in self.options or self.options[name].default is None:
+                raise node.fail(key, f"placeholder {{{name}}} must name an option with a default")
+        rest = _PLACEHOLDER.sub("", text)
+        if "{" in rest or "}" in rest:
+            raise node.fail(key, "braces are only allowed around an option name")
+        return text
+
+    def threshold(
+        self, parent: _Node, key: str, value_key: str, *, with_op: bool = False
+    ) -> Threshold | None:
         node = parent.table(key)
         if node is None:
             return None
@@ -936,7 +1034,7 @@ class _Parser:
         node.finish()
         return result
 
-    def parse_change(self, version: str) -> ChangeSpec | None:
+    def parse_change(self) -> ChangeSpec | None:
         node = self.root.table("change")
         if node is None:
             return None
@@ -946,10 +1044,13 @@ class _Parser:
         rci = None
         rnode = node.table("rci")
         if rnode is not None:
-            rci = Rci(self.operand(rnode, "sd", need_default=False),
-                      self.operand(rnode, "reliability", need_default=False),
-                      self.operand(rnode, "z", need_default=False) if rnode.has("z") else 1.96,
-                      self.sources(rnode), rnode.string("note", None))
+            rci = Rci(
+                self.operand(rnode, "sd", need_default=False),
+                self.operand(rnode, "reliability", need_default=False),
+                self.operand(rnode, "z", need_default=False) if rnode.has("z") else 1.96,
+                self.sources(rnode),
+                rnode.string("note", None),
+            )
             rnode.finish()
         comparable: tuple[str, ...] = node.strings("comparable_versions", ())
         for other in comparable:
@@ -969,27 +1070,43 @@ class _Parser:
 
     # -- precompilation ----------------------------------------------------------------------
 
-    def compile(self, items: tuple[Item, ...], scoring: Scoring, bands: tuple[Band, ...],
-                flags: tuple[Flag, ...], ranges: Mapping[str, tuple[Number, Number]]) -> Runtime:
+    def compile(
+        self,
+        items: tuple[Item, ...],
+        scoring: Scoring,
+        bands: tuple[Band, ...],
+        flags: tuple[Flag, ...],
+        ranges: Mapping[str, tuple[Number, Number]],
+    ) -> Runtime:
         defaults = MappingProxyType({o.id: o.default for o in self.options.values()})
-        compiled = tuple(CompiledFlag(f, compile_condition(f.when), render_message(f.message, defaults))
-                         for f in flags)
+        compiled = tuple(
+            CompiledFlag(
+                f,
+                compile_condition(f.when),
+                render_message(f.message, defaults),
+                render_message(f.summary, defaults) if f.summary is not None else None,
+                f"Safety rule {f.id} ({describe(f.when)}) cannot be decided because an item it "
+                f"needs is missing or invalid: clinician review needed.",
+            )
+            for f in flags
+        )
         plain = tuple(i.id for i in items if i.required and i.ask_if is None)
         table: list[Band] = []
         for band in bands:
             table.extend([band] * (band.max - band.min + 1))
         return Runtime(
             index=MappingProxyType({i.id: i for i in items}),
-            allowed=MappingProxyType({
-                i.id: frozenset(o.value for o in i.response.options) if i.response.kind == "choice" else None
-                for i in items
-            }),
+            item_ids=frozenset(i.id for i in items),
+            checks=tuple((i.id, _fast_values(i.response), i.response) for i in items),
             required_plain=frozenset(plain),
             required_order=plain,
-            conditional=tuple((i.id, i.required, compile_condition(i.ask_if))
-                              for i in items if i.ask_if is not None),
-            levels=tuple((lv.value, compile_condition(lv.when))
-                         for lv in sorted(scoring.levels, key=lambda lv: -lv.value)),
+            conditional=tuple(
+                (i.id, i.required, compile_condition(i.ask_if)) for i in items if i.ask_if is not None
+            ),
+            levels=tuple(
+                (lv.value, compile_condition(lv.when))
+                for lv in sorted(scoring.levels, key=lambda lv: -lv.value)
+            ),
             flags=compiled,
             safety_flags=tuple(c for c in compiled if c.flag.severity == "safety"),
             needs_scores=any(condition_uses_scores(f.when) for f in flags),
@@ -997,6 +1114,15 @@ class _Parser:
             default_options=defaults,
             ranges=MappingProxyType(dict(ranges)),
         )
+
+
+def _fast_values(response: ResponseSet) -> frozenset[int]:
+    """The whole-number answers accepted without further checks (small integer ranges only)."""
+    if response.kind == "choice":
+        return frozenset(o.value for o in response.options)
+    if response.integer and response.max - response.min <= _FAST_RANGE_LIMIT:
+        return frozenset(range(int(response.min), int(response.max) + 1))
+    return frozenset()
 
 
 def render_message(message: str, options: Mapping[str, object]) -> str:

@@ -62,8 +62,9 @@ class Registry:
 
     def all(self) -> list[Instrument]:
         """Every installed definition, every version, sorted by id then version."""
-        return sorted((i for v in self._by_id.values() for i in v.values()),
-                      key=lambda i: (i.id, i.version_key))
+        return sorted(
+            (i for v in self._by_id.values() for i in v.values()), key=lambda i: (i.id, i.version_key)
+        )
 
     def ids(self) -> list[str]:
         return sorted(self._by_id)

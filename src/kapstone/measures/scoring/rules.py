@@ -239,8 +239,7 @@ def describe(cond: Condition) -> str:
         return f"{what} {cond.op} {_describe_operand(cond.value)}"
     if isinstance(cond, CountTest):
         return (
-            f"at least {cond.at_least} of {', '.join(cond.items)} "
-            f"{cond.op} {_describe_operand(cond.value)}"
+            f"at least {cond.at_least} of {', '.join(cond.items)} {cond.op} {_describe_operand(cond.value)}"
         )
     joiner = " and " if isinstance(cond, AllOf) else " or "
     return joiner.join(f"({describe(p)})" for p in cond.parts)
