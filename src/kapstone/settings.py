@@ -66,9 +66,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the session policy: it tells the person why they were signed out.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "kapstone.accounts.middleware.SessionPolicyMiddleware",
     "kapstone.accounts.middleware.ActiveOrganizationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -206,9 +207,11 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it; collect
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if KAPSTONE_ENV == "test"
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        # Hashed names for far-future caching in production; plain names elsewhere, so a test or a
+        # development run never depends on a collectstatic having happened.
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
 WHITENOISE_USE_FINDERS = KAPSTONE_ENV != "production"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from kapstone.accounts.models import Role
 from kapstone.core.navigation import nav_for
 
 
@@ -14,5 +15,5 @@ def shell(request: HttpRequest) -> dict[str, object]:
         "nav_items": nav_for(actor),
         "actor": actor,
         "switchable_orgs": list(orgs.values()) if len(orgs) > 1 else [],
-        "role_labels": sorted(actor.roles),
+        "role_labels": [Role(role).label for role in sorted(actor.roles)],
     }
