@@ -8,8 +8,10 @@ Theo, Priya, Sam and Toby are on client Rowan's care team; Tamsin is on Harper's
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -31,6 +33,7 @@ class World:
     org_b: object
     users: dict[str, object]
     clients: dict[str, object]
+    password: str = ""  # every persona's password
 
 
 PASSWORD = "correct horse battery staple 42"
@@ -60,15 +63,17 @@ def world(db: object) -> World:
                                   portal_user=users["rowan_portal"])
     harper = Client.objects.create(organization=org_a, given_name="Harper", family_name="Notreal")
     oona = Client.objects.create(organization=org_b, given_name="Oona", family_name="Elsewhere")
-    for name, team_role in (("theo", "therapist"), ("priya", "prescriber"), ("sam", "supervisor"), ("toby", "trainee")):
+    rowan_team = (("theo", "therapist"), ("priya", "prescriber"), ("sam", "supervisor"), ("toby", "trainee"))
+    for name, team_role in rowan_team:
         CareTeamMember.objects.create(client=rowan, user=users[name], team_role=team_role)
     CareTeamMember.objects.create(client=harper, user=users["tamsin"], team_role="therapist")
     CareTeamMember.objects.create(client=oona, user=users["olive"], team_role="therapist")
-    return World(org_a, org_b, users, {"rowan": rowan, "harper": harper, "oona": oona})
+    return World(org_a, org_b, users, {"rowan": rowan, "harper": harper, "oona": oona}, PASSWORD)
 
 
 def signed_in_client(user: object) -> HttpClient:
     """An HTTP client with a fully signed-in session for ``user`` (as after password + second factor)."""
+    from kapstone.accounts.models import UserSession
     from kapstone.accounts.services import AUTH_AT, SEEN_AT
 
     http = HttpClient()
@@ -77,9 +82,99 @@ def signed_in_client(user: object) -> HttpClient:
     session[AUTH_AT] = time.time()
     session[SEEN_AT] = time.time()
     session.save()
+    # As complete_sign_in does: the session is known, so deactivation can end it.
+    UserSession.objects.create(user=user, session_key=session.session_key, source_ip="127.0.0.1")
     return http
 
 
 @pytest.fixture
 def as_user(world: World) -> Callable[[str], HttpClient]:
     return lambda name: signed_in_client(world.users[name])
+
+
+class Cli:
+    """Run the ``kapstone`` command in a subprocess: for production settings and file databases,
+    which the in-process test database (SQLite in memory) cannot show."""
+
+    def env(self, var_dir: object, **overrides: str) -> dict[str, str]:
+        # Start from a clean slate: no KAPSTONE_* or DATABASE_URL leaks in from the test run.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KAPSTONE_") and k != "DATABASE_URL"}
+        for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # set for this run, not a server
+            env.pop(name, None)
+        env.update({"KAPSTONE_ENV": "test", "KAPSTONE_VAR_DIR": str(var_dir)})
+        env.update(overrides)
+        return env
+
+    def run(self, *args: str, env: dict[str, str], check: bool = True, input: str | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "kapstone.cli", *args],
+            env=env, input=input, capture_output=True, text=True, timeout=timeout, check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"kapstone {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def python(
+        self, code: str, *, env: dict[str, str], check: bool = True, args: list[str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([sys.executable, "-c", code, *(args or [])], env=env, capture_output=True,
+                                text=True, timeout=120, check=False)
+        if check and result.returncode != 0:
+            raise AssertionError(f"python -c failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+
+@pytest.fixture(scope="session")
+def cli() -> Cli:
+    return Cli()
+
+
+# --- Append-only triggers vs. the flush that ends a transactional test --------------------------------
+# Tables whose rows the database itself refuses to change or delete, with the migration that installs
+# the triggers (it exposes SQLITE / SQLITE_REVERSE statement lists). The flush after a transactional
+# or live-server test lifts them for its own DELETE/TRUNCATE and restores them in the same
+# transaction; while a test runs they hold exactly as in production.
+APPEND_ONLY_TABLES = {
+    "audit_auditevent": "kapstone.audit.migrations.0002_append_only_triggers",
+    "notes_progressnote": "kapstone.notes.migrations.0002_signed_note_triggers",  # signed rows
+    "notes_addendum": "kapstone.notes.migrations.0002_signed_note_triggers",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_append_only_triggers(django_db_setup: None) -> Iterator[None]:
+    import importlib
+
+    from django.db import connections
+
+    # Patched on the class: once Playwright's event loop runs in this thread, Django hands out a
+    # different connection object (asgiref's Local turns context-local), so an instance patch misses.
+    operations = type(connections["default"].ops)
+    original = operations.__dict__.get("sql_flush")
+    inherited = operations.sql_flush
+
+    def sql_flush(self: object, style: object, tables: object, **kwargs: object) -> list[str]:
+        sql = list(inherited(self, style, tables, **kwargs))  # type: ignore[arg-type]
+        guarded = [table for table in APPEND_ONLY_TABLES if table in tables]  # type: ignore[operator]
+        if not guarded:
+            return sql
+        if self.connection.vendor == "postgresql":  # type: ignore[attr-defined]
+            lift = [f"ALTER TABLE {table} DISABLE TRIGGER USER" for table in guarded]
+            restore = [f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in guarded]
+        else:
+            # One migration may guard several tables: lift and restore its triggers once.
+            names = dict.fromkeys(APPEND_ONLY_TABLES[table] for table in guarded)
+            modules = [importlib.import_module(name) for name in names]
+            lift = [statement for module in modules for statement in module.SQLITE_REVERSE]
+            restore = [statement for module in modules for statement in module.SQLITE]
+        return [*lift, *sql, *restore]
+
+    operations.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    if original is None:
+        del operations.sql_flush
+    else:
+        operations.sql_flush = original  # type: ignore[method-assign]

@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "kapstone.audit",
     "kapstone.clients",
     "kapstone.measures",
+    "kapstone.care",
+    "kapstone.notes",
+    "kapstone.screening",
 ]
 
 MIDDLEWARE = [
@@ -133,7 +136,7 @@ AUTHENTICATION_BACKENDS = ["kapstone.accounts.backends.EmailBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "kapstone.accounts.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -263,3 +266,8 @@ LOGGING = {
 KAPSTONE_BACKUP_DIR = VAR_DIR / "backups"
 # Extra folders of instrument definition files a clinic adds (beside the shipped ones).
 KAPSTONE_INSTRUMENT_DIRS = [Path(p) for p in env_list("KAPSTONE_INSTRUMENT_DIRS", [])]
+# Medical clearance: how long a prescriber's clearance stays current, and how old a PHQ-9 / C-SSRS
+# result may be to count as a screening fact. Defaults for every clinic; each clinic may set its own.
+KAPSTONE_CLEARANCE_VALID_DAYS = env_int("KAPSTONE_CLEARANCE_VALID_DAYS", 90, minimum=1, maximum=730)
+KAPSTONE_SCREENING_MEASURE_MAX_AGE_DAYS = env_int("KAPSTONE_SCREENING_MEASURE_MAX_AGE_DAYS", 30, minimum=1,
+                                                  maximum=730)

@@ -71,46 +71,6 @@ def _failed(item: pytest.Item) -> bool:
     return any(report.failed for report in item.stash.get(_REPORTS, {}).values())
 
 
-# --- The audit log's append-only triggers vs. the flush that ends a live-server test -----------------
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _flush_past_audit_triggers(django_db_setup: None) -> Iterator[None]:
-    """Let the flush that ends each transactional test empty the audit table.
-
-    Migration audit/0002 makes the database refuse DELETE (and TRUNCATE) of audit rows, so the
-    flush after a live-server test fails with "audit events are append-only". Here the flush lifts
-    the triggers and restores them in its own transaction; while a test runs they hold as in
-    production.
-    """
-    import importlib
-
-    from django.db import connections
-
-    triggers = importlib.import_module("kapstone.audit.migrations.0002_append_only_triggers")
-    # Patched on the class: once Playwright's event loop runs in this thread, Django hands out a
-    # different connection object (asgiref's Local turns context-local), so an instance patch misses.
-    operations = type(connections["default"].ops)
-    original = operations.__dict__.get("sql_flush")
-    inherited = operations.sql_flush
-
-    def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
-        sql = list(inherited(self, style, tables, **kwargs))
-        if "audit_auditevent" not in tables:
-            return sql
-        if self.connection.vendor == "postgresql":
-            return ["ALTER TABLE audit_auditevent DISABLE TRIGGER USER", *sql,
-                    "ALTER TABLE audit_auditevent ENABLE TRIGGER USER"]  # fmt: skip
-        return [*triggers.SQLITE_REVERSE, *sql, *triggers.SQLITE]
-
-    operations.sql_flush = sql_flush  # type: ignore[method-assign]
-    yield
-    if original is None:
-        del operations.sql_flush
-    else:
-        operations.sql_flush = original  # type: ignore[method-assign]
-
-
 # --- The browser and its pages ------------------------------------------------------------------------
 
 

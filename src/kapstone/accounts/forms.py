@@ -5,8 +5,16 @@ from django import forms
 from kapstone.accounts.models import Role
 
 
+# Our email columns hold 254 characters (RFC 5321 path limit); forms.EmailField would accept 320, which
+# PostgreSQL then refuses with an error page instead of a message.
+EMAIL_MAX = 254
+
+
 class SignInForm(forms.Form):
-    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}))
+    email = forms.EmailField(
+        label="Email", max_length=EMAIL_MAX,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
     password = forms.CharField(
         label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
@@ -29,7 +37,7 @@ class EnrolForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="Email address")
+    email = forms.EmailField(label="Email address", max_length=EMAIL_MAX)
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 

@@ -5,16 +5,36 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from kapstone.accounts.models import Membership
-from kapstone.accounts.services import AUTH_AT, SEEN_AT, sign_out
+from kapstone.accounts.services import (
+    ACTIVE_ORG,
+    AUTH_AT,
+    SEEN_AT,
+    acting_memberships,
+    member_actor,
+    sign_out,
+)
 from kapstone.core.actor import Actor
 
-ACTIVE_ORG = "_kapstone_org_id"
+__all__ = ["ACTIVE_ORG", "ActiveOrganizationMiddleware", "SessionPolicyMiddleware"]
 # Refresh the idle clock at most this often, so a page view is not always a session write.
 SEEN_RESOLUTION = 30
+
+
+def signed_out_response(request: HttpRequest, message: str) -> HttpResponse:
+    """Send the person to sign in, in the form their client understands."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=401)
+    login = redirect_to_login(request.get_full_path())
+    if request.headers.get("HX-Request") == "true":
+        # A fragment request must not swap the sign-in page into part of a page: redirect the window.
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = login["Location"]
+        return response
+    return login
 
 
 class SessionPolicyMiddleware:
@@ -28,20 +48,19 @@ class SessionPolicyMiddleware:
             now = time.time()
             auth_at = float(request.session.get(AUTH_AT, 0))
             seen_at = float(request.session.get(SEEN_AT, 0))
-            reason = None
+            reason, message = None, ""
             if now - auth_at > settings.KAPSTONE_SESSION_ABSOLUTE_SECONDS:
                 reason = "session_expired_absolute"
+                hours = settings.KAPSTONE_SESSION_ABSOLUTE_SECONDS / 3600
+                message = f"Sessions last at most {hours:g} hours. Please sign in again."
             elif now - seen_at > settings.KAPSTONE_SESSION_IDLE_SECONDS:
                 reason = "session_expired_idle"
+                message = "You were signed out after a period without activity. Please sign in again."
             if reason is not None:
-                request.actor = Actor(  # type: ignore[attr-defined]
-                    user=request.user,  # type: ignore[arg-type]
-                    request_id=getattr(request, "request_id", ""),
-                    source_ip=getattr(request, "source_ip", None),
-                )
+                request.actor = member_actor(request, request.user)  # type: ignore[attr-defined, arg-type]
                 sign_out(request, reason=reason)
-                messages.info(request, "You were signed out after a period without activity. Please sign in again.")
-                return redirect_to_login(request.get_full_path())
+                messages.info(request, message)
+                return signed_out_response(request, message)
             if now - seen_at > SEEN_RESOLUTION:
                 request.session[SEEN_AT] = now
         return self.get_response(request)
@@ -58,19 +77,9 @@ class ActiveOrganizationMiddleware:
         memberships: list[Membership] = []
         organization = None
         roles: frozenset[str] = frozenset()
-        if user is not None and user.is_staff_member:  # type: ignore[union-attr]
-            memberships = list(
-                Membership.objects.filter(user=user, is_active=True)
-                .select_related("organization")
-                .order_by("organization__name", "role")
-            )
-            orgs = {m.organization_id: m.organization for m in memberships}
+        if user is not None:
             wanted = request.session.get(ACTIVE_ORG)
-            if wanted not in orgs and orgs:
-                wanted = next(iter(orgs))
-            if wanted in orgs:
-                organization = orgs[wanted]
-                roles = frozenset(m.role for m in memberships if m.organization_id == wanted)
+            memberships, organization, roles = acting_memberships(user, wanted)  # type: ignore[arg-type]
         request.memberships = memberships  # type: ignore[attr-defined]
         request.actor = Actor(  # type: ignore[attr-defined]
             user=user,  # type: ignore[arg-type]

@@ -41,6 +41,7 @@ PENDING_AT = "_kapstone_pending_at"
 PENDING_SECRET = "_kapstone_pending_totp_secret"
 AUTH_AT = "_kapstone_auth_at"
 SEEN_AT = "_kapstone_seen_at"
+ACTIVE_ORG = "_kapstone_org_id"
 PENDING_SECONDS = 300
 RECOVERY_CODE_COUNT = 10
 GENERIC_SIGN_IN_ERROR = "That email and password do not match an active account, or sign-in is paused. Try again later."
@@ -55,6 +56,34 @@ def _request_actor(request: HttpRequest, user: User | None = None) -> Actor:
         user=user,
         request_id=getattr(request, "request_id", ""),
         source_ip=getattr(request, "source_ip", None),
+    )
+
+
+def acting_memberships(
+    user: User, wanted: object = None
+) -> tuple[list[Membership], Organization | None, frozenset[str]]:
+    """A staff member's active memberships, the organization they act in (``wanted`` if they belong to
+    it, else the first by name) and the roles they hold there. The one rule for requests and audit rows."""
+    if not user.is_staff_member:
+        return [], None, frozenset()
+    memberships = list(
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("organization")
+        .order_by("organization__name", "role")
+    )
+    orgs = {m.organization_id: m.organization for m in memberships}
+    chosen = wanted if wanted in orgs else next(iter(orgs), None)
+    if chosen is None:
+        return memberships, None, frozenset()
+    return memberships, orgs[chosen], frozenset(m.role for m in memberships if m.organization_id == chosen)
+
+
+def member_actor(request: HttpRequest, user: User) -> Actor:
+    """The person as they act in this session: right after signing in, or as a timeout signs them out."""
+    _, organization, roles = acting_memberships(user, request.session.get(ACTIVE_ORG))
+    return Actor(
+        user=user, organization=organization, roles=roles,
+        request_id=getattr(request, "request_id", ""), source_ip=getattr(request, "source_ip", None),
     )
 
 
@@ -118,7 +147,7 @@ def complete_sign_in(request: HttpRequest, user: User, *, method: str) -> None:
         UserSession.objects.create(
             user=user, session_key=request.session.session_key or "", source_ip=getattr(request, "source_ip", None)
         )
-        record(_request_actor(request, user), "auth.sign_in", detail={"method": method})
+        record(member_actor(request, user), "auth.sign_in", detail={"method": method})
 
 
 def sign_out(request: HttpRequest, *, reason: str = "sign_out") -> None:
@@ -229,6 +258,9 @@ def invite(actor: Actor, *, email: str, role: str) -> tuple[Invitation, str]:
     email = email.strip().lower()
     if Membership.objects.filter(organization=actor.organization, user__email=email, role=role, is_active=True).exists():
         raise ValidationError({"email": "This person already holds that role here."})
+    if User.objects.filter(email=email, kind=User.Kind.CLIENT).exists():
+        # Client portal identities and staff identities are kept apart (DESIGN: "Who uses it").
+        raise ValidationError({"email": "This address cannot be invited as staff. Use the person's work address."})
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         invitation = Invitation.objects.create(
@@ -270,6 +302,8 @@ def accept_invitation(request: HttpRequest, token: str, *, full_name: str, passw
         if invitation is None:
             raise ValidationError({"__all__": ["This invitation link has expired or was already used."]})
         user = User.objects.filter(email=invitation.email).first()
+        if user is not None and not user.is_staff_member:
+            raise ValidationError({"__all__": ["This invitation cannot be accepted with a client portal account."]})
         if user is None:
             if not full_name.strip():
                 raise ValidationError({"full_name": "Please give your full name."})

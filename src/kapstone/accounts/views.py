@@ -13,7 +13,7 @@ from kapstone.access.policy import allows
 from kapstone.accounts import services, throttle
 from kapstone.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, InviteForm, SignInForm
 from kapstone.accounts.middleware import ACTIVE_ORG
-from kapstone.accounts.models import Membership
+from kapstone.accounts.models import Membership, TOTPDevice
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest, KapstoneRequest
 
@@ -71,6 +71,10 @@ def mfa_setup(request: KapstoneRequest) -> HttpResponse:
     if user is None:
         messages.info(request, "Please sign in again.")
         return redirect("accounts:login")
+    if TOTPDevice.objects.filter(user=user).exists():
+        # Enrolment is for a first sign-in only: with a device on file, a password alone must not
+        # be able to swap in another authenticator (that would bypass the second factor).
+        return redirect("accounts:mfa_verify")
     secret = request.session.get(services.PENDING_SECRET) or services.new_totp_secret()
     request.session[services.PENDING_SECRET] = secret
     form = EnrolForm(request.POST or None)

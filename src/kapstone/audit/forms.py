@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from kapstone.audit.models import Outcome
@@ -16,7 +18,12 @@ class AuditFilterForm(forms.Form):
     sort = forms.ChoiceField(label="Sort", required=False, choices=[(k, k.title()) for k in SORTS])
 
     def to_filter(self) -> AuditFilter:
-        data = self.cleaned_data if self.is_valid() else {}
+        # A bad value (shown as an error on its field) drops only its own filter: the valid ones still
+        # narrow the result, rather than the whole log being returned.
+        data: dict[str, Any] = {}
+        if self.is_bound:
+            self.is_valid()  # fills cleaned_data with every field that is valid
+            data = self.cleaned_data
         return AuditFilter(
             date_from=data.get("date_from"), date_to=data.get("date_to"), actor_email=data.get("actor_email", ""),
             action=data.get("action", ""), outcome=data.get("outcome", ""), client_id=data.get("client_id"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -23,5 +25,7 @@ def own_client(request: AuthenticatedRequest) -> Client:
 @require_GET
 def portal_home(request: AuthenticatedRequest) -> HttpResponse:
     client = own_client(request)
-    record(request.actor, "portal.view", object_type="client", object_id=client.pk, client_id=client.pk)
+    # Filed under the client's clinic, so its audit log shows the client's own reads with the rest.
+    actor = replace(request.actor, organization=client.organization)
+    record(actor, "portal.view", object_type="client", object_id=client.pk, client_id=client.pk)
     return render(request, "portal/home.html", {"client": client})

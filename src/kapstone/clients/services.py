@@ -43,9 +43,13 @@ def client_create(actor: Actor, data: Mapping[str, Any]) -> Client:
 
 def client_update(actor: Actor, client: Client, data: Mapping[str, Any], *, expected_version: int) -> Client:
     """Apply an edit read at ``expected_version``; refuse with StaleEdit if someone saved in between."""
-    changes = {k: data[k] for k in EDITABLE_FIELDS if k in data and data[k] != getattr(client, k)}
-    candidate = Client(**{**{f.attname: getattr(client, f.attname) for f in Client._meta.concrete_fields}, **changes})
-    candidate.full_clean()
+    # Compare with the stored row, not the caller's instance: a bound ModelForm has already written the
+    # new values into that instance, which would make every edit look like "no change".
+    candidate = Client.objects.get(pk=client.pk)
+    changes = {k: data[k] for k in EDITABLE_FIELDS if k in data and data[k] != getattr(candidate, k)}
+    for name, value in changes.items():
+        setattr(candidate, name, value)
+    candidate.full_clean()  # a fetched row, so uniqueness checks exclude itself
     with transaction.atomic():
         updated = Client.objects.filter(pk=client.pk, version=expected_version).update(
             **changes, version=expected_version + 1

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import connections
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
 
 class BackupError(Exception):
     pass
@@ -90,10 +92,19 @@ def restore(source: Path, alias: str = "default") -> None:
     if not source.exists():
         raise BackupError(f"{source} does not exist.")
     if conn.vendor == "sqlite":
+        # SQLite opens an empty (or missing-header) file as an empty database that passes its integrity
+        # check; restoring that would wipe every record. Check the header and that it holds our tables.
+        with open(source, "rb") as fh:
+            if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                raise BackupError(f"{source} is not a SQLite database (it lacks the SQLite file header).")
         backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
             if backup_db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupError(f"{source} is not an intact SQLite database.")
+            listed = backup_db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {name for (name,) in listed}
+            if not {"django_migrations", "audit_auditevent"} <= tables:
+                raise BackupError(f"{source} is a SQLite database but not a Kapstone backup.")
             conn.close()
             live = sqlite3.connect(str(cfg["NAME"]))
             try:

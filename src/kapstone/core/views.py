@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from kapstone.access.decorators import public, signed_in
 from kapstone.access.policy import allows
 from kapstone.core.http import AuthenticatedRequest
-from kapstone.core.navigation import dashboard_panels
+from kapstone.core.navigation import dashboard_panels, dashboard_sections
 
 
 @public
@@ -25,7 +25,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     actor = request.actor
-    context = {"panels": dashboard_panels(actor), "can_list_clients": allows(actor, "client.list")}
+    context = {"panels": dashboard_panels(actor), "can_list_clients": allows(actor, "client.list"),
+               "sections": dashboard_sections(actor)}
     return render(request, "core/dashboard.html", context)
 
 

@@ -31,6 +31,7 @@ class Command(BaseCommand):
             # Recycle workers now and then so a slow leak can never grow without bound.
             "--max-requests", "5000", "--max-requests-jitter", "500",
             # The path only: a query string can carry a client's name, and logs are not for client data.
+            "--logger-class", "kapstone.core.gunicorn_logging.RedactingLogger",
             "--access-logfile", "-", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s',
         ]  # fmt: skip
         if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
