@@ -77,9 +77,8 @@ def main() -> None:
         subprocess.run([str(BIN / "kapstone"), "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
         seeded = _run_json([sys.executable, "-m", "bench.seed", "--clients", str(args.clients),
                             "--responses", str(args.responses)], env)  # fmt: skip
-        print(
-            f"seeded   {seeded['clients']} clients, {seeded['responses']:,} responses in {seeded['seconds']} s"
-        )
+        count, took = seeded["responses"], seeded["seconds"]
+        print(f"seeded   {seeded['clients']} clients, {count:,} responses in {took} s")
         port = _free_port()
         server = subprocess.Popen(  # noqa: S603
             [str(BIN / "kapstone"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)],
