@@ -116,7 +116,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "kapstone.sqlite3",
+            "NAME": str(VAR_DIR / "kapstone.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE: take the write lock at BEGIN, so concurrent writers queue on the busy
                 # timeout instead of failing mid-transaction with "database is locked".

@@ -6,12 +6,13 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from kapstone.access.policy import ACTIONS, allows
 from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
@@ -32,10 +33,10 @@ def signed_in(view: View) -> View:
     """Any signed-in staff member; what they see is still scoped by selectors."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not request.user.is_staff_member:  # type: ignore[union-attr]
+        if not request.user.is_staff_member:
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -47,10 +48,10 @@ def portal(view: View) -> View:
     """A signed-in client in their own portal; staff get the same 404 as a missing page."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not request.user.is_portal_client:  # type: ignore[union-attr]
+        if not request.user.is_portal_client:
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -65,11 +66,11 @@ def requires(action: str) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             actor = request.actor  # type: ignore[attr-defined]
-            if not request.user.is_staff_member or not allows(actor, action):  # type: ignore[union-attr]
+            if not request.user.is_staff_member or not allows(actor, action):
                 record(actor, action, outcome=Outcome.DENIED, detail={"path": request.path[:200]})
                 raise Http404
             return view(request, *args, **kwargs)

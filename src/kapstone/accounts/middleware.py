@@ -57,7 +57,7 @@ class SessionPolicyMiddleware:
                 reason = "session_expired_idle"
                 message = "You were signed out after a period without activity. Please sign in again."
             if reason is not None:
-                request.actor = member_actor(request, request.user)  # type: ignore[attr-defined, arg-type]
+                request.actor = member_actor(request, request.user)  # type: ignore[attr-defined]
                 sign_out(request, reason=reason)
                 messages.info(request, message)
                 return signed_out_response(request, message)
@@ -79,10 +79,10 @@ class ActiveOrganizationMiddleware:
         roles: frozenset[str] = frozenset()
         if user is not None:
             wanted = request.session.get(ACTIVE_ORG)
-            memberships, organization, roles = acting_memberships(user, wanted)  # type: ignore[arg-type]
+            memberships, organization, roles = acting_memberships(user, wanted)
         request.memberships = memberships  # type: ignore[attr-defined]
         request.actor = Actor(  # type: ignore[attr-defined]
-            user=user,  # type: ignore[arg-type]
+            user=user,
             organization=organization,
             roles=roles,
             request_id=getattr(request, "request_id", ""),

@@ -157,7 +157,7 @@ def sign_out(request: HttpRequest, *, reason: str = "sign_out") -> None:
         if key:
             UserSession.objects.filter(session_key=key).delete()
         if user is not None:
-            record(getattr(request, "actor", None) or _request_actor(request, user), f"auth.{reason}")  # type: ignore[arg-type]
+            record(getattr(request, "actor", None) or _request_actor(request, user), f"auth.{reason}")
     logout(request)
 
 

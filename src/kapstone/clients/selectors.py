@@ -15,11 +15,12 @@ from kapstone.core.actor import Actor
 def clients_scoped(actor: Actor, action: str) -> QuerySet[Client]:
     """Clients the actor may take ``action`` on, in the active organization. Not audited: callers are."""
     scope = scope_for(actor, action)
-    if scope is Scope.NONE:
+    org_id, user_id = actor.organization_id, actor.user_id
+    if scope is Scope.NONE or org_id is None or user_id is None:
         return Client.objects.none()
-    qs = Client.objects.filter(organization_id=actor.organization_id)
+    qs = Client.objects.filter(organization_id=org_id)
     if scope is Scope.CARE_TEAM:
-        qs = qs.filter(care_team__user_id=actor.user_id).distinct()
+        qs = qs.filter(care_team__user_id=user_id).distinct()
     return qs
 
 
@@ -37,8 +38,11 @@ def client_get(actor: Actor, pk: int | str, *, action: str = "client.view") -> C
     try:
         client = clients_scoped(actor, action).get(pk=int(pk))
     except (Client.DoesNotExist, ValueError, TypeError):
-        known = Client.objects.filter(pk=pk).values_list("pk", flat=True).first() if str(pk).isdigit() else None
-        record(actor, action, outcome=Outcome.DENIED, object_type="client", object_id=str(pk)[:64], client_id=known)
+        known = (
+            Client.objects.filter(pk=pk).values_list("pk", flat=True).first() if str(pk).isdigit() else None
+        )
+        record(actor, action, outcome=Outcome.DENIED, object_type="client", object_id=str(pk)[:64],
+               client_id=known)  # fmt: skip
         raise Http404 from None
     record(actor, action, object_type="client", object_id=client.pk, client_id=client.pk)
     return client

@@ -14,8 +14,10 @@ from kapstone.audit.services import record
 from kapstone.clients.models import CareTeamMember, Client
 from kapstone.core.actor import Actor
 
-EDITABLE_FIELDS = ("given_name", "family_name", "preferred_name", "pronouns", "date_of_birth", "email", "phone")
-TEAM_ROLE_FOR = {Role.THERAPIST: "therapist", Role.PRESCRIBER: "prescriber", Role.SUPERVISOR: "supervisor",
+EDITABLE_FIELDS = (
+    "given_name", "family_name", "preferred_name", "pronouns", "date_of_birth", "email", "phone",
+)  # fmt: skip
+TEAM_ROLE_FOR: dict[str, str] = {Role.THERAPIST: "therapist", Role.PRESCRIBER: "prescriber", Role.SUPERVISOR: "supervisor",
                  Role.TRAINEE: "trainee"}  # fmt: skip
 
 
@@ -28,7 +30,7 @@ class StaleEdit(Exception):
 
 
 def client_create(actor: Actor, data: Mapping[str, Any]) -> Client:
-    if scope_for(actor, "client.create") is Scope.NONE or actor.organization is None:
+    if scope_for(actor, "client.create") is Scope.NONE or actor.organization is None or actor.user is None:
         raise PermissionError("client.create")
     client = Client(organization=actor.organization, **{k: data[k] for k in EDITABLE_FIELDS if k in data})
     client.full_clean()
@@ -62,13 +64,25 @@ def client_update(actor: Actor, client: Client, data: Mapping[str, Any], *, expe
     return client
 
 
-def care_team_add(actor: Actor, client: Client, user: User, team_role: str) -> CareTeamMember:
+def care_team_add(
+    actor: Actor, client: Client, user: User, team_role: str, *, supervisor: User | None = None
+) -> CareTeamMember:
     if team_role not in CareTeamMember.TeamRole.values:
         raise ValidationError({"team_role": f"Unknown care-team role {team_role!r}."})
-    if not Membership.objects.filter(user=user, organization_id=client.organization_id, is_active=True).exists():
+    members = Membership.objects.filter(organization_id=client.organization_id, is_active=True)
+    if not members.filter(user=user).exists():
         raise ValidationError({"user": "Only active members of this organization can join a care team."})
+    if supervisor is not None and team_role != CareTeamMember.TeamRole.TRAINEE:
+        raise ValidationError({"supervisor": "Only a trainee has a supervisor on the team."})
+    if supervisor is not None and not members.filter(user=supervisor, role=Role.SUPERVISOR).exists():
+        raise ValidationError({"supervisor": "Choose a supervisor of this organization."})
     with transaction.atomic():
         member, _ = CareTeamMember.objects.get_or_create(client=client, user=user, team_role=team_role)
-        record(actor, "careteam.add", object_type="care_team_member", object_id=member.pk, client_id=client.pk,
-               detail={"user": user.email, "team_role": team_role})
+        if supervisor is not None and member.supervisor_id != supervisor.pk:
+            member.supervisor = supervisor
+            member.save(update_fields=["supervisor"])
+        record(actor, "careteam.add", object_type="care_team_member", object_id=member.pk,
+               client_id=client.pk,
+               detail={"user": user.email, "team_role": team_role,
+                       "supervisor": supervisor.email if supervisor else None})
     return member

@@ -25,7 +25,7 @@ DEMO_DOMAIN = "larkspur.example"  # RFC 2606: .example never reaches a real mail
 class DemoPerson:
     key: str
     full_name: str
-    role: str | None
+    role: str
 
 
 STAFF = (

@@ -22,4 +22,4 @@ class KapstoneRequest(HttpRequest):
 
 
 class AuthenticatedRequest(KapstoneRequest):
-    user: User  # type: ignore[assignment]
+    user: User

@@ -16,7 +16,7 @@ from kapstone.core.navigation import dashboard_panels, dashboard_sections
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    if request.user.is_portal_client:  # type: ignore[union-attr]
+    if request.user.is_portal_client:
         return redirect("portal:home")
     return redirect("core:dashboard")
 
