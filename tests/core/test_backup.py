@@ -132,7 +132,8 @@ def test_a_sqlite_backup_restores_every_row_of_every_table(cli, blank, source, t
             continue
         assert after[table] == rows, table
     # The audit log is the original's plus the restore's own event, appended to the same chain.
-    assert after["audit_auditevent"][: len(rows := before["audit_auditevent"])] == sorted(rows, key=repr)
+    by_id = sorted(after["audit_auditevent"], key=lambda row: row[0])
+    assert by_id[: len(rows := before["audit_auditevent"])] == sorted(rows, key=lambda row: row[0])
     added = audit_rows(dest_db, after_id=last_id)
     assert [(action, outcome) for _, action, outcome, _ in added] == [("system.restore", "success")]
     seq = dict(after["sqlite_sequence"])
