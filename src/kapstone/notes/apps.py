@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class NotesConfig(AppConfig):
+    name = "kapstone.notes"
+    label = "notes"
+    verbose_name = "Progress notes and psychotherapy notes"
+
+    def ready(self) -> None:
+        from kapstone.core.navigation import register_dashboard_section
+        from kapstone.notes.dashboard import cosign_section
+
+        register_dashboard_section(cosign_section)
