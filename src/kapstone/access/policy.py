@@ -45,6 +45,44 @@ POLICY: dict[str, dict[str, Scope]] = {
     "measure.assign":     {T: TEAM, P: TEAM, R: TEAM},
     "safety.acknowledge": {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
     "outcomes.caseload":  {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    # Clinic-wide instrument settings (option values such as cut-points, licensed item wording):
+    # configuration of the clinic, not the record, so it is the admin's.
+    "instrument.configure": {A: ORG},
+    # Intake, safety screening, medical clearance and consent (clinical content: care team only).
+    "intake.view":        {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    "intake.edit":        {T: TEAM, P: TEAM, R: TEAM},
+    "screening.view":     {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    "screening.submit":   {T: TEAM, P: TEAM},
+    "clearance.decide":   {P: TEAM},  # and only as the prescriber on the client's care team
+    "consent.view":       {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    "consent.manage":     {T: TEAM, P: TEAM},  # record an in-person signature or a withdrawal
+    # Clinic configuration (not the record): the screening rule set and the consent template.
+    "ruleset.view":       {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "ruleset.edit":       {A: ORG, P: ORG},
+    "consent.template.view": {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "consent.template.edit": {A: ORG},
+    # Progress notes (kapstone.notes). Drafts are their author's; a signed note changes only by
+    # addendum. Co-signing a trainee's note: a supervisor on the client's care team.
+    "note.view":          {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    "note.write":         {T: TEAM, P: TEAM, R: TEAM},
+    "note.sign":          {T: TEAM, P: TEAM, R: TEAM},
+    "note.cosign":        {S: TEAM},
+    "note.addendum":      {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    # Psychotherapy notes (45 CFR 164.501): kept apart. The selectors show one only to its author,
+    # or to a supervisor holding the author's active, audited training grant (164.508(a)(2)(i)(B)).
+    "psychnote.write":    {T: TEAM, R: TEAM},
+    "psychnote.read":     {T: TEAM, S: TEAM, R: TEAM},
+    "psychnote.grant":    {T: ORG, R: ORG},
+    # KAP treatment courses (kapstone.care). Protocols are clinic configuration (no client data):
+    # every clinician may read them; only a prescriber writes a new version.
+    "protocol.view":      {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "protocol.edit":      {P: ORG},
+    "course.view":        {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    "course.manage":      {T: TEAM, P: TEAM, R: TEAM},
+    "dosing.record":      {T: TEAM, P: TEAM, R: TEAM},
+    "dosing.override":    {P: TEAM},  # a dose or go/no-go outside protocol, with a documented justification
+    "alert.acknowledge":  {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    "care.print":         {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
 }  # fmt: skip
 
 ACTIONS = frozenset(POLICY)

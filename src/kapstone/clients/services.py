@@ -17,8 +17,8 @@ from kapstone.core.actor import Actor
 EDITABLE_FIELDS = (
     "given_name", "family_name", "preferred_name", "pronouns", "date_of_birth", "email", "phone",
 )  # fmt: skip
-TEAM_ROLE_FOR: dict[str, str] = {Role.THERAPIST: "therapist", Role.PRESCRIBER: "prescriber", Role.SUPERVISOR: "supervisor",
-                 Role.TRAINEE: "trainee"}  # fmt: skip
+TEAM_ROLE_FOR: dict[str, str] = {Role.THERAPIST: "therapist", Role.PRESCRIBER: "prescriber",
+                                 Role.SUPERVISOR: "supervisor", Role.TRAINEE: "trainee"}  # fmt: skip
 
 
 class StaleEdit(Exception):

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from kapstone.access.decorators import requires
 from kapstone.access.policy import allows
@@ -67,7 +67,9 @@ def client_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                                    expected_version=form.cleaned_data.get("version") or 0)
         except services.StaleEdit as exc:
             conflict = exc.current
-            form.add_error(None, str(exc) + " Your version is kept below; the saved version is shown beside it.")
+            form.add_error(
+                None, str(exc) + " Your version is kept below; the saved version is shown beside it."
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -90,13 +92,17 @@ def care_team(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     form = CareTeamForm(request.POST or None, members=[(u.pk, u.full_name) for u in staff])
     if request.method == "POST" and form.is_valid():
         user = staff.get(pk=int(form.cleaned_data["user"]))
+        chosen = form.cleaned_data.get("supervisor")
+        supervisor = staff.get(pk=int(chosen)) if chosen else None
         try:
-            services.care_team_add(request.actor, client, user, form.cleaned_data["team_role"])
+            services.care_team_add(
+                request.actor, client, user, form.cleaned_data["team_role"], supervisor=supervisor
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"{user.full_name} joined the care team.")
             return redirect("clients:care_team", pk=client.pk)
-    team = client.care_team.select_related("user").order_by("team_role", "user__full_name")
+    team = client.care_team.select_related("user", "supervisor").order_by("team_role", "user__full_name")
     return render(request, "clients/care_team.html", {"client": client, "team": team, "form": form})
 

@@ -29,6 +29,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Audit log", "audit:log", "audit.view"),
     NavItem("Instruments", "measures:instruments", "instrument.configure"),
     NavItem("Screening rules", "screening:ruleset", "ruleset.edit"),
+    NavItem("Protocols", "care:protocols", "protocol.edit"),
     NavItem("Consent form", "intake:consent_template", "consent.template.edit"),
 )
 

@@ -7,53 +7,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Client',
+            name="Client",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('given_name', models.CharField(max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('preferred_name', models.CharField(blank=True, max_length=100)),
-                ('pronouns', models.CharField(blank=True, max_length=40)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clients', to='accounts.organization')),
-                ('portal_user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='client_record', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                ("preferred_name", models.CharField(blank=True, max_length=100)),
+                ("pronouns", models.CharField(blank=True, max_length=40)),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="clients",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "portal_user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="client_record",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CareTeamMember',
+            name="CareTeamMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('team_role', models.CharField(choices=[('therapist', 'Therapist'), ('prescriber', 'Prescriber'), ('supervisor', 'Supervisor'), ('trainee', 'Trainee')], max_length=20)),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='care_teams', to=settings.AUTH_USER_MODEL)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='care_team', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "team_role",
+                    models.CharField(
+                        choices=[
+                            ("therapist", "Therapist"),
+                            ("prescriber", "Prescriber"),
+                            ("supervisor", "Supervisor"),
+                            ("trainee", "Trainee"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="care_teams",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="care_team",
+                        to="clients.client",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='client',
-            index=models.Index(fields=['organization', 'family_name', 'given_name'], name='client_org_name'),
+            model_name="client",
+            index=models.Index(fields=["organization", "family_name", "given_name"], name="client_org_name"),
         ),
         migrations.AddIndex(
-            model_name='careteammember',
-            index=models.Index(fields=['user', 'client'], name='careteam_user_client'),
+            model_name="careteammember",
+            index=models.Index(fields=["user", "client"], name="careteam_user_client"),
         ),
         migrations.AddConstraint(
-            model_name='careteammember',
-            constraint=models.UniqueConstraint(fields=('client', 'user', 'team_role'), name='careteam_unique_member_role'),
+            model_name="careteammember",
+            constraint=models.UniqueConstraint(
+                fields=("client", "user", "team_role"), name="careteam_unique_member_role"
+            ),
         ),
     ]

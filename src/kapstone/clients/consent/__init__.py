@@ -1,0 +1,1 @@
+"""KAP consent: the template format (pure), the shipped default template and trauma-informed data."""

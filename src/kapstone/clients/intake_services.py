@@ -1,0 +1,228 @@
+"""Intake and care-preference writes: one transaction each, audited inside it, stale edits refused.
+
+When an intake change alters the screening facts, every open clearance and undecided screening of
+the client is superseded in the same transaction: medical clearance is re-required.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kapstone.access.policy import Scope, scope_for
+from kapstone.audit.services import record
+from kapstone.clients.facts import changed_facts, intake_document, validate_intake
+from kapstone.clients.models import CarePreferences, Client, Intake, IntakeMedication
+from kapstone.core.actor import Actor
+from kapstone.screening.facts import MEDICATION_CLASSES
+
+# Every Intake field a form may write (not the bookkeeping ones).
+INTAKE_FIELDS: tuple[str, ...] = tuple(
+    f.name
+    for f in Intake._meta.concrete_fields
+    if f.name not in {"id", "client", "version", "created_at", "updated_at", "updated_by"}
+)
+PREFERENCE_FIELDS = ("music", "touch_preference", "people_present", "staff_gender_preference", "other")
+
+
+class IntakeStale(Exception):
+    """Someone saved the intake since the editor opened it; nothing was written."""
+
+    def __init__(self, current: Intake, medications: list[IntakeMedication]) -> None:
+        super().__init__("This intake was changed by someone else since you opened it.")
+        self.current = current
+        self.medications = medications
+
+
+class PreferencesStale(Exception):
+    def __init__(self, current: CarePreferences) -> None:
+        super().__init__("These choices were changed since you opened them.")
+        self.current = current
+
+
+@dataclass(frozen=True)
+class IntakeSaved:
+    intake: Intake
+    facts_changed: list[str]
+    superseded_clearances: int
+    superseded_screenings: int
+
+
+def _check_medications(medications: Sequence[Mapping[str, Any]]) -> None:
+    errors: list[str] = []
+    for i, med in enumerate(medications, start=1):
+        name = str(med.get("name") or "").strip()
+        classes = list(med.get("classes") or [])
+        label = name or f"medication {i}"
+        if not name:
+            errors.append(f"Medication {i}: enter its name.")
+        if not classes:
+            errors.append(f"{label}: choose at least one class (use 'other' when none fits).")
+        unknown = [c for c in classes if c not in MEDICATION_CLASSES]
+        if unknown:
+            errors.append(f"{label}: unknown class {', '.join(unknown)}.")
+        dose = med.get("diazepam_equivalent_mg_per_day")
+        if dose is not None and "benzodiazepine" not in classes:
+            errors.append(f"{label}: a diazepam-equivalent dose is only for a benzodiazepine.")
+        if dose is not None and dose < 0:
+            errors.append(f"{label}: the diazepam-equivalent dose cannot be negative.")
+    if errors:
+        raise ValidationError({"medications": errors})
+
+
+def _intake_facts(doc: Mapping[str, object]) -> dict[str, object]:
+    return {k: v for k, v in doc.items() if k != "age_years"}
+
+
+def supersede_for_changed_facts(actor: Actor, client: Client, changed: list[str]) -> tuple[int, int]:
+    """Inside the caller's transaction: clearance is re-required and undecided screenings go stale."""
+    from kapstone.screening.models import Clearance, ScreeningEvaluation
+
+    now = timezone.now()
+    reason = f"intake changed ({', '.join(changed)})"
+    clearances = Clearance.objects.filter(client=client, superseded_at__isnull=True).update(
+        superseded_at=now, superseded_reason=reason
+    )
+    screenings = ScreeningEvaluation.objects.filter(
+        client=client, superseded_at__isnull=True, clearance__isnull=True
+    ).update(superseded_at=now, superseded_reason=reason)
+    if clearances or screenings:
+        record(
+            actor,
+            "clearance.supersede",
+            object_type="client",
+            object_id=client.pk,
+            client_id=client.pk,
+            detail={"reason": reason, "clearances": clearances, "screenings": screenings},
+        )
+    return clearances, screenings
+
+
+def intake_save(
+    actor: Actor,
+    client: Client,
+    data: Mapping[str, Any],
+    medications: Sequence[Mapping[str, Any]],
+    *,
+    expected_version: int,
+) -> IntakeSaved:
+    """Write the intake read at ``expected_version`` (0 = none yet) and its medication list."""
+    if scope_for(actor, "intake.edit") is Scope.NONE:
+        raise PermissionError("intake.edit")
+    stored = Intake.objects.filter(client=client).first()
+    if (stored.version if stored else 0) != expected_version:
+        assert stored is not None
+        raise IntakeStale(stored, list(stored.medications.all()))
+    before = _intake_facts(intake_document(stored, client)) if stored else {}
+    candidate = Intake.objects.get(pk=stored.pk) if stored else Intake(client=client)
+    for name in INTAKE_FIELDS:
+        if name in data:
+            setattr(candidate, name, data[name])
+    meds = [dict(m) for m in medications]
+    errors: dict[str, list[str]] = {}
+    for check in (
+        candidate.clean_fields,
+        lambda: _check_medications(meds),
+        lambda: validate_intake(candidate, meds),
+    ):
+        try:
+            check()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(m for m in messages if m not in errors.get(field, []))
+    if errors:
+        raise ValidationError(errors)
+    after = _intake_facts(intake_document(candidate, client, medications=meds))
+    changed = changed_facts(before, after)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            values = {name: getattr(candidate, name) for name in INTAKE_FIELDS}
+            if stored is None:
+                intake = Intake.objects.create(
+                    client=client, version=1, created_at=now, updated_at=now, updated_by=actor.user, **values
+                )
+            else:
+                updated = Intake.objects.filter(pk=stored.pk, version=expected_version).update(
+                    version=expected_version + 1, updated_at=now, updated_by=actor.user, **values
+                )
+                if not updated:
+                    raise IntakeStale(Intake.objects.get(pk=stored.pk), list(stored.medications.all()))
+                intake = Intake.objects.get(pk=stored.pk)
+                intake.medications.all().delete()
+            IntakeMedication.objects.bulk_create(
+                IntakeMedication(
+                    intake=intake,
+                    position=i,
+                    name=m["name"],
+                    classes=list(m["classes"]),
+                    dose=m.get("dose", ""),
+                    diazepam_equivalent_mg_per_day=m.get("diazepam_equivalent_mg_per_day"),
+                )
+                for i, m in enumerate(meds)
+            )
+            clearances, screenings = (0, 0)
+            if changed:
+                clearances, screenings = supersede_for_changed_facts(actor, client, changed)
+            record(
+                actor,
+                "intake.edit",
+                object_type="intake",
+                object_id=intake.pk,
+                client_id=client.pk,
+                detail={"version": intake.version, "facts_changed": changed, "medications": len(meds)},
+            )
+    except IntegrityError as exc:  # two first saves at once: the other one won
+        current = Intake.objects.filter(client=client).first()
+        if current is None:
+            raise
+        raise IntakeStale(current, list(current.medications.all())) from exc
+    return IntakeSaved(intake, changed, clearances, screenings)
+
+
+def preferences_save(
+    actor: Actor, client: Client, data: Mapping[str, Any], *, expected_version: int, via: str
+) -> CarePreferences:
+    """The client's choices for their sessions; written by staff (intake.edit) or the client (portal)."""
+    if via == "portal":
+        if actor.user is None or client.portal_user_id != actor.user.pk:
+            raise PermissionError("preferences.edit")
+    elif scope_for(actor, "intake.edit") is Scope.NONE:
+        raise PermissionError("intake.edit")
+    stored = CarePreferences.objects.filter(client=client).first()
+    if (stored.version if stored else 0) != expected_version:
+        assert stored is not None
+        raise PreferencesStale(stored)
+    values = {k: str(data.get(k, "") or "").strip() for k in PREFERENCE_FIELDS}
+    candidate = CarePreferences(client=client, **values)
+    candidate.full_clean(exclude=["client", "updated_by"], validate_unique=False)
+    now = timezone.now()
+    with transaction.atomic():
+        if stored is None:
+            try:
+                prefs = CarePreferences.objects.create(
+                    client=client, version=1, updated_at=now, updated_by=actor.user, updated_via=via, **values
+                )
+            except IntegrityError as exc:
+                raise PreferencesStale(CarePreferences.objects.get(client=client)) from exc
+        else:
+            if not CarePreferences.objects.filter(pk=stored.pk, version=expected_version).update(
+                version=expected_version + 1, updated_at=now, updated_by=actor.user, updated_via=via, **values
+            ):
+                raise PreferencesStale(CarePreferences.objects.get(pk=stored.pk))
+            prefs = CarePreferences.objects.get(pk=stored.pk)
+        changed = sorted(k for k in PREFERENCE_FIELDS if stored is None or getattr(stored, k) != values[k])
+        record(
+            actor,
+            "preferences.edit",
+            object_type="preferences",
+            object_id=prefs.pk,
+            client_id=client.pk,
+            detail={"fields": changed, "via": via},
+        )
+    return prefs
