@@ -241,6 +241,8 @@ ORACLE: dict[str, Row] = {
     "portal:home": Row(only(("rowan_portal",))),
     # Measurement (staff). Caseload: every clinician sees their own (empty or not); the admin none.
     "measures:caseload": Row(only(("theo", "tamsin", "priya", "sam", "toby", "olive"))),
+    # Program outcomes: de-identified cohort counts of the organization (the admin too; not trainees).
+    "outcomes:program": Row(only(("avery", "theo", "tamsin", "priya", "sam", "olive"))),
     "measures:instruments": Row(only(STAFF_ALL)),
     "measures:instrument_settings": Row(only(("avery",)), kwargs=lambda w: {"instrument_id": "phq9"}),
     "measures:client": Row(only(CARE_TEAM_OF_ROWAN), kwargs=rowan),

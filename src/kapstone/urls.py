@@ -2,9 +2,15 @@ from django.urls import include, path
 
 from kapstone.accounts import views as account_views
 from kapstone.audit import views as audit_views
+from kapstone.care.urls import care_patterns
 from kapstone.clients import portal_views
 from kapstone.clients import views as client_views
+from kapstone.clients.intake_urls import intake_patterns, portal_kap_patterns
 from kapstone.core import views as core_views
+from kapstone.measures.urls import measures_patterns, questionnaire_patterns
+from kapstone.notes.urls import notes_patterns
+from kapstone.outcomes.urls import outcomes_patterns
+from kapstone.screening.urls import screening_patterns
 
 core_patterns = ([
     path("", core_views.home, name="home"),
@@ -38,6 +44,7 @@ audit_patterns = ([
 
 portal_patterns = ([
     path("", portal_views.portal_home, name="home"),
+    *portal_kap_patterns,
 ], "portal")  # fmt: skip
 
 urlpatterns = [
@@ -46,6 +53,14 @@ urlpatterns = [
     path("clients/", include(client_patterns)),
     path("audit/", include(audit_patterns)),
     path("portal/", include(portal_patterns)),
+    path("measures/", include(measures_patterns)),
+    path("q/", include(questionnaire_patterns)),
+    path("notes/", include(notes_patterns)),
+    path("care/", include(care_patterns)),
+    path("outcomes/", include(outcomes_patterns)),
+    path("api/", include("kapstone.api")),
+    path("", include(intake_patterns)),
+    path("", include(screening_patterns)),
 ]
 
 handler400 = "kapstone.core.views.error_400"

@@ -45,6 +45,9 @@ POLICY: dict[str, dict[str, Scope]] = {
     "measure.assign":     {T: TEAM, P: TEAM, R: TEAM},
     "safety.acknowledge": {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
     "outcomes.caseload":  {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    # Program outcomes: de-identified cohort counts of the whole organization (no client row, small
+    # cells suppressed), so the admin who runs the program may see them; trainees work per client.
+    "outcomes.program":   {A: ORG, T: ORG, P: ORG, S: ORG},
     # Clinic-wide instrument settings (option values such as cut-points, licensed item wording):
     # configuration of the clinic, not the record, so it is the admin's.
     "instrument.configure": {A: ORG},

@@ -25,6 +25,7 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("Clients", "clients:list", "client.list"),
     NavItem("Caseload", "measures:caseload", "outcomes.caseload"),
+    NavItem("Program outcomes", "outcomes:program", "outcomes.program"),
     NavItem("Members", "accounts:members", "member.view"),
     NavItem("Audit log", "audit:log", "audit.view"),
     NavItem("Instruments", "measures:instruments", "instrument.configure"),

@@ -18,7 +18,7 @@ from .checks import (
     validate_reading,
     vitals_due,
 )
-from .definition import Protocol, ProtocolError, load_protocol, parse_protocol
+from .definition import Protocol, ProtocolError, load_protocol, parse_protocol, parse_protocol_text
 from .inputs import (
     CourseState,
     DoseContext,
@@ -86,6 +86,7 @@ __all__ = [
     "load_vital_bounds",
     "next_step",
     "parse_protocol",
+    "parse_protocol_text",
     "ratings_due",
     "validate_reading",
     "vitals_due",

@@ -47,8 +47,13 @@ def read_toml(path: Path | str) -> tuple[dict[str, Any], str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ProtocolError(source, "the file is not UTF-8 text") from exc
+    return loads_toml(text, source), source
+
+
+def loads_toml(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML text; a syntax error becomes a ``ProtocolError`` naming ``source`` and the line."""
     try:
-        return tomllib.loads(text), source
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         line = int(match.group(1)) if match else None

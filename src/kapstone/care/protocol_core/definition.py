@@ -13,7 +13,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ._toml import GRADES, SOURCE_ID, Node, ProtocolError, header, read_toml, unique_ids, version_key
+from ._toml import (
+    GRADES,
+    SOURCE_ID,
+    Node,
+    ProtocolError,
+    header,
+    loads_toml,
+    read_toml,
+    unique_ids,
+    version_key,
+)
 
 __all__ = [
     "ALERT_SEVERITIES",
@@ -26,6 +36,7 @@ __all__ = [
     "ProtocolError",
     "load_protocol",
     "parse_protocol",
+    "parse_protocol_text",
 ]
 
 ROUTES = ("sublingual", "buccal", "oral", "im", "iv", "intranasal")
@@ -412,6 +423,12 @@ def load_protocol(path: Path | str) -> Protocol:
 def parse_protocol(data: Mapping[str, Any], source: str = "<protocol>") -> Protocol:
     """Validate an already-parsed TOML document and build a ``Protocol``."""
     return _Parser(data, source).parse()
+
+
+def parse_protocol_text(text: str, source: str = "<protocol>") -> Protocol:
+    """Parse and validate protocol TOML held as text (e.g. a clinic's stored copy). Raises
+    ``ProtocolError`` naming the line (syntax) or the field (meaning), exactly as for a file."""
+    return parse_protocol(loads_toml(text, source), source)
 
 
 class _Parser:

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class CareConfig(AppConfig):
+    name = "kapstone.care"
+    label = "care"
+    verbose_name = "Treatment courses and dosing sessions"
+
+    def ready(self) -> None:
+        from kapstone.care.dashboard import care_section
+        from kapstone.care.hooks import dosing_dates
+        from kapstone.core.navigation import register_dashboard_section
+        from kapstone.measures.hooks import register_dosing_marker_source
+
+        register_dosing_marker_source(dosing_dates)
+        register_dashboard_section(care_section)

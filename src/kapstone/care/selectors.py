@@ -1,0 +1,408 @@
+"""Reads for courses and sessions: scoped to the acting person through the client selector's scope,
+audited, and 404 for not-found and not-yours alike. Also the derived views a page needs: a course at
+a glance (phase, next required step) and the live dosing board."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from kapstone.access.policy import Scope, allows, scope_for
+from kapstone.audit.models import Outcome
+from kapstone.audit.services import record
+from kapstone.care import catalog
+from kapstone.care.models import (
+    Alert,
+    CareSession,
+    Course,
+    DoseRecord,
+    ProtocolVersion,
+    Rating,
+    VitalReading,
+)
+from kapstone.care.protocol_core import (
+    CourseState,
+    DischargeCheck,
+    Due,
+    NextStep,
+    Protocol,
+    check_discharge,
+    next_step,
+    ratings_due,
+    vitals_due,
+)
+from kapstone.care.services import preparations_done, protocol_of, readiness_for
+from kapstone.clients.models import Client
+from kapstone.clients.selectors import clients_scoped
+from kapstone.core.actor import Actor
+
+# --------------------------------------------------------------------------------------------------
+# Scoped gets
+# --------------------------------------------------------------------------------------------------
+
+
+def _denied(actor: Actor, action: str, object_type: str, pk: object, client_id: int | None = None) -> Http404:
+    record(actor, action, outcome=Outcome.DENIED, object_type=object_type, object_id=str(pk)[:64],
+           client_id=client_id)  # fmt: skip
+    return Http404()
+
+
+def courses_scoped(actor: Actor, action: str) -> QuerySet[Course]:
+    return Course.objects.filter(client__in=clients_scoped(actor, action))
+
+
+def sessions_scoped(actor: Actor, action: str) -> QuerySet[CareSession]:
+    return CareSession.objects.filter(client__in=clients_scoped(actor, action))
+
+
+def course_get(actor: Actor, pk: int | str, *, action: str = "course.view") -> Course:
+    try:
+        course = courses_scoped(actor, action).select_related("client", "protocol").get(pk=int(pk))
+    except (Course.DoesNotExist, ValueError, TypeError):
+        known = (
+            Course.objects.filter(pk=pk).values_list("client_id", flat=True).first()
+            if str(pk).isdigit()
+            else None
+        )
+        raise _denied(actor, action, "course", pk, known) from None
+    record(actor, action, object_type="course", object_id=course.pk, client_id=course.client_id)
+    return course
+
+
+def session_get(actor: Actor, pk: int | str, *, action: str = "course.view") -> CareSession:
+    try:
+        session = (
+            sessions_scoped(actor, action)
+            .select_related("client", "course", "course__protocol", "follows", "lead")
+            .get(pk=int(pk))
+        )
+    except (CareSession.DoesNotExist, ValueError, TypeError):
+        known = (
+            CareSession.objects.filter(pk=pk).values_list("client_id", flat=True).first()
+            if str(pk).isdigit()
+            else None
+        )
+        raise _denied(actor, action, "caresession", pk, known) from None
+    record(actor, action, object_type="caresession", object_id=session.pk, client_id=session.client_id)
+    return session
+
+
+def alert_get(actor: Actor, pk: int | str, *, action: str = "alert.acknowledge") -> Alert:
+    try:
+        alert = (
+            Alert.objects.filter(session__client__in=clients_scoped(actor, action))
+            .select_related("session", "session__client")
+            .get(pk=int(pk))
+        )
+    except (Alert.DoesNotExist, ValueError, TypeError):
+        raise _denied(actor, action, "alert", pk) from None
+    record(
+        actor, action + ".view", object_type="alert", object_id=alert.pk, client_id=alert.session.client_id
+    )
+    return alert
+
+
+def protocols_visible(actor: Actor) -> QuerySet[ProtocolVersion]:
+    if scope_for(actor, "protocol.view") is Scope.NONE or actor.organization_id is None:
+        return ProtocolVersion.objects.none()
+    return ProtocolVersion.objects.filter(organization_id=actor.organization_id)
+
+
+def protocol_get(actor: Actor, pk: int | str) -> ProtocolVersion:
+    try:
+        return protocols_visible(actor).get(pk=int(pk))
+    except (ProtocolVersion.DoesNotExist, ValueError, TypeError):
+        raise _denied(actor, "protocol.view", "protocolversion", pk) from None
+
+
+def protocols_current(organization_id: int) -> list[ProtocolVersion]:
+    """The highest active version of each protocol id, for a new course."""
+    best: dict[str, ProtocolVersion] = {}
+    for pv in ProtocolVersion.objects.filter(organization_id=organization_id, is_active=True):
+        if pv.protocol_id not in best or catalog.is_higher(pv.version, best[pv.protocol_id].version):
+            best[pv.protocol_id] = pv
+    return [best[k] for k in sorted(best)]
+
+
+def client_courses(client: Client) -> list[Course]:
+    return list(client.courses.select_related("protocol").order_by("-started_at"))
+
+
+# --------------------------------------------------------------------------------------------------
+# A course at a glance
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CourseOverview:
+    course: Course
+    protocol: Protocol
+    phase: str
+    step: NextStep
+    blockers: list[str]
+    notes: list[str]
+    sessions: list[CareSession]
+    preparations_done: int
+    preparations_needed: int
+    dosing_done: int
+    touch_summary: str
+    feedback: list[tuple[CareSession, str]] = field(default_factory=list)
+    open_alerts: int = 0
+    live: CareSession | None = None  # a dosing session in progress
+
+
+def _first_dose_times(course: Course) -> list[datetime]:
+    times = (
+        DoseRecord.objects.filter(session__course=course, is_booster=False)
+        .exclude(session__status=CareSession.Status.CANCELLED)
+        .order_by("given_at")
+        .values_list("given_at", flat=True)
+    )
+    return list(times)
+
+
+def course_overview(course: Course, *, now: datetime | None = None) -> CourseOverview:
+    """Phase, the next required step (the core's ``next_step``) and what stands in the way."""
+    now = now or timezone.now()
+    protocol = protocol_of(course)
+    sessions = list(
+        course.sessions.select_related("lead", "follows", "dosing", "integration", "preparation").order_by(
+            "scheduled_at", "pk"
+        )
+    )
+    prep_done = preparations_done(course)
+    prep_needed = int(protocol.phases.preparation_sessions_before_first_dose.value)
+    dosing = _first_dose_times(course)
+    integration = [
+        s.started_at
+        for s in sessions
+        if s.kind == CareSession.Kind.INTEGRATION
+        and s.status == CareSession.Status.COMPLETED
+        and s.started_at
+    ]
+    step = next_step(
+        protocol,
+        CourseState(
+            now=now,
+            preparation_sessions_done=prep_done,
+            dosing_sessions=tuple(dosing),
+            integration_sessions=tuple(integration),
+        ),
+    )
+    readiness = readiness_for(course.client, at=now)
+    blockers = list(readiness.missing) if course.is_open else []
+    notes: list[str] = list(readiness.warnings)
+    if not readiness.touch_opt_in.consented:
+        notes.append("consent for touch not yet given: no supportive touch in dosing sessions")
+    open_alerts = Alert.objects.filter(session__course=course, acknowledged_at__isnull=True).count()
+    live = next(
+        (
+            s
+            for s in sessions
+            if s.kind == CareSession.Kind.DOSING and s.status == CareSession.Status.IN_PROGRESS
+        ),
+        None,
+    )
+    if not course.is_open:
+        phase = course.get_status_display()
+    elif course.status == Course.Status.MAINTENANCE:
+        phase = "Maintenance"
+    elif live is not None:
+        phase = "Dosing (session in progress)"
+    elif step.code == "integration_due":
+        phase = "Integration"
+    elif dosing:
+        phase = "Dosing series"
+    elif prep_done or any(s.kind == CareSession.Kind.PREPARATION for s in sessions):
+        phase = "Preparation"
+    else:
+        phase = "Intake"
+    feedback = [
+        (s, s.integration.prescriber_feedback)
+        for s in sessions
+        if s.kind == CareSession.Kind.INTEGRATION
+        and hasattr(s, "integration")
+        and s.integration.prescriber_feedback
+    ]
+    return CourseOverview(
+        course=course,
+        protocol=protocol,
+        phase=phase,
+        step=step,
+        blockers=blockers,
+        notes=notes,
+        sessions=sessions,
+        preparations_done=prep_done,
+        preparations_needed=prep_needed,
+        dosing_done=len(dosing),
+        touch_summary=readiness.touch_opt_in.summary,
+        feedback=feedback,
+        open_alerts=open_alerts,
+        live=live,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The live dosing board
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # dose | vitals | rating | intervention | ae | alert | event
+    title: str
+    text: str
+    css: str = ""
+    obj: Any = None
+
+
+@dataclass
+class DosingBoard:
+    session: CareSession
+    protocol: Protocol
+    doses: list[DoseRecord]
+    vitals: list[VitalReading]
+    ratings: list[Rating]
+    open_alerts: list[Alert]
+    timeline: list[TimelineEntry]
+    vitals_due: Due | None
+    ratings_due: Due | None
+    discharge: DischargeCheck | None
+    first_dose_at: datetime | None
+    last_dose_at: datetime | None
+    minutes_since_dose: int | None
+    now: datetime
+
+    @property
+    def earliest_discharge(self) -> datetime | None:
+        return self.discharge.earliest_allowed_at if self.discharge else None
+
+    @property
+    def may_discharge_now(self) -> bool:
+        return bool(
+            self.discharge and self.now >= self.discharge.earliest_allowed_at and not self.open_alerts
+        )
+
+
+def _vitals_text(v: VitalReading) -> str:
+    parts = []
+    if v.systolic is not None and v.diastolic is not None:
+        parts.append(f"BP {v.systolic}/{v.diastolic}")
+    elif v.systolic is not None:
+        parts.append(f"SBP {v.systolic}")
+    if v.heart_rate is not None:
+        parts.append(f"HR {v.heart_rate}")
+    if v.spo2 is not None:
+        parts.append(f"SpO2 {v.spo2}%")
+    if v.respiratory_rate is not None:
+        parts.append(f"RR {v.respiratory_rate}")
+    if v.symptoms:
+        parts.append("symptoms: " + ", ".join(v.symptoms))
+    return " · ".join(parts)
+
+
+def _rating_text(r: Rating) -> str:
+    parts = []
+    if r.moaas is not None:
+        parts.append(f"MOAA/S {r.moaas}")
+    if r.dissociation_score is not None:
+        parts.append(f"{r.dissociation_scale.upper()} {float(r.dissociation_score):g}")
+    if r.emotional_state:
+        parts.append(r.emotional_state)
+    if r.note:
+        parts.append(r.note)
+    return " · ".join(parts)
+
+
+def dosing_board(session: CareSession, *, now: datetime | None = None) -> DosingBoard:
+    now = now or timezone.now()
+    protocol = protocol_of(session.course)
+    doses = list(session.doses.select_related("given_by").order_by("given_at", "pk"))
+    vitals = list(session.vitals.order_by("taken_at", "pk"))
+    ratings = list(session.ratings.order_by("taken_at", "pk"))
+    interventions = list(session.interventions.order_by("at", "pk"))
+    events = list(session.adverse_events.order_by("onset_at", "pk"))
+    alerts = list(session.alerts.select_related("acknowledged_by").order_by("raised_at", "pk"))
+    timeline: list[TimelineEntry] = []
+    if session.started_at:
+        detail = getattr(session, "dosing", None)
+        decision = detail.get_decision_display() if detail and detail.decision else "started"
+        timeline.append(TimelineEntry(session.started_at, "event", "Pre-dose check", decision))
+    for d in doses:
+        mgkg = f" ({d.mg_per_kg:.2f} mg/kg)" if d.mg_per_kg is not None else ""
+        text = f"{float(d.amount_mg):g} mg{mgkg} {d.route}, {d.formulation}; by {d.given_by.full_name}"
+        if d.lot:
+            text += f"; lot {d.lot}"
+        if d.justification:
+            text += f"; outside protocol, justified: {d.justification}"
+        timeline.append(
+            TimelineEntry(d.given_at, "dose", "Booster" if d.is_booster else "Dose", text, "dose", d)
+        )
+    for v in vitals:
+        title = "Vitals (pre-dose)" if v.phase == VitalReading.Phase.PRE_DOSE else "Vitals"
+        timeline.append(TimelineEntry(v.taken_at, "vitals", title, _vitals_text(v), "", v))
+    for r in ratings:
+        timeline.append(TimelineEntry(r.taken_at, "rating", "Rating", _rating_text(r), "", r))
+    for i in interventions:
+        text = i.description or ""
+        timeline.append(TimelineEntry(i.at, "intervention", i.get_kind_display(), text, "", i))
+    for e in events:
+        serious = "SERIOUS, " if e.serious else ""
+        text = f"{e.term.replace('_', ' ')} ({e.category}), {serious}{e.get_severity_display().lower()}; "
+        text += f"outcome {e.get_outcome_display().lower()}"
+        timeline.append(TimelineEntry(e.onset_at, "ae", "Adverse event", text, "ae", e))
+    for a in alerts:
+        state = (
+            f"acknowledged by {a.acknowledged_by.full_name if a.acknowledged_by else '?'}: {a.action_taken}"
+            if a.acknowledged_at
+            else "OPEN"
+        )
+        timeline.append(TimelineEntry(a.raised_at, "alert", f"Alert ({a.severity})", f"{a.message} — {state}",
+                                      "alert" if a.is_open else "alert-done", a))  # fmt: skip
+    timeline.sort(key=lambda e: e.at)
+    first = doses[0].given_at if doses else None
+    last = doses[-1].given_at if doses else None
+    live = session.status == CareSession.Status.IN_PROGRESS
+    v_due = r_due = None
+    discharge_check = None
+    if live and first is not None:
+        v_due = vitals_due(protocol, first, [v.taken_at for v in vitals], now)
+        r_due = ratings_due(protocol, first, [r.taken_at for r in ratings], now)
+    if live and last is not None and now >= last:
+        discharge_check = check_discharge(protocol, last, now, {})
+    return DosingBoard(
+        session=session,
+        protocol=protocol,
+        doses=doses,
+        vitals=vitals,
+        ratings=ratings,
+        open_alerts=[a for a in alerts if a.is_open],
+        timeline=timeline,
+        vitals_due=v_due,
+        ratings_due=r_due,
+        discharge=discharge_check,
+        first_dose_at=first,
+        last_dose_at=last,
+        minutes_since_dose=int((now - first).total_seconds() // 60) if first else None,
+        now=now,
+    )
+
+
+def may(actor: Actor, action: str) -> bool:
+    return allows(actor, action)
+
+
+def upcoming_sessions(client: Client, *, now: datetime | None = None) -> list[CareSession]:
+    """The client's scheduled sessions from today on (for the portal: times and kinds only)."""
+    now = now or timezone.now()
+    return list(
+        CareSession.objects.filter(
+            client=client, status=CareSession.Status.SCHEDULED, scheduled_at__gte=now - timedelta(hours=12)
+        ).order_by("scheduled_at")[:10]
+    )

@@ -1,0 +1,61 @@
+"""Template helpers for the care pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from kapstone.access.policy import allows
+from kapstone.core.actor import Actor
+
+register = template.Library()
+
+
+@register.filter
+def px(value: float) -> str:
+    """An SVG coordinate with one decimal, never localized."""
+    return f"{float(value):.1f}"
+
+
+@register.filter
+def hm(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%H:%M") if value else ""
+
+
+@register.filter
+def when(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+@register.filter
+def can(actor: Actor | None, action: str) -> bool:
+    return actor is not None and allows(actor, action)
+
+
+@register.filter
+def get(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    return (mapping or {}).get(key)
+
+
+@register.inclusion_tag("care/_client_section.html", takes_context=True)
+def care_client_section(context: template.Context, client: Any) -> dict[str, Any]:
+    """The courses block on the client page (the client was already read through client_get)."""
+    actor = context.get("actor")
+    if actor is None or not allows(actor, "course.view"):
+        return {"show": False}
+    from kapstone.care.selectors import client_courses, course_overview
+
+    courses = client_courses(client)
+    current = next((c for c in courses if c.is_open), None)
+    overview = course_overview(current) if current is not None else None
+    return {
+        "show": True,
+        "client": client,
+        "courses": courses,
+        "current": current,
+        "o": overview,
+        "can_manage": allows(actor, "course.manage"),
+    }

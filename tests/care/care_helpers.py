@@ -1,0 +1,104 @@
+"""Helpers for the care tests: actors, a ready client, a course run up to any point."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from kapstone.care import services
+from kapstone.care.models import CareSession, Course, ProtocolVersion
+from kapstone.core.actor import Actor
+
+ROLES = {"avery": "org_admin", "theo": "therapist", "tamsin": "therapist", "priya": "prescriber",
+         "sam": "supervisor", "toby": "trainee", "olive": "therapist"}  # fmt: skip
+
+
+def actor(world: Any, name: str) -> Actor:
+    user = world.users[name]
+    org = world.org_b if name == "olive" else world.org_a
+    return Actor(user=user, organization=org, roles=frozenset({ROLES[name]}))
+
+
+def protocol(world: Any, protocol_id: str = "sublingual_kap_series") -> ProtocolVersion:
+    services.protocols_install_shipped(actor(world, "avery"), world.org_a)
+    return ProtocolVersion.objects.get(organization=world.org_a, protocol_id=protocol_id)
+
+
+def start_course(world: Any, protocol_id: str = "sublingual_kap_series", who: str = "theo") -> Course:
+    return services.course_start(actor(world, who), world.clients["rowan"], protocol(world, protocol_id))
+
+
+def prepare(world: Any, course: Course, count: int = 2) -> list[CareSession]:
+    theo = actor(world, "theo")
+    done = []
+    for _ in range(count):
+        session = services.session_schedule(theo, course, "preparation", timezone.now())
+        services.preparation_record(
+            theo,
+            session,
+            {
+                "intentions": "To feel less stuck; to meet the grief with kindness.",
+                "transport_plan": "My sister Ana drives me home.",
+                "fasting_instructions_given": True,
+                "medication_hold_instructions_given": True,
+                "psychoeducation": ["effects", "risks"],
+            },
+            expected_version=session.version,
+            complete=True,
+        )
+        done.append(session)
+    return done
+
+
+def go_checklist(
+    protocol_attestations: tuple[str, ...] = ("escort_present",), **overrides: Any
+) -> dict[str, Any]:
+    now = timezone.now()
+    data: dict[str, Any] = {
+        "planned_dose_at": now,
+        "last_food_at": now - timedelta(hours=6),
+        "last_liquid_at": now - timedelta(hours=3),
+        "systolic": 122, "diastolic": 78, "heart_rate": 72, "spo2": 98, "respiratory_rate": 14,
+        "moaas": 5,
+        "medications_reviewed": True,
+        "same_day_medications": [],
+        "mood_result": "no_risk",
+        "weight_kg": 70,
+    }  # fmt: skip
+    for attestation in protocol_attestations:
+        data[f"attest_{attestation}"] = True
+    data.update(overrides)
+    return data
+
+
+def dosing_session(world: Any, course: Course, *, prepared: bool = True) -> CareSession:
+    if prepared:
+        prepare(world, course)
+    return services.session_schedule(
+        actor(world, "theo"), course, "dosing", timezone.now() + timedelta(minutes=5)
+    )
+
+
+def started(world: Any, course: Course | None = None, **checklist: Any) -> CareSession:
+    course = course or start_course(world)
+    session = dosing_session(world, course)
+    result = services.dosing_start(
+        actor(world, "theo"), session, go_checklist(**checklist), expected_version=session.version
+    )
+    assert result.started, result.result.rationale
+    session.refresh_from_db()
+    return session
+
+
+def dosed(world: Any, amount: float = 150, at: datetime | None = None, **kwargs: Any) -> CareSession:
+    session = started(world, **kwargs)
+    services.dose_record(
+        actor(world, "theo"),
+        session,
+        {"amount_mg": amount, "unit": "mg", "route": "sublingual", "tier": "psycholytic", "given_at": at},
+        idempotency_key="dose-1",
+    )
+    session.refresh_from_db()
+    return session
