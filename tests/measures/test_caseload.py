@@ -157,8 +157,9 @@ def test_the_org_admin_has_no_caseload_page(world, as_user):
 
 
 # Session + user + memberships (3); client (1) and its read audit (4 with savepoint); responses,
-# clinic settings, safety tasks, schedules, links (5). Dosing markers come from a hook (none here).
-CLIENT_PAGE_QUERIES = 13
+# clinic settings, safety tasks, schedules, links (5); the dosing-session dates for the chart markers
+# (1, from the care module's hook).
+CLIENT_PAGE_QUERIES = 14
 
 
 @pytest.mark.parametrize("count", [2, 40])
