@@ -2,9 +2,11 @@
 sessions, a dosing session (pre-dose go, dose, vitals with one threshold alert acknowledged, discharge
 refused before the observation time and allowed after it), then integration. Under the strict CSP.
 
-Readiness (clearance + consent) belongs to the clients module; here it is stubbed as "ready, touch
-agreed" so the test is about the course. The clock moves with time_machine (the live server runs in
-this process, so it moves too); after the jump the clinician signs in again, as a real one would."""
+Readiness (clearance + consent) is real: before the course, the client is made ready through the
+intake, screening, clearance and consent services (``readiness_helpers``), as the therapist, the
+prescriber and the client would. Without a clearance, or without a consent, the dosing session is
+refused on the page, naming what is missing. The clock moves with time_machine (the live server runs
+in this process, so it moves too); after the jump the clinician signs in again, as a real one would."""
 
 from __future__ import annotations
 
@@ -18,15 +20,13 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from kapstone.care.models import Alert, CareSession, Course, DoseRecord, ProtocolVersion, VitalReading
+from readiness_helpers import Ready, clear, make_ready, record_intake, staff, submit_screening
 
 
 @pytest.fixture
-def ready(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kapstone.clients import readiness
-    from kapstone.clients.readiness import Readiness, TouchOptIn
-
-    value = Readiness(True, [], None, None, TouchOptIn(True, "hand on the shoulder", "raises a hand"))
-    monkeypatch.setattr(readiness, "dosing_readiness", lambda client, *, at=None: value)
+def ready(world: Any) -> Ready:
+    """Rowan is ready: intake, screening cleared by Priya, consent with supportive touch."""
+    return make_ready(world)
 
 
 def _local(moment: Any) -> str:
@@ -68,7 +68,7 @@ def _discharge_form(page: Page) -> None:
 
 
 def test_a_whole_course_preparation_dosing_with_an_alert_discharge_and_integration(
-    page: Page, signed_in: Any, world: Any, page_errors: Any, ready: None
+    page: Page, signed_in: Any, world: Any, page_errors: Any, ready: Ready
 ) -> None:
     theo, rowan = world.users["theo"], world.clients["rowan"]
     signed_in(page, theo)
@@ -232,7 +232,7 @@ def _dosed_session(world: Any) -> CareSession:
 
 
 def test_a_reading_entered_offline_is_kept_and_sent_once_when_back_online(
-    page: Page, signed_in: Any, world: Any, page_errors: Any, ready: None
+    page: Page, signed_in: Any, world: Any, page_errors: Any, ready: Ready
 ) -> None:
     session = _dosed_session(world)
     signed_in(page, world.users["theo"])
@@ -272,3 +272,51 @@ def test_a_reading_entered_offline_is_kept_and_sent_once_when_back_online(
     # Offline, Chromium and htmx log the failed request itself (htmx:sendError, htmx:afterRequest).
     expected = ("net::ERR_INTERNET_DISCONNECTED", "error: htmx:sendError", "error: htmx:afterRequest")
     assert [e for e in page_errors(page) if not any(x in e for x in expected)] == []
+
+
+def _course(world: Any) -> Course:
+    from kapstone.care import services
+
+    services.protocols_install_shipped(staff(world, "avery"), world.org_a)
+    pv = ProtocolVersion.objects.get(organization=world.org_a, protocol_id="sublingual_kap_series")
+    return services.course_start(staff(world, "theo"), world.clients["rowan"], pv)
+
+
+@pytest.mark.parametrize(
+    ("state", "missing"),
+    [
+        (
+            "intake, no clearance",
+            [
+                re.compile(
+                    r"^medical clearance awaiting the prescriber's decision on the screening submitted "
+                    r"\d{4}-\d{2}-\d{2}$"
+                ),
+                "KAP consent not signed for template v1",
+            ],
+        ),
+        ("cleared, no consent", ["KAP consent not signed for template v1"]),
+    ],
+)
+def test_a_dosing_session_is_refused_on_the_page_without_clearance_or_consent(
+    page: Page, signed_in: Any, world: Any, page_errors: Any, state: str, missing: list[Any]
+) -> None:
+    record_intake(world)
+    evaluation = submit_screening(world)
+    if state == "cleared, no consent":
+        clear(world, evaluation)
+    course = _course(world)
+    signed_in(page, world.users["theo"])
+
+    page.goto(f"/care/courses/{course.pk}/")
+    expect(page.locator(".blocker-box")).to_contain_text("Before any dosing:")
+    page.get_by_role("link", name="Schedule dosing").first.click()
+    page.get_by_label("Date and time").fill(_local(timezone.now() + timedelta(days=2)))
+    page.get_by_role("button", name="Schedule").click()
+
+    refusal = page.locator("#not-ready")
+    expect(refusal).to_contain_text("Not ready for dosing:")
+    expect(refusal.locator("li")).to_have_text(missing)
+    expect(page.get_by_text("The client is not ready for a dosing session")).to_be_visible()
+    assert not CareSession.objects.filter(course=course, kind="dosing").exists()
+    assert page_errors(page) == []

@@ -1,42 +1,31 @@
-"""Fixtures for the care tests. ``ready`` stands in for the clients module's readiness contract
-(``dosing_readiness(client, *, at=None) -> Readiness``) so these tests do not depend on the whole
-screening/consent flow; one test uses the real function to show a refusal."""
+"""Fixtures for the care tests. ``ready`` makes Rowan genuinely ready for dosing through the real
+intake, screening, clearance and consent services (``readiness_helpers``), so the care module talks
+to the real readiness contract (``dosing_readiness``) in every test. Refusal tests set up the real
+state that refuses (no clearance yet, consent withdrawn, clearance expired) with the same helpers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-
-def _readiness(ready: bool = True, missing: list[str] | None = None, touch: bool = True) -> Any:
-    from kapstone.clients.readiness import Readiness, TouchOptIn
-
-    return Readiness(
-        ready=ready,
-        missing=list(missing or []),
-        clearance=None,
-        consent=None,
-        touch_opt_in=TouchOptIn(True, "hand on the shoulder", "raises a hand")
-        if touch
-        else TouchOptIn(False),
-    )
+from readiness_helpers import Ready, make_ready
 
 
 @pytest.fixture
-def readiness(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """``readiness(ready=True, missing=[...], touch=True)`` sets what the contract answers."""
-    from kapstone.clients import readiness as module
-
-    def set_to(**kwargs: Any) -> None:
-        value = _readiness(**kwargs)
-        monkeypatch.setattr(module, "dosing_readiness", lambda client, *, at=None: value)
-
-    set_to()
-    return set_to
+def ready(world: Any) -> Ready:
+    """Rowan is ready: intake recorded, screening cleared by Priya, consent signed with supportive
+    touch ("hand on the shoulder", stop signal "raises a hand")."""
+    return make_ready(world)
 
 
 @pytest.fixture
-def ready(readiness: Callable[..., None]) -> None:
-    """The client is ready (clearance and consent current, touch agreed)."""
+def ready_without_touch(world: Any) -> Ready:
+    """Rowan is ready, but did not agree to supportive touch in the consent."""
+    return make_ready(world, touch=False)
+
+
+@pytest.fixture
+def ready_for_im(world: Any) -> Ready:
+    """Rowan is ready for an intramuscular course: screened and cleared for racemic ketamine IM."""
+    return make_ready(world, route="intramuscular")

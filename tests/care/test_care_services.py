@@ -25,6 +25,7 @@ from kapstone.care.models import (
     VitalReading,
 )
 from kapstone.care.selectors import course_overview
+from readiness_helpers import Ready, clear, record_intake, sign_consent, submit_screening, withdraw_consent
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,9 @@ def test_shipped_templates_install_once_per_organization(world: Any) -> None:
     assert AuditEvent.objects.filter(action="protocol.install").count() == 4
 
 
-def test_a_prescriber_saves_a_higher_version_and_running_courses_keep_theirs(world: Any, ready: None) -> None:
+def test_a_prescriber_saves_a_higher_version_and_running_courses_keep_theirs(
+    world: Any, ready: Ready
+) -> None:
     base = protocol(world)
     course = start_course(world)
     text = base.text.replace('version = "1.0.0"', 'version = "1.1.0"', 1).replace(
@@ -84,7 +87,7 @@ def test_protocol_edit_refuses_bad_text_naming_the_line_or_field(world: Any) -> 
     assert "not above" in fields(same)["text"][0]
 
 
-def test_a_prescriber_defines_a_new_protocol_from_a_template(world: Any, ready: None) -> None:
+def test_a_prescriber_defines_a_new_protocol_from_a_template(world: Any, ready: Ready) -> None:
     base = protocol(world)
     text = base.text.replace('id = "sublingual_kap_series"', 'id = "larkspur_sublingual"', 1)
     pv = services.protocol_version_create(
@@ -146,16 +149,63 @@ def test_dosing_session_is_not_scheduled_without_readiness_real_contract(world: 
     assert not CareSession.objects.filter(kind="dosing").exists()
 
 
-def test_dosing_session_refusal_names_what_readiness_says(world: Any, readiness: Any) -> None:
+@pytest.mark.parametrize(
+    ("steps", "missing"),
+    [
+        ("intake", ["safety screening not submitted to a prescriber", "KAP consent not signed"]),
+        ("submitted", ["medical clearance awaiting the prescriber's decision", "KAP consent not signed"]),
+        ("cleared", ["KAP consent not signed for template v1"]),
+    ],
+)
+def test_dosing_session_is_refused_until_clearance_and_consent_are_both_current(
+    world: Any, steps: str, missing: list[str]
+) -> None:
+    record_intake(world)
+    if steps in ("submitted", "cleared"):
+        evaluation = submit_screening(world)
+        if steps == "cleared":
+            clear(world, evaluation)
     course = start_course(world)
-    readiness(ready=False, missing=["medical clearance not current (expired 2026-01-01)"])
     with pytest.raises(services.NotReady) as refused:
-        services.session_schedule(actor(world, "theo"), course, "dosing", timezone.now())
-    assert refused.value.missing == ["medical clearance not current (expired 2026-01-01)"]
+        services.session_schedule(actor(world, "theo"), course, "dosing", timezone.now() + timedelta(days=1))
+    assert len(refused.value.missing) == len(missing)
+    assert all(line.startswith(text) for line, text in zip(refused.value.missing, missing, strict=True))
+    assert not CareSession.objects.filter(kind="dosing").exists()
 
 
-def test_next_step_names_preparation_then_integration(world: Any, readiness: Any) -> None:
-    readiness(touch=False)
+def test_dosing_session_is_refused_once_the_consent_is_withdrawn(world: Any, ready: Ready) -> None:
+    course = start_course(world)
+    withdraw_consent(world)
+    with pytest.raises(services.NotReady) as refused:
+        services.session_schedule(actor(world, "theo"), course, "dosing", timezone.now() + timedelta(days=1))
+    today = timezone.localdate().isoformat()
+    assert refused.value.missing == [
+        f"KAP consent withdrawn on {today}: a new consent for template v1 is needed"
+    ]
+    assert "consent withdrawn" in refused.value.messages[0]
+    assert not CareSession.objects.filter(kind="dosing").exists()
+
+
+def test_dosing_session_is_refused_when_the_clearance_has_expired(world: Any, ready: Ready) -> None:
+    course = start_course(world)
+    expires = ready.clearance.expires_at
+    expected = [f"medical clearance not current (expired {timezone.localtime(expires).date().isoformat()})"]
+    theo = actor(world, "theo")
+    # Booked today for a day after the expiry: refused at booking.
+    with pytest.raises(services.NotReady) as ahead:
+        services.session_schedule(theo, course, "dosing", expires + timedelta(days=1))
+    assert ahead.value.missing == expected
+    # The clearance runs out: booking for "now" is refused too.
+    with (
+        time_machine.travel(expires + timedelta(hours=1), tick=False),
+        pytest.raises(services.NotReady) as later,
+    ):
+        services.session_schedule(theo, course, "dosing", timezone.now())
+    assert later.value.missing == expected
+    assert not CareSession.objects.filter(kind="dosing").exists()
+
+
+def test_next_step_names_preparation_then_integration(world: Any, ready_without_touch: Ready) -> None:
     course = start_course(world)
     overview = course_overview(course)
     assert overview.phase == "Intake"
@@ -204,7 +254,7 @@ def test_preparation_completes_only_with_intentions_transport_and_instructions(w
 # --------------------------------------------------------------------------------------------------
 
 
-def test_dosing_start_needs_the_preparation_sessions(world: Any, ready: None) -> None:
+def test_dosing_start_needs_the_preparation_sessions(world: Any, ready: Ready) -> None:
     course = start_course(world)
     session = dosing_session(world, course, prepared=False)
     prepare(world, course, count=1)
@@ -212,17 +262,56 @@ def test_dosing_start_needs_the_preparation_sessions(world: Any, ready: None) ->
         services.dosing_start(actor(world, "theo"), session, go_checklist(), expected_version=session.version)
 
 
-def test_dosing_start_rechecks_readiness(world: Any, readiness: Any) -> None:
+@pytest.mark.parametrize(
+    ("protocol_id", "course"),
+    [("im_kap", "racemic ketamine, im"), ("esketamine_spravato", "esketamine, intranasal")],
+)
+def test_a_clearance_for_another_product_or_route_does_not_clear_the_course(
+    world: Any, ready: Ready, protocol_id: str, course: str
+) -> None:
+    # Rowan was screened and cleared for racemic ketamine, sublingual: the rules differ by product and
+    # route, so an IM or an esketamine course needs its own screening.
+    started_course = start_course(world, protocol_id)
+    with pytest.raises(services.NotReady) as refused:
+        services.session_schedule(actor(world, "theo"), started_course, "dosing", timezone.now())
+    assert refused.value.missing == [
+        f"medical clearance is for racemic ketamine, sublingual, not this course's {course}: record the "
+        "course's product and route in the intake and screen again"
+    ]
+    assert refused.value.missing[0] in course_overview(started_course).blockers
+    assert not CareSession.objects.filter(kind="dosing").exists()
+
+
+def test_dosing_start_rechecks_readiness_the_consent_was_withdrawn_since_booking(
+    world: Any, ready: Ready
+) -> None:
     course = start_course(world)
     session = dosing_session(world, course)
-    readiness(ready=False, missing=["KAP consent withdrawn on 2026-11-01"])
+    withdraw_consent(world)
     with pytest.raises(services.NotReady, match="consent withdrawn"):
+        services.dosing_start(actor(world, "theo"), session, go_checklist(), expected_version=session.version)
+    session.refresh_from_db()
+    assert session.status == "scheduled" and not session.vitals.exists()
+    denied = AuditEvent.objects.get(action="dosing.start")
+    assert (denied.outcome, denied.detail) == ("denied", {"reason": "not_ready"})
+
+
+def test_dosing_start_rechecks_readiness_the_clearance_expired_since_booking(
+    world: Any, ready: Ready
+) -> None:
+    course = start_course(world)
+    session = dosing_session(world, course)  # booked while the clearance is current
+    expires = ready.clearance.expires_at
+    with (
+        time_machine.travel(expires + timedelta(minutes=5), tick=False),
+        pytest.raises(services.NotReady, match="medical clearance not current"),
+    ):
         services.dosing_start(actor(world, "theo"), session, go_checklist(), expected_version=session.version)
     session.refresh_from_db()
     assert session.status == "scheduled"
 
 
-def test_no_go_names_what_is_missing_and_starts_nothing(world: Any, ready: None) -> None:
+def test_no_go_names_what_is_missing_and_starts_nothing(world: Any, ready: Ready) -> None:
     session = dosing_session(world, start_course(world))
     data = go_checklist(protocol_attestations=(), last_food_at=None, mood_result="")
     result = services.dosing_start(actor(world, "theo"), session, data, expected_version=session.version)
@@ -235,13 +324,18 @@ def test_no_go_names_what_is_missing_and_starts_nothing(world: Any, ready: None)
     assert session.status == "scheduled" and not session.vitals.exists()
 
 
-def test_consent_and_clearance_attestations_come_from_readiness(world: Any, ready: None) -> None:
+def test_consent_and_clearance_attestations_come_from_readiness(world: Any, ready: Ready) -> None:
     session = started(world)
     attestations = session.dosing.pre_dose_input["attestations"]
     assert attestations == {"escort_present": True, "consent_current": True, "clearance_current": True}
+    stored = session.dosing.readiness  # the real clearance and consent the go was given on
+    assert (stored["clearance_id"], stored["consent_id"]) == (ready.clearance.pk, ready.consent.pk)
+    assert stored["ready"] and stored["missing"] == []
+    # Toby is named in the consent; the shared world gives him no supervisor on the care team.
+    assert stored["warnings"] == ["trainee Toby Test has no supervisor on the care team"]
 
 
-def test_go_starts_the_session_and_stores_the_baseline(world: Any, ready: None) -> None:
+def test_go_starts_the_session_and_stores_the_baseline(world: Any, ready: Ready) -> None:
     session = started(world)
     assert (session.status, session.number) == ("in_progress", 1)
     detail = session.dosing
@@ -252,7 +346,7 @@ def test_go_starts_the_session_and_stores_the_baseline(world: Any, ready: None) 
     assert session.ratings.get().moaas == 5
 
 
-def test_needs_justification_starts_only_with_a_prescribers_justification(world: Any, ready: None) -> None:
+def test_needs_justification_starts_only_with_a_prescribers_justification(world: Any, ready: Ready) -> None:
     session = dosing_session(world, start_course(world))
     data = go_checklist(systolic=150)  # > 140: prescriber benefit-risk review
     theo = actor(world, "theo")
@@ -273,7 +367,7 @@ def test_needs_justification_starts_only_with_a_prescribers_justification(world:
     assert session.dosing.decision_justified_by == world.users["priya"]
 
 
-def test_impossible_pre_dose_vitals_are_refused_naming_the_field(world: Any, ready: None) -> None:
+def test_impossible_pre_dose_vitals_are_refused_naming_the_field(world: Any, ready: Ready) -> None:
     session = dosing_session(world, start_course(world))
     with pytest.raises(ValidationError) as refused:
         services.dosing_start(
@@ -283,7 +377,7 @@ def test_impossible_pre_dose_vitals_are_refused_naming_the_field(world: Any, rea
 
 
 @pytest.mark.parametrize("who", ["sam", "tamsin", "avery"])
-def test_dosing_is_recorded_by_the_care_team_only(world: Any, ready: None, who: str) -> None:
+def test_dosing_is_recorded_by_the_care_team_only(world: Any, ready: Ready, who: str) -> None:
     session = dosing_session(world, start_course(world))
     with pytest.raises(PermissionDenied):
         services.dosing_start(actor(world, who), session, go_checklist(), expected_version=session.version)
@@ -302,7 +396,7 @@ def _dose(world: Any, session: CareSession, who: str = "theo", key: str = "", **
     )
 
 
-def test_a_dose_in_the_wrong_unit_is_refused_naming_the_unit(world: Any, ready: None) -> None:
+def test_a_dose_in_the_wrong_unit_is_refused_naming_the_unit(world: Any, ready: Ready) -> None:
     session = started(world)
     with pytest.raises(ValidationError) as refused:
         _dose(world, session, unit="mcg")
@@ -310,7 +404,7 @@ def test_a_dose_in_the_wrong_unit_is_refused_naming_the_unit(world: Any, ready: 
     assert not DoseRecord.objects.exists()
 
 
-def test_a_dose_within_protocol_is_recorded_with_the_check(world: Any, ready: None) -> None:
+def test_a_dose_within_protocol_is_recorded_with_the_check(world: Any, ready: Ready) -> None:
     session = started(world)
     dose, created = _dose(world, session, lot="RDT-2291")
     assert created and dose.level == "ok" and dose.lot == "RDT-2291"
@@ -318,7 +412,7 @@ def test_a_dose_within_protocol_is_recorded_with_the_check(world: Any, ready: No
     assert dose.check_result["protocol_version"] == "1.0.0" and dose.given_by == world.users["theo"]
 
 
-def test_a_retried_dose_post_is_not_a_second_dose(world: Any, ready: None) -> None:
+def test_a_retried_dose_post_is_not_a_second_dose(world: Any, ready: Ready) -> None:
     session = started(world)
     first, created = _dose(world, session, key="k-1")
     again, created_again = _dose(world, session, key="k-1")
@@ -326,7 +420,7 @@ def test_a_retried_dose_post_is_not_a_second_dose(world: Any, ready: None) -> No
     assert DoseRecord.objects.count() == 1
 
 
-def test_outside_protocol_needs_a_prescribers_justification(world: Any, ready: None) -> None:
+def test_outside_protocol_needs_a_prescribers_justification(world: Any, ready: Ready) -> None:
     session = started(world)
     with pytest.raises(ValidationError) as refused:
         _dose(world, session, amount_mg=250, tier="psychedelic")  # above the 200 mg first-dose maximum
@@ -346,14 +440,14 @@ def test_outside_protocol_needs_a_prescribers_justification(world: Any, ready: N
     )
 
 
-def test_a_hard_stop_is_refused_even_for_a_prescriber(world: Any, ready: None) -> None:
+def test_a_hard_stop_is_refused_even_for_a_prescriber(world: Any, ready: Ready) -> None:
     session = started(world)
     with pytest.raises(ValidationError) as refused:
         _dose(world, session, "priya", route="iv", justification="no")
     assert "Refused by the protocol" in fields(refused)["amount_mg"][0]
 
 
-def test_a_weight_based_protocol_needs_the_weight(world: Any, ready: None) -> None:
+def test_a_weight_based_protocol_needs_the_weight(world: Any, ready_for_im: Ready) -> None:
     course = start_course(world, "im_kap")
     session = dosing_session(world, course)
     with pytest.raises(ValidationError) as refused:
@@ -363,7 +457,7 @@ def test_a_weight_based_protocol_needs_the_weight(world: Any, ready: None) -> No
     assert "weight" in fields(refused)["weight_kg"][0]
 
 
-def test_an_impossible_weight_is_refused_naming_the_field(world: Any, ready: None) -> None:
+def test_an_impossible_weight_is_refused_naming_the_field(world: Any, ready_for_im: Ready) -> None:
     session = dosing_session(world, start_course(world, "im_kap"))
     with pytest.raises(ValidationError) as refused:
         services.dosing_start(
@@ -372,7 +466,7 @@ def test_an_impossible_weight_is_refused_naming_the_field(world: Any, ready: Non
     assert "not pounds" in fields(refused)["weight_kg"][0]
 
 
-def test_a_second_dose_is_a_booster_checked_as_one(world: Any, ready: None) -> None:
+def test_a_second_dose_is_a_booster_checked_as_one(world: Any, ready: Ready) -> None:
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         session = started(world)
@@ -382,7 +476,7 @@ def test_a_second_dose_is_a_booster_checked_as_one(world: Any, ready: None) -> N
     assert booster.is_booster and booster.level == "ok"
 
 
-def test_a_dose_before_the_go_is_refused(world: Any, ready: None) -> None:
+def test_a_dose_before_the_go_is_refused(world: Any, ready: Ready) -> None:
     session = started(world)
     with pytest.raises(ValidationError) as refused:
         _dose(world, session, given_at=session.started_at - timedelta(hours=1))
@@ -409,7 +503,7 @@ def _vitals(world: Any, session: CareSession, key: str = "", who: str = "theo", 
     ],
 )
 def test_impossible_vitals_are_refused_naming_the_field(
-    world: Any, ready: None, values: dict[str, int], field: str, text: str
+    world: Any, ready: Ready, values: dict[str, int], field: str, text: str
 ) -> None:
     session = dosed(world)
     with pytest.raises(ValidationError) as refused:
@@ -418,7 +512,7 @@ def test_impossible_vitals_are_refused_naming_the_field(
     assert session.vitals.filter(phase="post_dose").count() == 0
 
 
-def test_a_post_dose_reading_timed_before_the_dose_is_refused(world: Any, ready: None) -> None:
+def test_a_post_dose_reading_timed_before_the_dose_is_refused(world: Any, ready: Ready) -> None:
     session = dosed(world)
     dose_at = session.doses.get().given_at
     with pytest.raises(ValidationError) as refused:
@@ -429,7 +523,7 @@ def test_a_post_dose_reading_timed_before_the_dose_is_refused(world: Any, ready:
     assert "in the future" in fields(future)["taken_at"][0]
 
 
-def test_a_reading_over_a_threshold_opens_an_alert_that_needs_an_action(world: Any, ready: None) -> None:
+def test_a_reading_over_a_threshold_opens_an_alert_that_needs_an_action(world: Any, ready: Ready) -> None:
     session = dosed(world)
     reading, alerts, created = _vitals(world, session, systolic=185, diastolic=100)
     assert created and [a.code for a in alerts] == ["sbp_high"]
@@ -448,21 +542,21 @@ def test_a_reading_over_a_threshold_opens_an_alert_that_needs_an_action(world: A
 
 
 @pytest.mark.parametrize("who", ["tamsin", "avery", "olive"])
-def test_alerts_are_acknowledged_by_the_care_team_only(world: Any, ready: None, who: str) -> None:
+def test_alerts_are_acknowledged_by_the_care_team_only(world: Any, ready: Ready, who: str) -> None:
     session = dosed(world)
     _, alerts, _ = _vitals(world, session, systolic=185)
     with pytest.raises(PermissionDenied):
         services.alert_acknowledge(actor(world, who), alerts[0], "Looked")
 
 
-def test_hypertensive_emergency_symptoms_always_alert(world: Any, ready: None) -> None:
+def test_hypertensive_emergency_symptoms_always_alert(world: Any, ready: Ready) -> None:
     session = dosed(world)
     _, alerts, _ = _vitals(world, session, symptoms=["chest_pain"])
     assert [(a.code, a.severity) for a in alerts] == [("hypertensive_emergency", "emergency")]
     assert "Refer immediately for emergency care" in alerts[0].message
 
 
-def test_a_retried_vitals_post_does_not_duplicate(world: Any, ready: None) -> None:
+def test_a_retried_vitals_post_does_not_duplicate(world: Any, ready: Ready) -> None:
     session = dosed(world)
     first, alerts, created = _vitals(world, session, key="tablet-abc", systolic=185)
     again, alerts_again, created_again = _vitals(world, session, key="tablet-abc", systolic=185)
@@ -471,7 +565,7 @@ def test_a_retried_vitals_post_does_not_duplicate(world: Any, ready: None) -> No
     assert VitalReading.objects.filter(phase="post_dose").count() == 1 and Alert.objects.count() == 1
 
 
-def test_a_sedation_drop_from_the_pre_dose_score_opens_an_alert(world: Any, ready: None) -> None:
+def test_a_sedation_drop_from_the_pre_dose_score_opens_an_alert(world: Any, ready: Ready) -> None:
     session = dosed(world)
     rating, alerts, _ = services.rating_record(
         actor(world, "theo"), session, {"moaas": 3, "emotional_state": "calm"}, idempotency_key=""
@@ -490,7 +584,7 @@ def test_a_sedation_drop_from_the_pre_dose_score_opens_an_alert(world: Any, read
 # --------------------------------------------------------------------------------------------------
 
 
-def test_supportive_touch_only_within_the_consent(world: Any, readiness: Any) -> None:
+def test_supportive_touch_only_within_the_consent(world: Any, ready: Ready) -> None:
     session = dosed(world)
     theo = actor(world, "theo")
     with pytest.raises(ValidationError) as no_detail:
@@ -505,7 +599,7 @@ def test_supportive_touch_only_within_the_consent(world: Any, readiness: Any) ->
         theo, session, {"kind": "supportive_touch", "description": "Hand on shoulder"}
     )
     assert row.kind == "supportive_touch"
-    readiness(touch=False)
+    sign_consent(world, touch=False, in_person=True)  # the client takes touch back, Theo witnessing
     with pytest.raises(ValidationError) as withdrawn:
         services.intervention_record(theo, session, {"kind": "supportive_touch", "description": "Hand"})
     assert "no current consent" in fields(withdrawn)["kind"][0]
@@ -513,7 +607,7 @@ def test_supportive_touch_only_within_the_consent(world: Any, readiness: Any) ->
     assert Intervention.objects.count() == 2
 
 
-def test_adverse_events_use_the_shared_catalogue_and_a_serious_one_alerts(world: Any, ready: None) -> None:
+def test_adverse_events_use_the_shared_catalogue_and_a_serious_one_alerts(world: Any, ready: Ready) -> None:
     session = dosed(world)
     theo = actor(world, "theo")
     with pytest.raises(ValidationError) as unknown:
@@ -575,7 +669,7 @@ def _discharge_later(world: Any, session: CareSession, minutes: int = 125) -> No
 
 
 def test_discharge_is_blocked_before_the_minimum_observation_and_allowed_after(
-    world: Any, ready: None
+    world: Any, ready: Ready
 ) -> None:
     start = timezone.now()
     with time_machine.travel(start, tick=False):
@@ -595,7 +689,7 @@ def test_discharge_is_blocked_before_the_minimum_observation_and_allowed_after(
     assert AuditEvent.objects.filter(action="measure.schedule_event", detail__event="after_dosing").exists()
 
 
-def test_discharge_names_unmet_items_and_open_alerts(world: Any, ready: None) -> None:
+def test_discharge_names_unmet_items_and_open_alerts(world: Any, ready: Ready) -> None:
     session = dosed(world)
     _vitals(world, session, systolic=190)
     later = timezone.now() + timedelta(hours=3)
@@ -615,7 +709,7 @@ def test_discharge_names_unmet_items_and_open_alerts(world: Any, ready: None) ->
     assert "not met" in errors["item_ambulation"][0] and "left_with" in errors
 
 
-def test_a_booster_restarts_the_observation_clock(world: Any, ready: None) -> None:
+def test_a_booster_restarts_the_observation_clock(world: Any, ready: Ready) -> None:
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         session = dosed(world, at=start)
@@ -628,7 +722,7 @@ def test_a_booster_restarts_the_observation_clock(world: Any, ready: None) -> No
 
 
 def test_an_integration_note_on_a_dosing_session_that_never_happened_is_refused(
-    world: Any, ready: None
+    world: Any, ready: Ready
 ) -> None:
     course = start_course(world)
     dosing = dosing_session(world, course)
@@ -644,7 +738,7 @@ def test_an_integration_note_on_a_dosing_session_that_never_happened_is_refused(
 
 
 def test_integration_after_discharge_records_interval_modalities_and_feedback(
-    world: Any, ready: None
+    world: Any, ready: Ready
 ) -> None:
     session = dosed(world)
     _discharge_later(world, session)
@@ -677,7 +771,7 @@ def test_integration_after_discharge_records_interval_modalities_and_feedback(
     ).exists()
 
 
-def test_dosing_dates_reach_the_measure_charts(world: Any, ready: None) -> None:
+def test_dosing_dates_reach_the_measure_charts(world: Any, ready: Ready) -> None:
     from kapstone.measures.hooks import dosing_marker_dates
 
     session = dosed(world)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from kapstone.care import pdf, selectors, services
 from kapstone.care.models import Alert, CareSession, DoseRecord, VitalReading
+from readiness_helpers import Ready
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -39,7 +40,7 @@ def vitals_post(**values: Any) -> dict[str, Any]:
     }
 
 
-def test_client_page_shows_the_course_at_a_glance(world: Any, as_user: Any, ready: None) -> None:
+def test_client_page_shows_the_course_at_a_glance(world: Any, as_user: Any, ready: Ready) -> None:
     start_course(world)
     page = as_user("theo").get(reverse("clients:detail", kwargs={"pk": world.clients["rowan"].pk}))
     text = page.content.decode()
@@ -48,7 +49,7 @@ def test_client_page_shows_the_course_at_a_glance(world: Any, as_user: Any, read
 
 
 def test_dosing_room_before_the_dose_shows_the_pre_dose_checklist(
-    world: Any, as_user: Any, ready: None
+    world: Any, as_user: Any, ready: Ready
 ) -> None:
     session = dosing_session(world, start_course(world))
     page = as_user("theo").get(url("dosing", session.pk))
@@ -58,7 +59,7 @@ def test_dosing_room_before_the_dose_shows_the_pre_dose_checklist(
     assert 'src="/static/kapstone/dosing.js"' in text and "<script>" not in text and 'style="' not in text
 
 
-def test_no_go_over_http_names_what_is_missing(world: Any, as_user: Any, ready: None) -> None:
+def test_no_go_over_http_names_what_is_missing(world: Any, as_user: Any, ready: Ready) -> None:
     session = dosing_session(world, start_course(world))
     response = as_user("theo").post(
         url("dosing_start", session.pk),
@@ -71,7 +72,7 @@ def test_no_go_over_http_names_what_is_missing(world: Any, as_user: Any, ready: 
     assert session.status == "scheduled"
 
 
-def test_go_over_http_starts_and_redirects_to_the_room(world: Any, as_user: Any, ready: None) -> None:
+def test_go_over_http_starts_and_redirects_to_the_room(world: Any, as_user: Any, ready: Ready) -> None:
     session = dosing_session(world, start_course(world))
     data = go_checklist()
     form = {k: (v.strftime("%Y-%m-%dT%H:%M") if hasattr(v, "strftime") else v) for k, v in data.items()}
@@ -84,7 +85,7 @@ def test_go_over_http_starts_and_redirects_to_the_room(world: Any, as_user: Any,
 
 
 def test_impossible_vitals_come_back_422_with_the_field_named_and_typed_values_kept(
-    world: Any, as_user: Any, ready: None
+    world: Any, as_user: Any, ready: Ready
 ) -> None:
     session = dosed(world)
     response = as_user("theo").post(url("vitals", session.pk), vitals_post(systolic=400), **HTMX)
@@ -95,7 +96,7 @@ def test_impossible_vitals_come_back_422_with_the_field_named_and_typed_values_k
     assert not VitalReading.objects.filter(phase="post_dose").exists()
 
 
-def test_quick_entry_saves_a_reading_in_one_line(world: Any, as_user: Any, ready: None) -> None:
+def test_quick_entry_saves_a_reading_in_one_line(world: Any, as_user: Any, ready: Ready) -> None:
     session = dosed(world)
     response = as_user("theo").post(
         url("vitals", session.pk), {"quick": "150/90 88 97 16", "idempotency_key": "q1"}, **HTMX
@@ -120,7 +121,7 @@ def test_quick_entry_saves_a_reading_in_one_line(world: Any, as_user: Any, ready
 
 
 def test_htmx_vitals_swap_the_form_and_update_timeline_chart_and_alerts(
-    world: Any, as_user: Any, ready: None
+    world: Any, as_user: Any, ready: Ready
 ) -> None:
     session = dosed(world)
     response = as_user("theo").post(
@@ -136,7 +137,7 @@ def test_htmx_vitals_swap_the_form_and_update_timeline_chart_and_alerts(
 
 
 def test_a_retried_vitals_post_after_a_dropped_connection_is_saved_once(
-    world: Any, as_user: Any, ready: None
+    world: Any, as_user: Any, ready: Ready
 ) -> None:
     session = dosed(world)
     http = as_user("theo")
@@ -149,7 +150,7 @@ def test_a_retried_vitals_post_after_a_dropped_connection_is_saved_once(
     assert VitalReading.objects.filter(phase="post_dose").count() == 1
 
 
-def test_plain_form_posts_work_without_javascript(world: Any, as_user: Any, ready: None) -> None:
+def test_plain_form_posts_work_without_javascript(world: Any, as_user: Any, ready: Ready) -> None:
     session = dosed(world)
     response = as_user("toby").post(url("vitals", session.pk), vitals_post())
     assert response.status_code == 302 and response["Location"] == url("dosing", session.pk)
@@ -160,7 +161,7 @@ def test_plain_form_posts_work_without_javascript(world: Any, as_user: Any, read
     )
 
 
-def test_a_dose_in_the_wrong_unit_is_refused_over_http(world: Any, as_user: Any, ready: None) -> None:
+def test_a_dose_in_the_wrong_unit_is_refused_over_http(world: Any, as_user: Any, ready: Ready) -> None:
     session = started(world)
     response = as_user("theo").post(
         url("dose", session.pk),
@@ -189,7 +190,7 @@ def test_a_dose_in_the_wrong_unit_is_refused_over_http(world: Any, as_user: Any,
     assert ok.status_code == 200 and ok["HX-Refresh"] == "true"
 
 
-def test_alert_acknowledgement_needs_an_action(world: Any, as_user: Any, ready: None) -> None:
+def test_alert_acknowledgement_needs_an_action(world: Any, as_user: Any, ready: Ready) -> None:
     session = dosed(world)
     services.vitals_record(actor(world, "theo"), session, vitals_post(systolic=192))
     alert = Alert.objects.get()
@@ -209,7 +210,7 @@ def test_alert_acknowledgement_needs_an_action(world: Any, as_user: Any, ready: 
     )
 
 
-def test_discharge_over_http_blocked_then_allowed(world: Any, as_user: Any, ready: None) -> None:
+def test_discharge_over_http_blocked_then_allowed(world: Any, as_user: Any, ready: Ready) -> None:
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         session = dosed(world, at=start)
@@ -266,7 +267,7 @@ def test_scheduling_dosing_without_readiness_shows_what_is_missing(world: Any, a
 
 @pytest.mark.parametrize("who", ["tamsin", "olive", "avery"])
 def test_not_on_the_care_team_gets_404_for_every_course_page(
-    world: Any, as_user: Any, ready: None, who: str
+    world: Any, as_user: Any, ready: Ready, who: str
 ) -> None:
     session = dosed(world)
     http = as_user(who)
@@ -278,7 +279,7 @@ def test_not_on_the_care_team_gets_404_for_every_course_page(
     assert not VitalReading.objects.filter(phase="post_dose").exists()
 
 
-def test_the_supervisor_reads_and_prints_but_does_not_record(world: Any, as_user: Any, ready: None) -> None:
+def test_the_supervisor_reads_and_prints_but_does_not_record(world: Any, as_user: Any, ready: Ready) -> None:
     session = dosed(world)
     sam = as_user("sam")
     assert sam.get(url("session", session.pk)).status_code == 200
@@ -301,7 +302,7 @@ def test_protocol_pages(world: Any, as_user: Any) -> None:
     assert bad.status_code == 200 and "format" in bad.content.decode()
 
 
-def test_the_dosing_record_and_course_summary_print_as_pdf(world: Any, as_user: Any, ready: None) -> None:
+def test_the_dosing_record_and_course_summary_print_as_pdf(world: Any, as_user: Any, ready: Ready) -> None:
     session = dosed(world)
     services.vitals_record(actor(world, "theo"), session, vitals_post(systolic=184))
     response = as_user("priya").get(url("session_pdf", session.pk))
@@ -358,7 +359,7 @@ def _env() -> dict[str, str]:
 
 
 def test_the_dashboard_shows_live_dosing_sessions_to_the_care_team_only(
-    world: Any, as_user: Any, ready: None
+    world: Any, as_user: Any, ready: Ready
 ) -> None:
     session = dosed(world)
     services.vitals_record(actor(world, "theo"), session, vitals_post(systolic=190))
@@ -372,7 +373,7 @@ def test_the_dashboard_shows_live_dosing_sessions_to_the_care_team_only(
 
 
 def test_the_supervisor_acknowledges_an_alert_from_the_session_page(
-    world: Any, as_user: Any, ready: None
+    world: Any, as_user: Any, ready: Ready
 ) -> None:
     session = dosed(world)
     services.vitals_record(actor(world, "theo"), session, vitals_post(systolic=190))

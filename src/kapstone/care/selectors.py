@@ -36,7 +36,7 @@ from kapstone.care.protocol_core import (
     ratings_due,
     vitals_due,
 )
-from kapstone.care.services import preparations_done, protocol_of, readiness_for
+from kapstone.care.services import clearance_gaps, preparations_done, protocol_of, readiness_for
 from kapstone.clients.models import Client
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
@@ -195,7 +195,7 @@ def course_overview(course: Course, *, now: datetime | None = None) -> CourseOve
         ),
     )
     readiness = readiness_for(course.client, at=now)
-    blockers = list(readiness.missing) if course.is_open else []
+    blockers = readiness.missing + clearance_gaps(protocol, readiness) if course.is_open else []
     notes: list[str] = list(readiness.warnings)
     if not readiness.touch_opt_in.consented:
         notes.append("consent for touch not yet given: no supportive touch in dosing sessions")

@@ -149,6 +149,33 @@ def readiness_for(client: Client, *, at: datetime | None = None) -> Readiness:
     return readiness.dosing_readiness(client, at=at)
 
 
+# The screening's route names (the intake's choices) as the protocols spell them.
+_PROTOCOL_ROUTE = {"intramuscular": "im", "intravenous": "iv"}
+
+
+def clearance_gaps(protocol: Protocol, readiness: Readiness) -> list[str]:
+    """What the current clearance does not cover of a course on ``protocol``. The prescriber cleared a
+    screening of the product and route the intake planned; the rules differ by product (racemic
+    ketamine is contraindicated where esketamine is a judgement call) and by route (airway readiness
+    for injected ketamine), so a clearance for another product or route does not clear this course."""
+    clearance = readiness.clearance
+    if clearance is None:
+        return []
+    facts = clearance.evaluation.facts
+    product, route = facts.get("product"), facts.get("route")
+    covered = product == protocol.product and (
+        route is None or _PROTOCOL_ROUTE.get(str(route), str(route)) in protocol.routes
+    )
+    if covered:
+        return []
+    screened = ", ".join(str(v).replace("_", " ") for v in (product or "no product", route) if v)
+    course = f"{protocol.product.replace('_', ' ')}, {protocol.route}"
+    return [
+        f"medical clearance is for {screened}, not this course's {course}: record the course's product "
+        "and route in the intake and screen again"
+    ]
+
+
 def protocol_of(course: Course) -> Protocol:
     pv = course.protocol
     return catalog.parse_stored(pv.text, f"{pv.protocol_id} {pv.version} (organization {pv.organization_id})")
@@ -405,8 +432,9 @@ def session_schedule(
         raise ValidationError({"scheduled_at": "When is the session?"})
     if kind == CareSession.Kind.DOSING:
         readiness = readiness_for(client, at=scheduled_at)
-        if not readiness.ready:
-            raise NotReady(readiness.missing)
+        missing = readiness.missing + clearance_gaps(protocol_of(course), readiness)
+        if missing:
+            raise NotReady(missing)
     if kind == CareSession.Kind.INTEGRATION:
         if follows is None:
             raise ValidationError({"follows": "Name the dosing session this integration session follows."})
@@ -706,10 +734,11 @@ def dosing_start(
     protocol = protocol_of(course)
     now = _now()
     readiness = readiness_for(client, at=now)
-    if not readiness.ready:
+    missing = readiness.missing + clearance_gaps(protocol, readiness)
+    if missing:
         record(actor, "dosing.start", outcome="denied", object_type="caresession", object_id=session.pk,
                client_id=client.pk, detail={"reason": "not_ready"})  # fmt: skip
-        raise NotReady(readiness.missing)
+        raise NotReady(missing)
     history = _dosing_history(session)
     needed = int(protocol.phases.preparation_sessions_before_first_dose.value)
     done = preparations_done(course)

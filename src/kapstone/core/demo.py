@@ -5,10 +5,12 @@ Idempotent: running it again changes nothing that exists and prints the sign-ins
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pyotp
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from kapstone.accounts.models import Membership, Organization, Role, TOTPDevice, User
@@ -93,15 +95,25 @@ def load_demo() -> list[DemoSignIn]:
         sign_ins.append(DemoSignIn(portal.email, "Client (portal)", None))
         for index, (given, family, pronouns, team) in enumerate(CLIENTS):
             client, _ = Client.objects.get_or_create(
-                organization=org, given_name=given, family_name=family,
-                defaults={"pronouns": pronouns, "email": f"{given.lower()}.{family.lower()}@{DEMO_DOMAIN}",
-                          "portal_user": portal if index == 0 else None},
+                organization=org,
+                given_name=given,
+                family_name=family,
+                defaults={
+                    "pronouns": pronouns,
+                    "email": f"{given.lower()}.{family.lower()}@{DEMO_DOMAIN}",
+                    "portal_user": portal if index == 0 else None,
+                },
             )
             for key, team_role in team.items():
-                CareTeamMember.objects.get_or_create(client=client, user=people[key], team_role=team_role)
+                # A trainee's supervisor for this client is the demo supervisor when on the team.
+                supervisor = people["supervisor"] if key == "trainee" and "supervisor" in team else None
+                CareTeamMember.objects.get_or_create(
+                    client=client, user=people[key], team_role=team_role, defaults={"supervisor": supervisor}
+                )
         if created:
             record(SYSTEM, "demo.load", object_type="organization", object_id=org.pk)
             _demo_measures(org, people)
+            _demo_course(org, people, portal)
     return sign_ins
 
 
@@ -149,6 +161,249 @@ def _demo_measures(org: Organization, people: dict[str, User]) -> None:
                 answers["phq9_9"] = 1  # opens a safety task, so the demo shows the care team's panel
             response_submit(therapist, client, "phq9", answers, administered_at=when)
             response_submit(therapist, client, "gad7", _spread(gad, gad7_items), administered_at=when)
+
+
+# --- Rowan's KAP course -----------------------------------------------------------------------------
+#
+# Every record goes through the service a person would use, as that person: Theo records, Priya
+# clears, Rowan signs in the portal, Toby (trainee) records a reading and writes a note. The services
+# time-stamp most steps "now" (only measure, dose, vitals, rating and intervention times may be
+# given), and a discharge is allowed only once the protocol's observation time has passed since the
+# dose. So the story is set with ``_retime`` after each service stored its row:
+#   * the steps before the dosing day (intake ... the second preparation) are moved to their days;
+#   * the dosing session is today, in the last hours: its go (started_at) and pre-dose baseline are moved to
+#     before the dose, which is recorded with its real time like every reading; the discharge, the
+#     integration check-in and the notes happen "now".
+# ``recorded_at`` columns and the audit log keep the time the demo was loaded: when it was entered.
+
+DEMO_INTAKE: dict[str, object] = {
+    "sex_at_birth": "female", "pregnant": False, "lactating": False, "contraception": True,
+    "bp_systolic": 122, "bp_diastolic": 78, "heart_rate": 70, "weight_kg": 70,
+    "product": "racemic_ketamine", "route": "sublingual", "hepatic_impairment": "none",
+    "allergy_ketamine": False, "allergy_esketamine": False, "medications_reviewed": True,
+    "goals": "Feel less stuck; meet the grief with kindness (fictional)",
+    "presenting_concerns": "Treatment-resistant depression after a bereavement (fictional)",
+    "emergency_contact_name": "Ana Fictional (sister)", "emergency_contact_phone": "555-0100",
+}  # fmt: skip
+DEMO_TOUCH_SCOPE = "A hand on my shoulder or forearm, never my face"
+DEMO_TOUCH_STOP = "I raise my right hand"
+DEMO_PREPARATION: dict[str, object] = {
+    "intentions": "To meet the grief with kindness; to let my body rest.",
+    "fears": "Losing control; feeling sick.",
+    "what_if_plan": "If it gets hard, I breathe out slowly and ask Theo to remind me where I am.",
+    "music": "Quiet piano, no words",
+    "touch_agreement": DEMO_TOUCH_SCOPE, "touch_stop_signal": DEMO_TOUCH_STOP,
+    "transport_plan": "My sister Ana drives me home and stays the evening.",
+    "fasting_instructions_given": True, "medication_hold_instructions_given": True,
+}  # fmt: skip
+# Minutes after the dose: (who records, systolic, diastolic, heart rate, SpO2, respiratory rate).
+# 184 crosses the sublingual protocol's 180 mmHg systolic alert.
+DEMO_VITALS = {
+    15: ("therapist", 132, 84, 76, 98, 14), 30: ("therapist", 184, 98, 90, 97, 14),
+    60: ("trainee", 146, 88, 80, 98, 14), 105: ("therapist", 126, 80, 72, 98, 14),
+}  # fmt: skip
+DEMO_RATINGS = {
+    25: {"moaas": 5, "dissociation_scale": "cadss6", "dissociation_score": 12, "emotional_state": "tearful"},
+    90: {"moaas": 5, "dissociation_scale": "cadss6", "dissociation_score": 3, "emotional_state": "peaceful"},
+}
+DEMO_INTEGRATION: dict[str, object] = {
+    "narrative": "I met the part of me that has been holding the grief. I cried, and it was all right.",
+    "themes": "grief, self-compassion",
+    "insights": "The numbness was protecting me.",
+    "commitments": "Write to my brother this week; walk every morning.",
+    "modalities": ["ifs", "act"],
+    "safety_check": "No thoughts of self-harm; Ana stays tonight.",
+    "measures_due": ["phq9", "gad7"],
+    "next_dose_plan": "Second dosing session next week.",
+    "prescriber_feedback": "Well tolerated at 150 mg; one BP peak of 184/98 settled within 5 min. "
+    "Consider 200 mg.",
+}
+DEMO_NOTES = {
+    "therapist": {
+        "data": "Dosing session 1 (sublingual RDT 150 mg; see the session record). Tearful at 25 min, "
+        "held with supportive touch as agreed. BP peak 184/98 at 30 min, 168/92 on recheck.",
+        "assessment": "Well tolerated; emotionally open; no risk indicators. The grief work is moving.",
+        "plan": "Integration check-in done today; PHQ-9 and GAD-7 due; second dosing session next week.",
+    },
+    "trainee": {
+        "data": "Observed dosing session 1 as trainee; recorded the 60-minute vitals (146/88, HR 80).",
+        "assessment": "Settled after the BP peak; calm and engaged in the integration check-in.",
+        "plan": "Bring to supervision with Sam: the pacing of supportive touch.",
+    },
+}
+
+
+def _retime(model: type[models.Model], pk: int, **times: datetime) -> None:
+    """Set one stored row's clinical times (the story's), after its service wrote it 'now'."""
+    model._default_manager.filter(pk=pk).update(**times)
+
+
+def _demo_course(org: Organization, people: dict[str, User], portal: User) -> None:
+    """Rowan, ready for dosing and one dosing session into a sublingual KAP course (see above)."""
+    from kapstone.care import services as care
+    from kapstone.care.models import (
+        Alert,
+        CareSession,
+        Course,
+        DosingDetail,
+        PreparationDetail,
+        ProtocolVersion,
+        Rating,
+        VitalReading,
+    )
+    from kapstone.notes.services import draft_create, note_sign
+
+    def act(key: str) -> Actor:
+        role = {person.key: person.role for person in STAFF}[key]
+        return Actor(user=people[key], organization=org, roles=frozenset({role}), request_id="demo")
+
+    theo = act("therapist")
+    rowan = Client.objects.get(organization=org, given_name="Rowan", family_name="Fictional")
+    now = timezone.now()
+
+    def day(days_ago: int, hour: int, minute: int = 0) -> datetime:
+        moment = timezone.localtime(now - timedelta(days=days_ago))
+        return moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+    rowan_portal = Actor(user=portal, organization=org, request_id="demo")
+    _demo_ready(org, rowan, theo, act("prescriber"), rowan_portal, day, trainee=people["trainee"])
+
+    # Four days ago Theo starts the course and books two preparation sessions: that day and two days ago.
+    care.protocols_install_shipped(act("admin"), org)
+    protocol = ProtocolVersion.objects.get(organization=org, protocol_id="sublingual_kap_series")
+    course = care.course_start(
+        theo,
+        rowan,
+        protocol,
+        indication="Treatment-resistant depression (fictional)",
+        goals=str(DEMO_INTAKE["goals"]),
+        prescriber=people["prescriber"],
+    )
+    _retime(Course, course.pk, started_at=day(4, 9, 30))
+    for days_ago, topics in ((4, ["effects", "risks", "set_setting"]), (2, ["session_flow", "after"])):
+        prep = care.session_schedule(theo, course, CareSession.Kind.PREPARATION, day(days_ago, 10))
+        data = {**DEMO_PREPARATION, "psychoeducation": topics}
+        care.preparation_record(theo, prep, data, expected_version=prep.version, complete=True)
+        start, end = day(days_ago, 10), day(days_ago, 10, 50)
+        _retime(CareSession, prep.pk, created_at=day(4, 9, 35), started_at=start, ended_at=end)
+        _retime(PreparationDetail, prep.preparation.pk, updated_at=end)
+
+    # The first dosing session, today: the go 140 minutes ago, the dose 135 minutes ago.
+    go_at, dose_at = now - timedelta(minutes=140), now - timedelta(minutes=135)
+    dosing = care.session_schedule(theo, course, CareSession.Kind.DOSING, now - timedelta(minutes=150))
+    go = care.dosing_start(theo, dosing, {
+        "planned_dose_at": dose_at, "last_food_at": dose_at - timedelta(hours=7),
+        "last_liquid_at": dose_at - timedelta(hours=3), "systolic": 124, "diastolic": 78, "heart_rate": 72,
+        "spo2": 98, "respiratory_rate": 14, "moaas": 5, "medications_reviewed": True,
+        "attest_escort_present": True, "mood_result": "no_risk", "weight_kg": 70,
+    }, expected_version=dosing.version)  # fmt: skip
+    assert go.started, go.result.rationale
+    _retime(CareSession, dosing.pk, created_at=day(2, 11), started_at=go_at)
+    VitalReading.objects.filter(session=dosing).update(taken_at=go_at)  # the pre-dose baseline
+    Rating.objects.filter(session=dosing).update(taken_at=go_at)
+    detail = DosingDetail.objects.get(session=dosing)  # as dosing_start stored it
+    detail.readiness["checked_at"] = go_at.isoformat()  # readiness is checked at the go
+    detail.save(update_fields=["readiness"])
+    dosing.refresh_from_db()
+    dose = {"amount_mg": 150, "unit": "mg", "route": "sublingual", "tier": "psycholytic", "given_at": dose_at,
+            "lot": "DEMO-RDT-0001"}  # fmt: skip
+    care.dose_record(theo, dosing, dose, idempotency_key="demo-dose-1")
+    for minutes, (who, sbp, dbp, hr, spo2, rr) in DEMO_VITALS.items():
+        taken = dose_at + timedelta(minutes=minutes)
+        values = {"systolic": sbp, "diastolic": dbp, "heart_rate": hr, "spo2": spo2, "respiratory_rate": rr}
+        _, alerts, _ = care.vitals_record(
+            act(who), dosing, {**values, "taken_at": taken}, idempotency_key=f"demo-vitals-{minutes}"
+        )
+        for alert in alerts:
+            action = "Rechecked at 5 min: 168/92. Priya (prescriber) informed; BP every 5 min until < 160."
+            care.alert_acknowledge(theo, alert, action)
+            _retime(Alert, alert.pk, raised_at=taken, acknowledged_at=taken + timedelta(minutes=5))
+    for minutes, rating in DEMO_RATINGS.items():
+        taken = dose_at + timedelta(minutes=minutes)
+        care.rating_record(
+            theo, dosing, {**rating, "taken_at": taken}, idempotency_key=f"demo-rating-{minutes}"
+        )
+    touch = {
+        "kind": "supportive_touch",
+        "description": "Hand on the right shoulder while tearful, as agreed.",
+        "at": dose_at + timedelta(minutes=27),
+    }
+    care.intervention_record(theo, dosing, touch, idempotency_key="demo-touch-1")
+    dosing.refresh_from_db()
+    checklist = {f"item_{item.id}": True for item in care.protocol_of(course).discharge.items}
+    discharge = {**checklist, "left_with": "Ana Fictional (sister)", "aftercare_given": True}
+    care.discharge(theo, dosing, discharge, expected_version=dosing.version)
+
+    # A short integration check-in at the clinic before Rowan goes home with Ana (the protocol asks
+    # for one within 72 h); then the notes: Theo's, signed, and trainee Toby's, awaiting Sam's co-sign.
+    integration = care.session_schedule(
+        theo, course, CareSession.Kind.INTEGRATION, timezone.now(), follows=dosing
+    )
+    care.session_start(theo, integration)
+    care.integration_record(
+        theo, integration, DEMO_INTEGRATION, expected_version=integration.version, complete=True
+    )
+    for key in ("therapist", "trainee"):
+        note = draft_create(act(key), rowan, "dap", session=dosing, sections=DEMO_NOTES[key])
+        note_sign(act(key), note, expected_version=note.version)
+
+
+def _demo_ready(
+    org: Organization,
+    rowan: Client,
+    theo: Actor,
+    priya: Actor,
+    rowan_portal: Actor,
+    day: Callable[..., datetime],
+    *,
+    trainee: User,
+) -> None:
+    """Six days ago Theo records Rowan's intake and a C-SSRS screener and sends the safety screening to
+    Priya (last week's PHQ-9 is the latest); she clears it the next day, and that evening Rowan signs
+    the KAP consent in the portal, agreeing to supportive touch and naming trainee Toby as present."""
+    from kapstone.clients.consent_selectors import current_template
+    from kapstone.clients.consent_services import consent_sign
+    from kapstone.clients.intake_services import intake_save
+    from kapstone.clients.models import HISTORY_FIELDS, ConsentRecord, Intake
+    from kapstone.clients.services import client_update
+    from kapstone.measures.services import response_submit
+    from kapstone.screening.models import Clearance, ScreeningEvaluation
+    from kapstone.screening.services import (
+        clearance_decide,
+        flagged_judgement_rules,
+        screening_run,
+        screening_submit,
+    )
+
+    birthday = timezone.localdate() - timedelta(days=60)  # 41, and no birthday since the screening
+    born = birthday.replace(year=birthday.year - 41, day=min(birthday.day, 28))
+    client_update(theo, rowan, {"date_of_birth": born}, expected_version=rowan.version)
+    medication = {"name": "sertraline", "classes": ["antidepressant"], "dose": "100 mg daily"}
+    intake_data = {**dict.fromkeys(HISTORY_FIELDS, False), **DEMO_INTAKE}
+    intake = intake_save(theo, rowan, intake_data, [medication], expected_version=0).intake
+    _retime(Intake, intake.pk, created_at=day(6, 10), updated_at=day(6, 10, 25))
+    cssrs = {"cssrs_1": 0, "cssrs_2": 0, "cssrs_6": 0}
+    response_submit(theo, rowan, "cssrs_screener", cssrs, administered_at=day(6, 10, 30))
+    evaluation = screening_submit(
+        theo, screening_run(theo, rowan), note="Intake complete; PHQ-9 last week, C-SSRS today."
+    )
+    _retime(ScreeningEvaluation, evaluation.pk, created_at=day(6, 10, 40), submitted_at=day(6, 10, 45))
+    attested = {rule["id"]: "Weighed with Rowan." for rule in flagged_judgement_rules(evaluation)}
+    decision = {
+        "decision": "cleared",
+        "note": "No contraindication; resting BP fine. Cleared for sublingual KAP.",
+        "attestations": attested,
+    }
+    clearance = clearance_decide(priya, evaluation, decision)
+    decided = day(5, 13, 15)
+    expires = decided + timedelta(days=clearance.valid_days or 0)
+    _retime(Clearance, clearance.pk, decided_at=decided, expires_at=expires)
+    consent = {"understood": True, "signed_name": "Rowan Fictional", "touch": True,
+               "touch_scope": DEMO_TOUCH_SCOPE, "touch_stop_signal": DEMO_TOUCH_STOP, "observers": True,
+               "observer_names": [trainee.full_name]}  # fmt: skip
+    template = current_template(org.pk).key
+    signed = consent_sign(rowan_portal, rowan, consent, channel="portal", template_key=template)
+    _retime(ConsentRecord, signed.pk, signed_at=day(5, 19, 5))
 
 
 def current_code(email: str) -> str | None:
