@@ -38,7 +38,7 @@ typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
 bench: $(TEST_STAMP)
-	KAPSTONE_ENV=test $(BIN)/python -m bench
+	KAPSTONE_ENV=test $(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

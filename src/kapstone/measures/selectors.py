@@ -194,7 +194,10 @@ def client_measures(actor: Actor, client: Client) -> ClientMeasures:
     from kapstone.measures.hooks import dosing_marker_dates
 
     responses = list(
-        Response.objects.filter(client=client).select_related("recorded_by").order_by("administered_at", "pk")
+        Response.objects.filter(client=client)
+        .select_related("recorded_by")
+        .defer("answers", "recorded_by__password")  # the page shows scores, not the raw answers
+        .order_by("administered_at", "pk")
     )
     by_instrument: dict[str, list[Response]] = defaultdict(list)
     for response in responses:

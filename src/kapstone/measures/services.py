@@ -297,6 +297,10 @@ def _submit(
         _advance_schedules(client, instrument.id, administered_at)
         if in_transaction is not None:
             in_transaction(response)
+        # Program outcomes move with the response, in its transaction (no scan on the read path).
+        from kapstone.outcomes.services import response_recorded
+
+        response_recorded(response, options)
     return response
 
 
@@ -430,6 +434,9 @@ def instrument_settings_update(
             object_id=current.pk,
             detail={"instrument": instrument.id, "options": clean_options, "item_text": sorted(texts)},
         )
+        from kapstone.outcomes.services import thresholds_changed
+
+        thresholds_changed(actor.organization.pk, instrument.id, clean_options)
     return current
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from kapstone.access.policy import allows
 from kapstone.audit.models import Outcome
@@ -100,7 +101,7 @@ def cosign_queue(actor: Actor, *, limit: int = 100) -> list[ProgressNote]:
     """Trainees' signed notes waiting for this supervisor's co-sign (the dashboard panel)."""
     if not allows(actor, "note.cosign"):
         return []
-    candidates = (
+    query = (
         ProgressNote.objects.filter(
             status=ProgressNote.Status.PENDING_COSIGN,
             organization_id=_org(actor),
@@ -108,9 +109,33 @@ def cosign_queue(actor: Actor, *, limit: int = 100) -> list[ProgressNote]:
         )
         .exclude(author_id=_me(actor))
         .select_related("client", "author")
+        # What the queue shows, not the notes' text: a long queue stays a small read.
+        .only(
+            "pk", "organization_id", "client_id", "author_id", "template_id", "signed_at", "status",
+            "client__given_name", "client__preferred_name", "client__family_name", "author__full_name",
+        )
         .order_by("signed_at", "pk")[: limit * 2]
-    )
-    notes = [note for note in candidates if may_cosign(actor, note)][:limit]
+    )  # fmt: skip
+    candidates = list(query)
+    # may_cosign for every candidate, from one read of their care teams (not two queries per note).
+    supervising: set[int] = set()
+    designated: dict[tuple[int, int], set[int]] = {}
+    for client_id, user_id, team_role, supervisor_id in CareTeamMember.objects.filter(
+        client_id__in={note.client_id for note in candidates}
+    ).values_list("client_id", "user_id", "team_role", "supervisor_id"):
+        if user_id == actor.user_id and team_role == CareTeamMember.TeamRole.SUPERVISOR:
+            supervising.add(client_id)
+        if supervisor_id is not None:
+            designated.setdefault((client_id, user_id), set()).add(supervisor_id)
+    notes = [
+        note
+        for note in candidates
+        if note.client_id in supervising
+        and actor.user_id in designated.get((note.client_id, note.author_id), {actor.user_id})
+    ][:limit]
+    detail = reverse("notes:detail", args=[0])[: -len("0/")]  # one reversal for the whole list
+    for note in notes:
+        note.detail_url = f"{detail}{note.pk}/"  # type: ignore[attr-defined]
     record(actor, "note.cosign_queue", object_type="progress_note", detail={"count": len(notes)})
     return notes
 
