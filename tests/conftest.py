@@ -59,8 +59,9 @@ def world(db: object) -> World:
     users["rowan_portal"] = User.objects.create_user(
         "rowan@test.example", PASSWORD, full_name="Rowan Fictional", kind=User.Kind.CLIENT
     )
-    rowan = Client.objects.create(organization=org_a, given_name="Rowan", family_name="Fictional",
-                                  portal_user=users["rowan_portal"])
+    rowan = Client.objects.create(
+        organization=org_a, given_name="Rowan", family_name="Fictional", portal_user=users["rowan_portal"]
+    )
     harper = Client.objects.create(organization=org_a, given_name="Harper", family_name="Notreal")
     oona = Client.objects.create(organization=org_b, given_name="Oona", family_name="Elsewhere")
     rowan_team = (("theo", "therapist"), ("priya", "prescriber"), ("sam", "supervisor"), ("toby", "trainee"))
@@ -105,11 +106,22 @@ class Cli:
         env.update(overrides)
         return env
 
-    def run(self, *args: str, env: dict[str, str], check: bool = True, input: str | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        *args: str,
+        env: dict[str, str],
+        check: bool = True,
+        input: str | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [sys.executable, "-m", "kapstone.cli", *args],
-            env=env, input=input, capture_output=True, text=True, timeout=timeout, check=False,
+            env=env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -120,8 +132,14 @@ class Cli:
     def python(
         self, code: str, *, env: dict[str, str], check: bool = True, args: list[str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-c", code, *(args or [])], env=env, capture_output=True,
-                                text=True, timeout=120, check=False)
+        result = subprocess.run(
+            [sys.executable, "-c", code, *(args or [])],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"python -c failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result

@@ -93,7 +93,8 @@ def rowan_consent(w: Any) -> dict[str, Any]:
     from kapstone.clients.consent_services import consent_sign
 
     template = default_consent_template()
-    consent = consent_sign(_theo(w), w.clients["rowan"], {"understood": True, "signed_name": "Rowan Fictional"},
+    signed = {"understood": True, "signed_name": "Rowan Fictional"}
+    consent = consent_sign(_theo(w), w.clients["rowan"], signed,
                            channel="in_person", template_key=(template.id, template.version),
                            witnessed_by=w.users["theo"])  # fmt: skip
     return {"cid": consent.pk}
@@ -102,8 +103,10 @@ def rowan_consent(w: Any) -> dict[str, Any]:
 def org_a_ruleset_version(w: Any) -> dict[str, Any]:
     from kapstone.screening.models import RuleSetVersion
 
-    row = RuleSetVersion.objects.create(organization=w.org_a, ruleset_id="larkspur", version="1", title="t",
-                                        toml_text="", sha256="0" * 64, created_by=w.users["avery"])  # fmt: skip
+    row = RuleSetVersion.objects.create(
+        organization=w.org_a, ruleset_id="larkspur", version="1", title="t",
+        toml_text="", sha256="0" * 64, created_by=w.users["avery"],
+    )  # fmt: skip
     return {"vid": row.pk}
 
 
@@ -170,7 +173,12 @@ def care_alert(w: Any) -> dict[str, Any]:
 
 TEAM_THERAPISTS_AND_PRESCRIBERS = ("theo", "priya")
 STAFF_IN_A_ALL = ("avery", "theo", "tamsin", "priya", "sam", "toby")
-ROLE_MAY_SUBMIT = ("theo", "tamsin", "priya", "olive")  # POST-only: the role passes, then 405 (no object read)
+ROLE_MAY_SUBMIT = (
+    "theo",
+    "tamsin",
+    "priya",
+    "olive",
+)  # POST-only: the role passes, then 405 (no object read)
 RULESET_EDITORS = ("avery", "priya")
 
 # --- Notes (kapstone.notes): rows made by the services, as Theo (therapist) and Toby (trainee) ---------
@@ -247,7 +255,9 @@ ORACLE: dict[str, Row] = {
     "measures:instrument_settings": Row(only(("avery",)), kwargs=lambda w: {"instrument_id": "phq9"}),
     "measures:client": Row(only(CARE_TEAM_OF_ROWAN), kwargs=rowan),
     "measures:record": Row(only(RECORDERS_OF_ROWAN), kwargs=rowan),
-    "measures:record_form": Row(only(RECORDERS_OF_ROWAN), kwargs=lambda w: {**rowan(w), "instrument_id": "phq9"}),
+    "measures:record_form": Row(
+        only(RECORDERS_OF_ROWAN), kwargs=lambda w: {**rowan(w), "instrument_id": "phq9"}
+    ),
     "measures:send_link": Row(only(RECORDERS_OF_ROWAN), kwargs=rowan),
     "measures:schedules": Row(only(RECORDERS_OF_ROWAN), kwargs=rowan),
     "measures:response": Row(only(CARE_TEAM_OF_ROWAN), kwargs=rowan_response),
@@ -262,8 +272,9 @@ ORACLE: dict[str, Row] = {
     "api:instrument": Row(api_only(STAFF_ALL), kwargs=lambda w: {"instrument_id": "phq9"}),
     "api:client_responses": Row(api_only(CARE_TEAM_OF_ROWAN), kwargs=api_client),  # GET list; POST records
     "api:fhir_questionnaire": Row(api_only(STAFF_ALL), kwargs=lambda w: {"questionnaire_id": "phq9"}),
-    "api:fhir_questionnaire_response": Row(api_only(CARE_TEAM_OF_ROWAN),
-                                           kwargs=lambda w: {"response_id": rowan_response(w)["pk"]}),
+    "api:fhir_questionnaire_response": Row(
+        api_only(CARE_TEAM_OF_ROWAN), kwargs=lambda w: {"response_id": rowan_response(w)["pk"]}
+    ),
     "api:fhir_patient_questionnaire_responses": Row(api_only(CARE_TEAM_OF_ROWAN), kwargs=api_client),
     "api:fhir_patient_observations": Row(api_only(CARE_TEAM_OF_ROWAN), kwargs=api_client),
     "api:fhir_questionnaire_response_create": Row({"*": 405, "anon": 401, "rowan_portal": 401}),  # POST only
@@ -274,8 +285,9 @@ ORACLE: dict[str, Row] = {
     "intake:consent": Row(only(CARE_TEAM_OF_ROWAN), kwargs=rowan),
     "intake:consent_sign": Row(only(TEAM_THERAPISTS_AND_PRESCRIBERS), kwargs=rowan),
     "intake:consent_detail": Row(only(CARE_TEAM_OF_ROWAN), kwargs=lambda w: {**rowan(w), **rowan_consent(w)}),
-    "intake:consent_withdraw": Row(only(TEAM_THERAPISTS_AND_PRESCRIBERS),
-                                   kwargs=lambda w: {**rowan(w), **rowan_consent(w)}),
+    "intake:consent_withdraw": Row(
+        only(TEAM_THERAPISTS_AND_PRESCRIBERS), kwargs=lambda w: {**rowan(w), **rowan_consent(w)}
+    ),
     "intake:consent_template": Row(only(STAFF_ALL)),
     "intake:consent_template_edit": Row(only(("avery",))),
     # The client's own consent and choices.
@@ -408,7 +420,9 @@ def test_no_organization_means_no_scope_for_any_action(world: Any) -> None:
 
 @pytest.mark.django_db
 def test_multiple_roles_take_the_widest_scope(world: Any) -> None:
-    both = Actor(user=world.users["theo"], organization=world.org_a, roles=frozenset({"therapist", "org_admin"}))
+    both = Actor(
+        user=world.users["theo"], organization=world.org_a, roles=frozenset({"therapist", "org_admin"})
+    )
     assert scope_for(both, "client.list") is Scope.ORG
     assert scope_for(both, "client.view") is Scope.CARE_TEAM  # admin adds nothing to the record itself
 

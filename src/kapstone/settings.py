@@ -36,9 +36,13 @@ if not SECRET_KEY:
 elif PRODUCTION and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("KAPSTONE_SECRET_KEY must be at least 50 characters long in production")
 
-ALLOWED_HOSTS = env_list("KAPSTONE_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "KAPSTONE_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
 if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
-    raise ImproperlyConfigured("KAPSTONE_ALLOWED_HOSTS must list this server's host names (no '*') in production")
+    raise ImproperlyConfigured(
+        "KAPSTONE_ALLOWED_HOSTS must list this server's host names (no '*') in production"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("KAPSTONE_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("KAPSTONE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -118,7 +122,9 @@ if DATABASE_URL:
         )
     }
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL (SQLite is the default without it)")
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be a postgresql:// URL (SQLite is the default without it)"
+        )
     # A read replica for analytics (cohort outcomes): kapstone.core.routers sends those reads there.
     DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
     if DATABASE_REPLICA_URL:
@@ -254,7 +260,9 @@ USE_TZ = True
 # --- Mail -----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "KAPSTONE_EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("KAPSTONE_EMAIL_HOST", "localhost")
@@ -299,5 +307,6 @@ KAPSTONE_INSTRUMENT_DIRS = [Path(p) for p in env_list("KAPSTONE_INSTRUMENT_DIRS"
 KAPSTONE_CLEARANCE_VALID_DAYS = env_int("KAPSTONE_CLEARANCE_VALID_DAYS", 90, minimum=1, maximum=730)
 # Program outcomes: cohorts under this many clients show no numbers (small-cell suppression).
 KAPSTONE_OUTCOMES_MIN_CELL = env_int("KAPSTONE_OUTCOMES_MIN_CELL", 11, minimum=1, maximum=1000)
-KAPSTONE_SCREENING_MEASURE_MAX_AGE_DAYS = env_int("KAPSTONE_SCREENING_MEASURE_MAX_AGE_DAYS", 30, minimum=1,
-                                                  maximum=730)
+KAPSTONE_SCREENING_MEASURE_MAX_AGE_DAYS = env_int(
+    "KAPSTONE_SCREENING_MEASURE_MAX_AGE_DAYS", 30, minimum=1, maximum=730
+)

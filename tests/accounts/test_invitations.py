@@ -197,7 +197,9 @@ def test_an_overlong_email_is_refused_with_a_message(
 
 @pytest.mark.django_db
 def test_a_client_portal_address_cannot_be_invited_as_staff(world, as_user, mailoutbox):
-    response = as_user("avery").post("/accounts/members/", {"email": "rowan@test.example", "role": "therapist"})
+    response = as_user("avery").post(
+        "/accounts/members/", {"email": "rowan@test.example", "role": "therapist"}
+    )
     assert response.status_code == 200
     assert b"This address cannot be invited as staff" in response.content
     assert b'value="rowan@test.example"' in response.content

@@ -5,7 +5,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 
 from kapstone.access.policy import ACTIONS, allows

@@ -12,7 +12,11 @@ class EmailBackend(ModelBackend):
     """Email sign-in, case-insensitive. Spends the same hashing time whether or not the account exists."""
 
     def authenticate(  # type: ignore[override]
-        self, request: HttpRequest | None, email: str | None = None, password: str | None = None, **kwargs: Any
+        self,
+        request: HttpRequest | None,
+        email: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
     ) -> User | None:
         if not email or password is None:
             return None

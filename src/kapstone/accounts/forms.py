@@ -4,7 +4,6 @@ from django import forms
 
 from kapstone.accounts.models import Role
 
-
 # Our email columns hold 254 characters (RFC 5321 path limit); forms.EmailField would accept 320, which
 # PostgreSQL then refuses with an error page instead of a message.
 EMAIL_MAX = 254
@@ -12,7 +11,8 @@ EMAIL_MAX = 254
 
 class SignInForm(forms.Form):
     email = forms.EmailField(
-        label="Email", max_length=EMAIL_MAX,
+        label="Email",
+        max_length=EMAIL_MAX,
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
@@ -24,7 +24,9 @@ class CodeForm(forms.Form):
     code = forms.CharField(
         label="Code from your authenticator app, or a recovery code",
         max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )
 
 
@@ -32,7 +34,9 @@ class EnrolForm(forms.Form):
     code = forms.CharField(
         label="The 6-digit code your app shows now",
         max_length=10,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )
 
 

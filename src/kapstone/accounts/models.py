@@ -119,6 +119,9 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} as {self.role}"
+
     def is_open(self, now: object = None) -> bool:
         moment = now or timezone.now()
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > moment  # type: ignore[operator]
@@ -131,11 +134,17 @@ class TOTPDevice(models.Model):
     # The last accepted 30-second step: a code is single use (ASVS 6.5.1).
     last_used_step = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"Authenticator of user {self.user_id}"
+
 
 class RecoveryCode(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
     code_hash = models.CharField(max_length=128)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Recovery code of user {self.user_id}{' (used)' if self.used_at else ''}"
 
 
 class LoginFailure(models.Model):
@@ -145,6 +154,9 @@ class LoginFailure(models.Model):
     source_ip = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    def __str__(self) -> str:
+        return f"Failed sign-in for {self.email} at {self.at:%Y-%m-%d %H:%M}"
+
 
 class UserSession(models.Model):
     """The sessions a user holds, so deactivation and sign-out everywhere can end them."""
@@ -153,3 +165,6 @@ class UserSession(models.Model):
     session_key = models.CharField(max_length=40, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     source_ip = models.GenericIPAddressField(null=True)
+
+    def __str__(self) -> str:
+        return f"Session of user {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"

@@ -38,13 +38,15 @@ from kapstone.core.actor import Actor
 
 PENDING_UID = "_kapstone_pending_uid"
 PENDING_AT = "_kapstone_pending_at"
-PENDING_SECRET = "_kapstone_pending_totp_secret"
+PENDING_SECRET = "_kapstone_pending_totp_secret"  # noqa: S105 - a session key name, not a secret
 AUTH_AT = "_kapstone_auth_at"
 SEEN_AT = "_kapstone_seen_at"
 ACTIVE_ORG = "_kapstone_org_id"
 PENDING_SECONDS = 300
 RECOVERY_CODE_COUNT = 10
-GENERIC_SIGN_IN_ERROR = "That email and password do not match an active account, or sign-in is paused. Try again later."
+GENERIC_SIGN_IN_ERROR = (
+    "That email and password do not match an active account, or sign-in is paused. Try again later."
+)
 
 
 class SignInError(Exception):
@@ -82,8 +84,11 @@ def member_actor(request: HttpRequest, user: User) -> Actor:
     """The person as they act in this session: right after signing in, or as a timeout signs them out."""
     _, organization, roles = acting_memberships(user, request.session.get(ACTIVE_ORG))
     return Actor(
-        user=user, organization=organization, roles=roles,
-        request_id=getattr(request, "request_id", ""), source_ip=getattr(request, "source_ip", None),
+        user=user,
+        organization=organization,
+        roles=roles,
+        request_id=getattr(request, "request_id", ""),
+        source_ip=getattr(request, "source_ip", None),
     )
 
 
@@ -106,13 +111,21 @@ def begin_sign_in(request: HttpRequest, email: str, password: str) -> SignInStep
     source_ip = getattr(request, "source_ip", None)
     actor = _request_actor(request)
     if throttle.is_locked(email, source_ip):
-        record(actor, "auth.sign_in", outcome=Outcome.DENIED, actor_email=email, detail={"reason": "throttled"})
+        record(
+            actor, "auth.sign_in", outcome=Outcome.DENIED, actor_email=email, detail={"reason": "throttled"}
+        )
         raise SignInError(GENERIC_SIGN_IN_ERROR)
     user = EmailBackend().authenticate(request, email=email, password=password)
     if user is None:
         with transaction.atomic():
             throttle.note_failure(email, source_ip)
-            record(actor, "auth.sign_in", outcome=Outcome.FAILURE, actor_email=email, detail={"reason": "credentials"})
+            record(
+                actor,
+                "auth.sign_in",
+                outcome=Outcome.FAILURE,
+                actor_email=email,
+                detail={"reason": "credentials"},
+            )
         raise SignInError(GENERIC_SIGN_IN_ERROR)
     has_device = TOTPDevice.objects.filter(user=user).exists()
     if not has_device and not mfa_required(user):
@@ -121,7 +134,11 @@ def begin_sign_in(request: HttpRequest, email: str, password: str) -> SignInStep
     request.session.cycle_key()
     request.session[PENDING_UID] = user.pk
     request.session[PENDING_AT] = time.time()
-    record(_request_actor(request, user), "auth.password_ok", detail={"next": "mfa" if has_device else "mfa_setup"})
+    record(
+        _request_actor(request, user),
+        "auth.password_ok",
+        detail={"next": "mfa" if has_device else "mfa_setup"},
+    )
     return SignInStep("mfa_verify" if has_device else "mfa_setup")
 
 
@@ -145,7 +162,9 @@ def complete_sign_in(request: HttpRequest, user: User, *, method: str) -> None:
     with transaction.atomic():
         throttle.clear(user.email)
         UserSession.objects.create(
-            user=user, session_key=request.session.session_key or "", source_ip=getattr(request, "source_ip", None)
+            user=user,
+            session_key=request.session.session_key or "",
+            source_ip=getattr(request, "source_ip", None),
         )
         record(member_actor(request, user), "auth.sign_in", detail={"method": method})
 
@@ -209,7 +228,9 @@ def confirm_totp_enrolment(request: HttpRequest, user: User, secret: str, code: 
     step = _matching_step(secret, code)
     if step is None:
         record(_request_actor(request, user), "auth.mfa_enrol", outcome=Outcome.FAILURE)
-        raise ValidationError({"code": "That code does not match. Check the time on your device and try the newest code."})
+        raise ValidationError(
+            {"code": "That code does not match. Check the time on your device and try the newest code."}
+        )
     with transaction.atomic():
         TOTPDevice.objects.update_or_create(
             user=user, defaults={"secret": secret, "confirmed_at": timezone.now(), "last_used_step": step}
@@ -230,11 +251,17 @@ def verify_second_factor(request: HttpRequest, user: User, code: str) -> bool:
             last_used_step=step
         ):
             return True
-    recovery = RecoveryCode.objects.filter(user=user, code_hash=_hash_recovery(code), used_at__isnull=True).first()
+    recovery = RecoveryCode.objects.filter(
+        user=user, code_hash=_hash_recovery(code), used_at__isnull=True
+    ).first()
     if recovery is not None and RecoveryCode.objects.filter(pk=recovery.pk, used_at__isnull=True).update(
         used_at=timezone.now()
     ):
-        record(actor, "auth.recovery_code_used", detail={"remaining": user.recovery_codes.filter(used_at=None).count()})
+        record(
+            actor,
+            "auth.recovery_code_used",
+            detail={"remaining": user.recovery_codes.filter(used_at=None).count()},
+        )
         return True
     with transaction.atomic():
         throttle.note_failure(user.email, actor.source_ip)
@@ -256,11 +283,15 @@ def invite(actor: Actor, *, email: str, role: str) -> tuple[Invitation, str]:
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
     email = email.strip().lower()
-    if Membership.objects.filter(organization=actor.organization, user__email=email, role=role, is_active=True).exists():
+    if Membership.objects.filter(
+        organization=actor.organization, user__email=email, role=role, is_active=True
+    ).exists():
         raise ValidationError({"email": "This person already holds that role here."})
     if User.objects.filter(email=email, kind=User.Kind.CLIENT).exists():
         # Client portal identities and staff identities are kept apart (DESIGN: "Who uses it").
-        raise ValidationError({"email": "This address cannot be invited as staff. Use the person's work address."})
+        raise ValidationError(
+            {"email": "This address cannot be invited as staff. Use the person's work address."}
+        )
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         invitation = Invitation.objects.create(
@@ -271,7 +302,13 @@ def invite(actor: Actor, *, email: str, role: str) -> tuple[Invitation, str]:
             invited_by=actor.user,
             expires_at=timezone.now() + timedelta(days=settings.KAPSTONE_INVITATION_DAYS),
         )
-        record(actor, "member.invite", object_type="invitation", object_id=invitation.pk, detail={"email": email, "role": role})
+        record(
+            actor,
+            "member.invite",
+            object_type="invitation",
+            object_id=invitation.pk,
+            detail={"email": email, "role": role},
+        )
         link = f"{settings.SITE_URL}/accounts/invitation/{token}/"
         transaction.on_commit(
             partial(
@@ -279,7 +316,8 @@ def invite(actor: Actor, *, email: str, role: str) -> tuple[Invitation, str]:
                 subject=f"You are invited to {actor.organization.name} on Kapstone",
                 message=(
                     f"{actor.user.full_name} invited you to join {actor.organization.name} as "
-                    f"{Role(role).label}.\n\nAccept within {settings.KAPSTONE_INVITATION_DAYS} days:\n{link}\n"
+                    f"{Role(role).label}.\n\n"
+                    f"Accept within {settings.KAPSTONE_INVITATION_DAYS} days:\n{link}\n"
                 ),
                 from_email=None,
                 recipient_list=[email],
@@ -289,7 +327,9 @@ def invite(actor: Actor, *, email: str, role: str) -> tuple[Invitation, str]:
 
 
 def open_invitation(token: str) -> Invitation | None:
-    invitation = Invitation.objects.select_related("organization").filter(token_hash=_hash_token(token)).first()
+    invitation = (
+        Invitation.objects.select_related("organization").filter(token_hash=_hash_token(token)).first()
+    )
     return invitation if invitation is not None and invitation.is_open() else None
 
 
@@ -303,7 +343,9 @@ def accept_invitation(request: HttpRequest, token: str, *, full_name: str, passw
             raise ValidationError({"__all__": ["This invitation link has expired or was already used."]})
         user = User.objects.filter(email=invitation.email).first()
         if user is not None and not user.is_staff_member:
-            raise ValidationError({"__all__": ["This invitation cannot be accepted with a client portal account."]})
+            raise ValidationError(
+                {"__all__": ["This invitation cannot be accepted with a client portal account."]}
+            )
         if user is None:
             if not full_name.strip():
                 raise ValidationError({"full_name": "Please give your full name."})
@@ -314,13 +356,26 @@ def accept_invitation(request: HttpRequest, token: str, *, full_name: str, passw
                 raise ValidationError({"password": exc.messages}) from exc
             user = User.objects.create_user(invitation.email, password, full_name=full_name.strip())
         membership, _ = Membership.objects.update_or_create(
-            user=user, organization=invitation.organization, role=invitation.role, defaults={"is_active": True}
+            user=user,
+            organization=invitation.organization,
+            role=invitation.role,
+            defaults={"is_active": True},
         )
         Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
-        actor = Actor(user=user, organization=invitation.organization, roles=frozenset({invitation.role}),
-                      request_id=getattr(request, "request_id", ""), source_ip=getattr(request, "source_ip", None))
-        record(actor, "member.role_granted", object_type="membership", object_id=membership.pk,
-               detail={"role": invitation.role, "via": "invitation"})
+        actor = Actor(
+            user=user,
+            organization=invitation.organization,
+            roles=frozenset({invitation.role}),
+            request_id=getattr(request, "request_id", ""),
+            source_ip=getattr(request, "source_ip", None),
+        )
+        record(
+            actor,
+            "member.role_granted",
+            object_type="membership",
+            object_id=membership.pk,
+            detail={"role": invitation.role, "via": "invitation"},
+        )
     return user
 
 
@@ -329,9 +384,13 @@ def set_membership_active(actor: Actor, membership: Membership, *, active: bool)
     with transaction.atomic():
         Membership.objects.filter(pk=membership.pk).update(is_active=active)
         ended = 0 if active else end_all_sessions(membership.user)
-        record(actor, "member.activated" if active else "member.deactivated", object_type="membership",
-               object_id=membership.pk, detail={"user": membership.user.email, "role": membership.role,
-                                                "sessions_ended": ended})
+        record(
+            actor,
+            "member.activated" if active else "member.deactivated",
+            object_type="membership",
+            object_id=membership.pk,
+            detail={"user": membership.user.email, "role": membership.role, "sessions_ended": ended},
+        )
 
 
 def grant_role(actor: Actor, user: User, organization: Organization, role: str) -> Membership:
@@ -341,6 +400,11 @@ def grant_role(actor: Actor, user: User, organization: Organization, role: str) 
         membership, _ = Membership.objects.update_or_create(
             user=user, organization=organization, role=role, defaults={"is_active": True}
         )
-        record(actor, "member.role_granted", object_type="membership", object_id=membership.pk,
-               detail={"user": user.email, "role": role})
+        record(
+            actor,
+            "member.role_granted",
+            object_type="membership",
+            object_id=membership.pk,
+            detail={"user": user.email, "role": role},
+        )
     return membership

@@ -23,7 +23,8 @@ def is_locked(email: str, source_ip: str | None) -> bool:
     if LoginFailure.objects.filter(email=email, at__gte=since).count() >= limit:
         return True
     return bool(
-        source_ip and LoginFailure.objects.filter(source_ip=source_ip, at__gte=since).count() >= limit * IP_MULTIPLIER
+        source_ip
+        and LoginFailure.objects.filter(source_ip=source_ip, at__gte=since).count() >= limit * IP_MULTIPLIER
     )
 
 

@@ -20,7 +20,9 @@ from kapstone.core.http import AuthenticatedRequest, KapstoneRequest
 
 def _next_url(request: HttpRequest) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(candidate, {request.get_host()}, require_https=request.is_secure()):
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, {request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return "/"
 
@@ -85,7 +87,11 @@ def mfa_setup(request: KapstoneRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             services.complete_sign_in(request, user, method="password+totp_enrolled")
-            return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": request.session.pop("_kapstone_next", "/")})
+            return render(
+                request,
+                "accounts/recovery_codes.html",
+                {"codes": codes, "next": request.session.pop("_kapstone_next", "/")},
+            )
     uri = services.provisioning_uri(user, secret)
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#111", light="#fff")
     return render(request, "accounts/mfa_setup.html", {"form": form, "secret": secret, "qr_svg": qr_svg})
@@ -110,7 +116,10 @@ def accept_invitation(request: KapstoneRequest, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.accept_invitation(
-                request, token, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password"]
+                request,
+                token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -129,7 +138,9 @@ def members(request: AuthenticatedRequest) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                services.invite(request.actor, email=form.cleaned_data["email"], role=form.cleaned_data["role"])
+                services.invite(
+                    request.actor, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -146,7 +157,11 @@ def members(request: AuthenticatedRequest) -> HttpResponse:
 @requires("member.manage")
 @require_POST
 def member_set_active(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    membership = Membership.objects.filter(pk=pk, organization=request.actor.organization).select_related("user").first()
+    membership = (
+        Membership.objects.filter(pk=pk, organization=request.actor.organization)
+        .select_related("user")
+        .first()
+    )
     if membership is None:
         raise Http404
     active = request.POST.get("active") == "1"
@@ -154,7 +169,11 @@ def member_set_active(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.error(request, "You cannot deactivate your own membership.")
     else:
         services.set_membership_active(request.actor, membership, active=active)
-        messages.success(request, f"{membership.user} is now {'active' if active else 'deactivated'} as {membership.get_role_display()}.")
+        messages.success(
+            request,
+            f"{membership.user} is now {'active' if active else 'deactivated'} "
+            f"as {membership.get_role_display()}.",
+        )
     return redirect("accounts:members")
 
 

@@ -9,8 +9,12 @@ from kapstone.audit.selectors import SORTS, AuditFilter
 
 
 class AuditFilterForm(forms.Form):
-    date_from = forms.DateField(label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     actor_email = forms.CharField(label="Person (email contains)", required=False, max_length=254)
     action = forms.CharField(label="Action (starts with)", required=False, max_length=80)
     outcome = forms.ChoiceField(label="Outcome", required=False, choices=[("", "Any"), *Outcome.choices])
@@ -25,7 +29,11 @@ class AuditFilterForm(forms.Form):
             self.is_valid()  # fills cleaned_data with every field that is valid
             data = self.cleaned_data
         return AuditFilter(
-            date_from=data.get("date_from"), date_to=data.get("date_to"), actor_email=data.get("actor_email", ""),
-            action=data.get("action", ""), outcome=data.get("outcome", ""), client_id=data.get("client_id"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            actor_email=data.get("actor_email", ""),
+            action=data.get("action", ""),
+            outcome=data.get("outcome", ""),
+            client_id=data.get("client_id"),
             sort=data.get("sort") or "newest",
         )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 
@@ -12,7 +11,12 @@ from kapstone.audit.models import AuditEvent
 from kapstone.core.actor import Actor
 
 # Sort keys are allow-listed: request text never reaches order_by (security.md T19).
-SORTS = {"newest": ("-at", "-id"), "oldest": ("at", "id"), "action": ("action", "-id"), "actor": ("actor_email", "-id")}
+SORTS = {
+    "newest": ("-at", "-id"),
+    "oldest": ("at", "id"),
+    "action": ("action", "-id"),
+    "actor": ("actor_email", "-id"),
+}
 
 
 @dataclass(frozen=True)
@@ -29,9 +33,9 @@ class AuditFilter:
 def audit_events(actor: Actor, flt: AuditFilter) -> QuerySet[AuditEvent]:
     qs = AuditEvent.objects.filter(organization_id=actor.organization_id)
     if flt.date_from:
-        qs = qs.filter(at__gte=datetime.combine(flt.date_from, time.min, tzinfo=dt_timezone.utc))
+        qs = qs.filter(at__gte=datetime.combine(flt.date_from, time.min, tzinfo=UTC))
     if flt.date_to:
-        qs = qs.filter(at__lt=datetime.combine(flt.date_to + timedelta(days=1), time.min, tzinfo=dt_timezone.utc))
+        qs = qs.filter(at__lt=datetime.combine(flt.date_to + timedelta(days=1), time.min, tzinfo=UTC))
     if flt.actor_email:
         qs = qs.filter(actor_email__icontains=flt.actor_email)
     if flt.action:

@@ -98,7 +98,9 @@ def verify_chain(events: Iterator[AuditEvent] | None = None) -> ChainReport:
     checked = 0
     for event in rows:
         if event.prev_hash != prev:
-            return ChainReport(checked, event.pk, "link to the previous row is broken (a row was removed or edited)")
+            return ChainReport(
+                checked, event.pk, "link to the previous row is broken (a row was removed or edited)"
+            )
         if compute_hash(prev, _row_values(event)) != event.hash:
             return ChainReport(checked, event.pk, "row content does not match its hash (the row was edited)")
         prev = event.hash

@@ -14,8 +14,10 @@ from kapstone.audit.selectors import audit_events
 from kapstone.audit.services import record
 from kapstone.core.http import AuthenticatedRequest
 
-EXPORT_COLUMNS = ("id", "at", "actor_email", "role", "action", "object_type", "object_id", "client_id", "outcome",
-                  "request_id", "source_ip", "hash")  # fmt: skip
+EXPORT_COLUMNS = (
+    "id", "at", "actor_email", "role", "action", "object_type", "object_id", "client_id", "outcome",
+    "request_id", "source_ip", "hash",
+)  # fmt: skip
 
 
 @requires("audit.view")
@@ -45,7 +47,12 @@ class _Echo:
 def audit_export(request: AuthenticatedRequest) -> StreamingHttpResponse:
     form = AuditFilterForm(request.GET or None)
     flt = form.to_filter()
-    record(request.actor, "audit.export", object_type="audit_log", detail={"filter": request.GET.urlencode()[:500]})
+    record(
+        request.actor,
+        "audit.export",
+        object_type="audit_log",
+        detail={"filter": request.GET.urlencode()[:500]},
+    )
     writer = csv.writer(_Echo())
 
     def rows() -> Iterator[str]:

@@ -58,8 +58,14 @@ def client_update(actor: Actor, client: Client, data: Mapping[str, Any], *, expe
         )
         if not updated:
             raise StaleEdit(Client.objects.get(pk=client.pk))
-        record(actor, "client.edit", object_type="client", object_id=client.pk, client_id=client.pk,
-               detail={"fields": sorted(changes)})
+        record(
+            actor,
+            "client.edit",
+            object_type="client",
+            object_id=client.pk,
+            client_id=client.pk,
+            detail={"fields": sorted(changes)},
+        )
     client.refresh_from_db()
     return client
 
@@ -81,8 +87,16 @@ def care_team_add(
         if supervisor is not None and member.supervisor_id != supervisor.pk:
             member.supervisor = supervisor
             member.save(update_fields=["supervisor"])
-        record(actor, "careteam.add", object_type="care_team_member", object_id=member.pk,
-               client_id=client.pk,
-               detail={"user": user.email, "team_role": team_role,
-                       "supervisor": supervisor.email if supervisor else None})
+        record(
+            actor,
+            "careteam.add",
+            object_type="care_team_member",
+            object_id=member.pk,
+            client_id=client.pk,
+            detail={
+                "user": user.email,
+                "team_role": team_role,
+                "supervisor": supervisor.email if supervisor else None,
+            },
+        )
     return member

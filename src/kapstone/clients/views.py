@@ -20,8 +20,12 @@ from kapstone.core.http import AuthenticatedRequest
 def client_list(request: AuthenticatedRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     clients = selectors.client_list(request.actor, search=search)
-    context = {"clients": clients, "q": search, "can_create": allows(request.actor, "client.create"),
-               "can_open": allows(request.actor, "client.view")}
+    context = {
+        "clients": clients,
+        "q": search,
+        "can_create": allows(request.actor, "client.create"),
+        "can_open": allows(request.actor, "client.view"),
+    }
     template = "clients/_rows.html" if request.htmx else "clients/list.html"
     return render(request, template, context)
 
@@ -48,11 +52,16 @@ def client_create(request: AuthenticatedRequest) -> HttpResponse:
 def client_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     client = selectors.client_get(request.actor, pk)
     team = client.care_team.select_related("user").order_by("team_role", "user__full_name")
-    return render(request, "clients/detail.html", {
-        "client": client, "team": team,
-        "can_edit": allows(request.actor, "client.edit"),
-        "can_manage_team": allows(request.actor, "careteam.manage"),
-    })
+    return render(
+        request,
+        "clients/detail.html",
+        {
+            "client": client,
+            "team": team,
+            "can_edit": allows(request.actor, "client.edit"),
+            "can_manage_team": allows(request.actor, "careteam.manage"),
+        },
+    )
 
 
 @requires("client.edit")
@@ -63,8 +72,12 @@ def client_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.client_update(request.actor, client, form.cleaned_data,
-                                   expected_version=form.cleaned_data.get("version") or 0)
+            services.client_update(
+                request.actor,
+                client,
+                form.cleaned_data,
+                expected_version=form.cleaned_data.get("version") or 0,
+            )
         except services.StaleEdit as exc:
             conflict = exc.current
             form.add_error(
@@ -76,8 +89,12 @@ def client_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, "Saved.")
             return redirect("clients:detail", pk=client.pk)
     status = 409 if conflict is not None else 200
-    return render(request, "clients/form.html", {"form": form, "title": f"Edit {client.display_name}",
-                                                 "client": client, "conflict": conflict}, status=status)
+    return render(
+        request,
+        "clients/form.html",
+        {"form": form, "title": f"Edit {client.display_name}", "client": client, "conflict": conflict},
+        status=status,
+    )
 
 
 @requires("careteam.manage")
@@ -105,4 +122,3 @@ def care_team(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return redirect("clients:care_team", pk=client.pk)
     team = client.care_team.select_related("user", "supervisor").order_by("team_role", "user__full_name")
     return render(request, "clients/care_team.html", {"client": client, "team": team, "form": form})
-

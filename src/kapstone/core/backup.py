@@ -51,7 +51,9 @@ def _pg_args(cfg: dict[str, Any]) -> list[str]:
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise BackupError(f"{name} is not installed; install PostgreSQL's client tools (Debian: postgresql-client).")
+        raise BackupError(
+            f"{name} is not installed; install PostgreSQL's client tools (Debian: postgresql-client)."
+        )
     return path
 
 
@@ -75,7 +77,10 @@ def backup(target: Path, alias: str = "default") -> BackupReport:
     elif conn.vendor == "postgresql":
         result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
             [_tool("pg_dump"), "-Fc", "--no-owner", "-f", str(target), *_pg_args(cfg), str(cfg["NAME"])],
-            env=_pg_env(cfg), capture_output=True, text=True, check=False,
+            env=_pg_env(cfg),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
@@ -118,9 +123,21 @@ def restore(source: Path, alias: str = "default") -> None:
     elif conn.vendor == "postgresql":
         conn.close()
         result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-            [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-             "-d", str(cfg["NAME"]), *_pg_args(cfg), str(source)],
-            env=_pg_env(cfg), capture_output=True, text=True, check=False,
+            [
+                _tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "-d",
+                str(cfg["NAME"]),
+                *_pg_args(cfg),
+                str(source),
+            ],
+            env=_pg_env(cfg),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise BackupError(f"pg_restore failed: {result.stderr.strip()}")

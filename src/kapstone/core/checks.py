@@ -16,10 +16,14 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
         errors.append(Error("TIME_ZONE must be 'UTC': audit times are UTC.", id="kapstone.E001"))
     if not settings.CONTENT_SECURITY_POLICY.get("DIRECTIVES"):
         errors.append(Error("CONTENT_SECURITY_POLICY has no directives.", id="kapstone.E002"))
-    if settings.PRODUCTION and settings.EMAIL_BACKEND.endswith(("console.EmailBackend", "filebased.EmailBackend")):
+    if settings.PRODUCTION and settings.EMAIL_BACKEND.endswith(
+        ("console.EmailBackend", "filebased.EmailBackend")
+    ):
         errors.append(Error("KAPSTONE_EMAIL_BACKEND must send real mail in production.", id="kapstone.E003"))
     if settings.PRODUCTION and not settings.KAPSTONE_MFA_REQUIRED_FOR_STAFF:
-        errors.append(Error("KAPSTONE_MFA_REQUIRED_FOR_STAFF must stay on in production.", id="kapstone.E004"))
+        errors.append(
+            Error("KAPSTONE_MFA_REQUIRED_FOR_STAFF must stay on in production.", id="kapstone.E004")
+        )
     return errors
 
 
@@ -35,5 +39,7 @@ def sqlite_durability(app_configs: Any, databases: Any = None, **kwargs: Any) ->
     if str(journal).lower() != "wal" and connections["default"].settings_dict["NAME"] != ":memory:":
         warnings.append(Warning(f"SQLite journal_mode is {journal}, not WAL.", id="kapstone.W001"))
     if int(synchronous) < 2:
-        warnings.append(Warning(f"SQLite synchronous={synchronous}; FULL (2) is required.", id="kapstone.W002"))
+        warnings.append(
+            Warning(f"SQLite synchronous={synchronous}; FULL (2) is required.", id="kapstone.W002")
+        )
     return warnings

@@ -22,7 +22,9 @@ def env_str(name: str, default: str = "") -> str:
         try:
             return Path(file_path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE points at {file_path!r}, which cannot be read: {exc}") from exc
+            raise ImproperlyConfigured(
+                f"{name}_FILE points at {file_path!r}, which cannot be read: {exc}"
+            ) from exc
     return os.environ.get(name, default)
 
 

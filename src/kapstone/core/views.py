@@ -25,8 +25,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     actor = request.actor
-    context = {"panels": dashboard_panels(actor), "can_list_clients": allows(actor, "client.list"),
-               "sections": dashboard_sections(actor)}
+    context = {
+        "panels": dashboard_panels(actor),
+        "can_list_clients": allows(actor, "client.list"),
+        "sections": dashboard_sections(actor),
+    }
     return render(request, "core/dashboard.html", context)
 
 
@@ -40,7 +43,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(request, "403.html", {"message": "The form had expired. Go back, reload the page, and send it again."}, status=403)
+    return render(
+        request,
+        "403.html",
+        {"message": "The form had expired. Go back, reload the page, and send it again."},
+        status=403,
+    )
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

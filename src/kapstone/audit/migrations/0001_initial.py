@@ -5,36 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor_id', models.BigIntegerField(null=True)),
-                ('actor_email', models.CharField(blank=True, max_length=254)),
-                ('organization_id', models.BigIntegerField(null=True)),
-                ('role', models.CharField(blank=True, max_length=60)),
-                ('action', models.CharField(max_length=80)),
-                ('object_type', models.CharField(blank=True, max_length=60)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('client_id', models.BigIntegerField(null=True)),
-                ('outcome', models.CharField(choices=[('success', 'Success'), ('denied', 'Denied'), ('failure', 'Failure')], default='success', max_length=10)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('source_ip', models.GenericIPAddressField(null=True)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("actor_id", models.BigIntegerField(null=True)),
+                ("actor_email", models.CharField(blank=True, max_length=254)),
+                ("organization_id", models.BigIntegerField(null=True)),
+                ("role", models.CharField(blank=True, max_length=60)),
+                ("action", models.CharField(max_length=80)),
+                ("object_type", models.CharField(blank=True, max_length=60)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("client_id", models.BigIntegerField(null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("success", "Success"), ("denied", "Denied"), ("failure", "Failure")],
+                        default="success",
+                        max_length=10,
+                    ),
+                ),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("source_ip", models.GenericIPAddressField(null=True)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['organization_id', 'at'], name='audit_org_at'), models.Index(fields=['client_id', 'at'], name='audit_client_at'), models.Index(fields=['actor_id', 'at'], name='audit_actor_at')],
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(fields=["organization_id", "at"], name="audit_org_at"),
+                    models.Index(fields=["client_id", "at"], name="audit_client_at"),
+                    models.Index(fields=["actor_id", "at"], name="audit_actor_at"),
+                ],
             },
         ),
     ]

@@ -8,7 +8,10 @@ SQLITE = [
     """CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent
        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
 ]
-SQLITE_REVERSE = ["DROP TRIGGER IF EXISTS audit_event_no_update", "DROP TRIGGER IF EXISTS audit_event_no_delete"]
+SQLITE_REVERSE = [
+    "DROP TRIGGER IF EXISTS audit_event_no_update",
+    "DROP TRIGGER IF EXISTS audit_event_no_delete",
+]
 
 POSTGRES = [
     """CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$

@@ -12,11 +12,15 @@ class Command(BaseCommand):
     help = "Load the fictional demo organization (idempotent) and print its sign-ins."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--code", metavar="EMAIL", help="Print the current sign-in code of a demo staff account.")
+        parser.add_argument(
+            "--code", metavar="EMAIL", help="Print the current sign-in code of a demo staff account."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
-            raise CommandError("The demo organization has published passwords; it is refused when KAPSTONE_ENV=production.")
+            raise CommandError(
+                "The demo organization has published passwords; it is refused when KAPSTONE_ENV=production."
+            )
         if options["code"]:
             code = current_code(options["code"])
             if code is None:
@@ -24,7 +28,11 @@ class Command(BaseCommand):
             self.stdout.write(code)
             return
         sign_ins = load_demo()
-        self.stdout.write(self.style.SUCCESS("Demo organization ready: Larkspur Demo Clinic & Training Program (fictional)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo organization ready: Larkspur Demo Clinic & Training Program (fictional)."
+            )
+        )
         self.stdout.write(f"Password for every demo account: {DEMO_PASSWORD}")
         self.stdout.write("Staff sign in with a second step: add the key to an authenticator app, or run")
         self.stdout.write("  kapstone demo --code EMAIL   (prints the current 6-digit code)\n")

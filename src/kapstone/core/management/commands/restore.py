@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, path: Path, yes: bool, **options: Any) -> None:
         if not yes:
-            answer = input(f"This replaces every record in the database with {path}. Type 'restore' to go on: ")
+            answer = input(
+                f"This replaces every record in the database with {path}. Type 'restore' to go on: "
+            )
             if answer.strip() != "restore":
                 raise CommandError("Nothing was restored.")
         try:
@@ -28,6 +30,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         report = verify_chain()
         record(SYSTEM, "system.restore", detail={"path": str(path), "audit_chain_ok": report.ok})
-        self.stdout.write(f"Restored from {path}. Audit chain: {report.reason} ({report.checked} events checked).")
+        self.stdout.write(
+            f"Restored from {path}. Audit chain: {report.reason} ({report.checked} events checked)."
+        )
         if not report.ok:
             raise CommandError(f"The restored audit chain is broken at event {report.first_broken_id}.")

@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("KAPSTONE_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("KAPSTONE_WORKERS", default_workers())))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("KAPSTONE_WORKERS", default_workers()))
+        )
         parser.add_argument("--timeout", type=int, default=30)
 
     def handle(self, *args: Any, bind: str, workers: int, timeout: int, **options: Any) -> None:
@@ -32,7 +34,8 @@ class Command(BaseCommand):
             "--max-requests", "5000", "--max-requests-jitter", "500",
             # The path only: a query string can carry a client's name, and logs are not for client data.
             "--logger-class", "kapstone.core.gunicorn_logging.RedactingLogger",
-            "--access-logfile", "-", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s',
+            "--access-logfile", "-",
+            "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s',
         ]  # fmt: skip
         if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
             argv += ["--forwarded-allow-ips", os.environ.get("KAPSTONE_FORWARDED_ALLOW_IPS", "127.0.0.1")]
