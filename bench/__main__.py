@@ -198,7 +198,12 @@ def path_specs(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "fhir:bare": {"path": "/bench-bare/fhir/{id}/", "cookie": t["cookie"], "ids": clients, "bare": True},
         "outcomes": {"path": "/outcomes/program/", "cookie": t["cookie"]},
         "outcomes:bare": {"path": f"/bench-bare/outcomes/{org}/", "cookie": t["cookie"], "bare": True},
-        "outcomes:scan": {"path": f"/bench-bare/outcomes-scan/{org}/", "cookie": t["cookie"], "bare": True},
+        "outcomes:scan": {  # seconds per request: one at a time, a few, so it never holds the workers
+            "path": f"/bench-bare/outcomes-scan/{org}/",
+            "cookie": t["cookie"],
+            "bare": True,
+            "slow": True,
+        },
         "cosign": {"path": "/notes/cosign/", "cookie": s["cookie"]},
         "cosign:bare": {"path": f"/bench-bare/cosign/{s['id']}/", "cookie": s["cookie"], "bare": True},
         "submit": {
@@ -249,6 +254,8 @@ def _load(
     concurrency: int = 0,
 ) -> dict[str, Any]:
     concurrency = concurrency or (args.writers if spec.get("write") else args.concurrency)
+    if spec.get("slow"):
+        concurrency, requests = 1, min(requests or args.requests, 3)
     cmd = [
         sys.executable,
         "-m",
@@ -334,14 +341,22 @@ def measure(
     env = target.env()
     try:
         for name in names:  # warm every path (and each worker's caches)
-            _load(server.base, specs[name], args, env, seconds=1.5, requests=60)
+            _load(
+                server.base,
+                specs[name],
+                args,
+                env,
+                seconds=1.5,
+                requests=2 if specs[name].get("slow") else 60,
+            )
         locked_before = server.locked_count()
         results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+        fast = [n for n in names if not specs[n].get("slow")]
         for round_no in range(rounds):
-            shift = round_no % len(names)
-            for name in names[shift:] + names[:shift]:
+            shift = round_no % len(fast)
+            for name in fast[shift:] + fast[:shift] + [n for n in names if specs[n].get("slow")]:
                 results[name].append(_load(server.base, specs[name], args, env))
-        for name in names:  # unloaded latency: one connection at a time
+        for name in (n for n in names if not specs[n].get("slow")):  # unloaded: one connection at a time
             results[f"{name}@c1"] = [
                 _load(server.base, specs[name], args, env, seconds=1.5, requests=300, concurrency=1)
             ]
