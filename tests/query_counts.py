@@ -1,0 +1,13 @@
+"""Query budgets that depend on the database: shared by the constant-query-count tests."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+AUDIT_LOCK_SQL = "pg_advisory_xact_lock"
+
+
+def plus_audit_lock(count: int, audited_writes: int = 1) -> int:
+    """On PostgreSQL each audit append first takes an advisory lock (one query more per audit row),
+    which keeps the hash chain linear; SQLite's IMMEDIATE transaction already serialises writers."""
+    return count + (audited_writes if connection.vendor == "postgresql" else 0)
