@@ -111,10 +111,20 @@ def test_row_counts_shape_and_fictional_names() -> None:
     # The bench's therapist: the first therapist of the first organization, 200 clients exactly.
     bench = User.objects.get(email=synth.email_of(5, "therapist", 1, 1))
     assert CareTeamMember.objects.filter(user=bench, team_role="therapist").count() == 200
-    # Trainees work under a supervisor on the same care team; their notes wait for a co-sign.
+    # Trainees work under a supervisor on the same care team; each has a note per client, their
+    # latest few waiting for a co-sign (a queue of the same size at every tier), the rest co-signed
+    # by their supervisor.
     trainee_rows = CareTeamMember.objects.filter(team_role="trainee")
     assert trainee_rows.exists() and all(row.supervisor_id for row in trainee_rows)
-    assert ProgressNote.objects.filter(status="pending_cosign").count() == trainee_rows.count()
+    assert ProgressNote.objects.count() == trainee_rows.count()
+    for trainee_id in trainee_rows.values_list("user_id", flat=True).distinct():
+        written = ProgressNote.objects.filter(author_id=trainee_id)
+        waiting = written.filter(status="pending_cosign", cosigned_by=None).count()
+        assert waiting == min(written.count(), synth.PENDING_COSIGNS_PER_TRAINEE)
+    supervisor_of = dict(trainee_rows.values_list("user_id", "supervisor_id"))
+    cosigned = ProgressNote.objects.filter(status="signed")
+    assert cosigned.exists()
+    assert all(note.cosigned_by_id == supervisor_of[note.author_id] for note in cosigned)
     # Dosing sessions with 24 vitals each; live rooms for the bench therapist.
     dosing = CareSession.objects.filter(kind="dosing")
     assert dosing.exists() and VitalReading.objects.count() == 24 * dosing.count()

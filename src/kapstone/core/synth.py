@@ -36,9 +36,10 @@ from django.db import connection as default_connection
 from django.db import models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-GENERATOR_VERSION = "2"  # bump when the same seed would give other rows (keys the bench cache)
+GENERATOR_VERSION = "3"  # bump when the same seed would give other rows (keys the bench cache)
 CLINICIANS_PER_ORG = 100
 BENCH_CASELOAD = 200  # the first therapist of the first organization has exactly this many clients
+PENDING_COSIGNS_PER_TRAINEE = 12  # a trainee's latest notes wait; earlier ones were co-signed
 INSTRUMENTS = ("phq9", "gad7", "pcl5")
 LEVELS = 16
 VARIANTS = 8
@@ -353,6 +354,8 @@ def _tables() -> dict[str, Table]:
                 "signed_by_id",
                 "content_hash",
                 "cosign_required",
+                "cosigned_by_id",
+                "cosigned_at",
             ),
         ),
         "state": Table(
@@ -487,6 +490,7 @@ class OrgPeople:
     trainees: list[int]
     supervisor_of: dict[int, int]
     bench: bool = False
+    notes_by: dict[int, int] = field(default_factory=dict)  # trainee -> notes written so far
 
 
 class Generator:
@@ -775,7 +779,9 @@ class Generator:
                     )
                 )
             if owner in trainees:
-                self._note(rows, org_id, client_id, owner, last_visit)
+                written = people.notes_by[owner] = people.notes_by.get(owner, 0) + 1
+                cosigner = None if written <= PENDING_COSIGNS_PER_TRAINEE else people.supervisor_of[owner]
+                self._note(rows, org_id, client_id, owner, last_visit, cosigner)
         rows["state"] = self._fold_states(b)
         return [(name, rows[name]) for name in ORDER[4:] if rows[name]]
 
@@ -921,8 +927,15 @@ class Generator:
         )
 
     def _note(
-        self, rows: dict[str, list[tuple[Any, ...]]], org_id: int, client_id: int, author: int, when: datetime
+        self,
+        rows: dict[str, list[tuple[Any, ...]]],
+        org_id: int,
+        client_id: int,
+        author: int,
+        when: datetime,
+        cosigner: int | None,
     ) -> None:
+        """A trainee's signed note: co-signed by ``cosigner`` a day later, or still waiting (None)."""
         sections = {"data": "Synthetic session summary.", "assessment": "Fictional.", "plan": "Continue."}
         text = json.dumps(sections, sort_keys=True)
         rows["note"].append(
@@ -936,13 +949,15 @@ class Generator:
                     "1",
                     author,
                     text,
-                    "pending_cosign",
+                    "pending_cosign" if cosigner is None else "signed",
                     self.dt(when),
                     self.dt(when),
                     self.dt(when + timedelta(hours=1)),
                     author,
                     hashlib.sha256(text.encode()).hexdigest(),
                     self.bool(True),
+                    cosigner,
+                    None if cosigner is None else self.dt(when + timedelta(days=1)),
                 ),
             )
         )
