@@ -20,10 +20,10 @@ from query_counts import AUDIT_LOCK_SQL, plus_audit_lock
 pytestmark = pytest.mark.django_db
 
 # Measured: session + user + memberships (3); clients, latest two responses per client and key
-# instrument (one window query), open-task counts, due schedules (4); the audit row: savepoint,
-# previous hash, insert, release (4, the savepoint pair because the test runs in a transaction).
+# instrument (one window query), open-task counts, due schedules (4); the audit row: previous hash
+# and insert (2; in production BEGIN and COMMIT around them, here the test's own transaction).
 # The same for 3 clients or 30.
-CASELOAD_PAGE_QUERIES = 11
+CASELOAD_PAGE_QUERIES = 9
 
 
 def _submit(world, client, instrument, answers, days_ago):
@@ -161,10 +161,10 @@ def test_the_org_admin_has_no_caseload_page(world, as_user):
     assert AuditEvent.objects.filter(action="outcomes.caseload", outcome="denied").exists()
 
 
-# Session + user + memberships (3); client (1) and its read audit (4 with savepoint); responses,
+# Session + user + memberships (3); client (1) and its read audit (2: previous hash, insert); responses,
 # clinic settings, safety tasks, schedules, links (5); the dosing-session dates for the chart markers
 # (1, from the care module's hook).
-CLIENT_PAGE_QUERIES = 14
+CLIENT_PAGE_QUERIES = 12
 
 
 @pytest.mark.parametrize("count", [2, 40])

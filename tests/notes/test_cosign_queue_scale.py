@@ -14,9 +14,9 @@ from query_counts import plus_audit_lock
 
 pytestmark = pytest.mark.django_db
 
-# Session + user + memberships (3); candidate notes, their care teams (2); the audit row (4 with the
-# savepoint pair of the test transaction).
-COSIGN_PAGE_QUERIES = 9
+# Session + user + memberships (3); candidate notes, their care teams (2); the audit row (2: previous
+# hash, insert).
+COSIGN_PAGE_QUERIES = 7
 
 
 @pytest.mark.parametrize("count", [1, 12])

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kapstone.access.decorators import requires
+from kapstone.access.decorators import one_transaction, requires
 from kapstone.access.policy import allows
 from kapstone.care import charts, pdf, selectors, services
 from kapstone.care.forms import (
@@ -576,6 +576,7 @@ def _hm(moment: Any) -> str:
 
 @requires("dosing.record")
 @require_POST
+@one_transaction
 def vitals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def make(session: CareSession, data: Any) -> VitalsForm:
         return VitalsForm(data, protocol=services.protocol_of(session.course))
@@ -592,6 +593,7 @@ def vitals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @requires("dosing.record")
 @require_POST
+@one_transaction
 def rating(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def save(session: CareSession, form: RatingForm) -> str:
         row, alerts, _ = services.rating_record(
@@ -606,6 +608,7 @@ def rating(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @requires("dosing.record")
 @require_POST
+@one_transaction
 def intervention(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def save(session: CareSession, form: InterventionForm) -> str:
         row, _ = services.intervention_record(
@@ -618,6 +621,7 @@ def intervention(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @requires("dosing.record")
 @require_POST
+@one_transaction
 def adverse_event(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def save(session: CareSession, form: AdverseEventForm) -> str:
         row, _ = services.adverse_event_record(

@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kapstone.access.decorators import requires, signed_in
+from kapstone.access.decorators import one_transaction, requires, signed_in
 from kapstone.access.policy import allows
 from kapstone.clients.selectors import client_get
 from kapstone.core.forms import add_service_errors
@@ -69,6 +69,7 @@ def record_choose(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @requires("measure.record")
 @require_http_methods(["GET", "POST"])
+@one_transaction
 def record_form(request: AuthenticatedRequest, pk: int, instrument_id: str) -> HttpResponse:
     actor = request.actor
     client = client_get(actor, pk, action="measure.record")

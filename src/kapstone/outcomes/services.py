@@ -143,7 +143,7 @@ def response_recorded(response: Any, options: Mapping[str, object] | None = None
     th = instrument_thresholds(response.instrument_id, options)
     protocol = current_protocol(response.client_id)
     deltas: dict[Key, core.Contribution] = {}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # part of the storing transaction; fails with it
         rows = list(ClientMeasureState.objects.select_for_update().filter(client_id=response.client_id))
         _move(rows, protocol, deltas)
         row = next((r for r in rows if r.instrument_id == response.instrument_id), None)

@@ -1,0 +1,94 @@
+"""`one_transaction`: a hot POST commits its audited read and its write together, and the rules of
+an audit trail still hold: a refused request keeps its audited denial, a failed one keeps nothing.
+
+These run with real commits (transaction=True), since what is kept after a rollback is the point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import Http404, HttpResponse
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from kapstone.access.decorators import one_transaction
+from kapstone.accounts.models import Organization
+from kapstone.audit.models import AuditEvent
+from kapstone.measures.models import Response
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHQ9_ALL_ONES = {f"phq9_{i}": "1" for i in range(1, 9)} | {"phq9_9": "0"}  # total 8
+
+
+def _view(raise_after_write: type[Exception] | None) -> Any:
+    @one_transaction
+    def view(request: Any) -> HttpResponse:
+        Organization.objects.create(name="Fictional Rollback Clinic", slug="fictional-rollback")
+        if raise_after_write is not None:
+            raise raise_after_write("refused")
+        return HttpResponse("ok")
+
+    return view
+
+
+@pytest.mark.parametrize(
+    ("raised", "kept"),
+    [
+        (None, True),  # success: committed
+        (Http404, True),  # a 404 commits what came before it (an audited denial) and is raised again
+        (PermissionDenied, True),
+        (ValueError, False),  # anything else: a failure, rolled back whole
+    ],
+)
+def test_what_a_post_keeps(world: Any, raised: type[Exception] | None, kept: bool) -> None:
+    request = RequestFactory().post("/x/")
+    view = _view(raised)
+    if raised is None:
+        assert view(request).status_code == 200
+    else:
+        with pytest.raises(raised):
+            view(request)
+    assert Organization.objects.filter(slug="fictional-rollback").exists() is kept
+
+
+def test_a_get_runs_outside_any_transaction(world: Any) -> None:
+    @one_transaction
+    def view(request: Any) -> HttpResponse:
+        return HttpResponse(str(connection.in_atomic_block))
+
+    assert view(RequestFactory().get("/x/")).content == b"False"
+    assert view(RequestFactory().post("/x/")).content == b"True"
+
+
+def test_recording_a_measure_is_one_commit_with_both_audit_rows(world: Any, as_user: Any) -> None:
+    rowan = world.clients["rowan"]
+    theo = as_user("theo")
+    theo.get("/measures/caseload/")  # the session's first request settles its own writes
+    with CaptureQueriesContext(connection) as queries:
+        reply = theo.post(f"/measures/clients/{rowan.pk}/record/phq9/", PHQ9_ALL_ONES)
+    assert reply.status_code == 302
+    stored = Response.objects.get(client=rowan)
+    assert stored.total == 8
+    actions = list(AuditEvent.objects.filter(client_id=rowan.pk).values_list("action", flat=True))
+    assert actions[-2:] == ["measure.record", "measure.record"]  # the audited read, then the write
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    transactions = statements.count("BEGIN") if connection.vendor == "sqlite" else None
+    if transactions is not None:  # SQLite shows its BEGIN IMMEDIATE; psycopg's BEGIN is implicit
+        assert transactions == 1 and statements.count("COMMIT") == 1
+
+
+def test_a_post_for_someone_elses_client_is_a_404_whose_denial_stays_audited(
+    world: Any, as_user: Any
+) -> None:
+    oona = world.clients["oona"]  # Olive's client, in the other organization
+    before = AuditEvent.objects.count()
+    reply = as_user("theo").post(f"/measures/clients/{oona.pk}/record/phq9/", PHQ9_ALL_ONES)
+    assert reply.status_code == 404
+    assert not Response.objects.filter(client=oona).exists()
+    new = AuditEvent.objects.order_by("id")[before:]
+    assert [(e.action, e.outcome, e.client_id) for e in new] == [("measure.record", "denied", oona.pk)]
