@@ -195,8 +195,7 @@ def client_measures(actor: Actor, client: Client) -> ClientMeasures:
 
     responses = list(
         Response.objects.filter(client=client)
-        .select_related("recorded_by")
-        .defer("answers", "recorded_by__password")  # the page shows scores, not the raw answers
+        .defer("answers")  # the page shows scores, not the raw answers
         .order_by("administered_at", "pk")
     )
     by_instrument: dict[str, list[Response]] = defaultdict(list)
@@ -222,7 +221,7 @@ def client_measures(actor: Actor, client: Client) -> ClientMeasures:
         histories.append(history)
     tasks = list(
         SafetyTask.objects.filter(client=client)
-        .select_related("acknowledged_by", "response")
+        .select_related("acknowledged_by")
         .order_by("-opened_at", "-pk")[:200]
     )
     schedules = list(
