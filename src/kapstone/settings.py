@@ -143,7 +143,8 @@ elif env_str("DATABASE_REPLICA_URL"):
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, writers queued on a file lock (see the module).
+            "ENGINE": "kapstone.core.sqlite_backend",
             "NAME": str(VAR_DIR / "kapstone.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE: take the write lock at BEGIN, so concurrent writers queue on the busy
