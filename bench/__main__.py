@@ -446,7 +446,18 @@ def report(
                 for k, v in r["statuses"].items():
                     statuses[k] = statuses.get(k, 0) + v
             out(f"{'':<30}statuses: {statuses}")
-    # Goals.
+
+    # Goals. Beside each p99 target, what the bare view and the floor reach under the same load: with
+    # 2 sync workers and 16 connections a request queues behind ~8 others, so a target the bare view
+    # itself misses is a bound of the machine and the worker count, not of our machinery.
+    def context(name: str) -> str:
+        known = [
+            f"{label}: {_med(results[key], 'p99_ms'):.1f} ms"
+            for label, key in (("bare", f"{name}:bare"), ("floor", "floor"))
+            if key in results
+        ]
+        return f" ({', '.join(known)})" if known else ""
+
     for name in names:
         if ":" in name or name == "floor":
             continue
@@ -459,7 +470,11 @@ def report(
                 (f"{name}: >= 50 % of its bare baseline's req/s", ratio >= 0.5, f"{100 * ratio:.0f} %")
             )
             goals.append(
-                (f"{name}: p99 < 100 ms at {args.concurrency} connections", p99 < 100, f"{p99:.1f} ms")
+                (
+                    f"{name}: p99 < 100 ms at {args.concurrency} connections",
+                    p99 < 100,
+                    f"{p99:.1f} ms{context(name)}",
+                )
             )
             c1 = results.get(f"{name}@c1")
             if c1:
@@ -473,7 +488,11 @@ def report(
                 (f"{name}: 0 errors with {args.writers} concurrent writers", errors == 0, f"{errors}")
             )
             goals.append(
-                (f"{name}: p99 < {limit} ms with {args.writers} writers ({db})", p99 < limit, f"{p99:.1f} ms")
+                (
+                    f"{name}: p99 < {limit} ms with {args.writers} writers ({db})",
+                    p99 < limit,
+                    f"{p99:.1f} ms{context(name)}",
+                )
             )
     if any(n in WRITES for n in names) and db == "sqlite":
         goals.append(("0 'database is locked' in the server log", locked == 0, str(locked)))
