@@ -74,3 +74,28 @@ def test_the_streamed_bundle_is_complete_json(world: Any) -> None:
     bundle = json.loads(b"".join(reply.streaming_content))
     assert bundle["resourceType"] == "Bundle"
     assert sum(1 for e in bundle["entry"] if e["resource"]["code"]["coding"][0]["code"] == "44261-6") == 250
+
+
+# Session + user + memberships (3); the client and its audited read (3); the bundle's total (1); the
+# export's own audit row (2); the responses, read in chunks by one query (1). 600 responses or 5.
+EXPORT_QUERIES = 10
+
+
+@pytest.mark.parametrize("history", [5, 600])
+def test_the_export_takes_a_constant_number_of_queries(world: Any, history: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from query_counts import plus_audit_lock
+
+    rowan = world.clients["rowan"]
+    _responses(world, rowan, history)
+    http = signed_in_client(world.users["theo"])
+    http.get("/measures/caseload/")  # the session's first request settles its own writes
+    with CaptureQueriesContext(connection) as queries:
+        reply = http.get(f"/api/fhir/Patient/{rowan.pk}/Observation")
+        bundle = json.loads(b"".join(reply.streaming_content))
+    assert reply.status_code == 200 and len(bundle["entry"]) >= history
+    assert len(queries.captured_queries) == plus_audit_lock(EXPORT_QUERIES, audited_writes=2), "\n".join(
+        q["sql"][:100] for q in queries.captured_queries
+    )

@@ -1,0 +1,51 @@
+"""Recording a vitals reading in the dosing room costs the same number of queries however many
+readings the session already holds: make bench's "record vitals" path, pinned, for the plain form
+post (a redirect) and for the htmx post (the form, timeline, charts and alerts redrawn)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from care_helpers import actor, dosed
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from kapstone.care import services
+from kapstone.care.models import VitalReading
+from query_counts import plus_audit_lock
+from readiness_helpers import Ready
+
+pytestmark = pytest.mark.django_db
+
+READING = {"systolic": 128, "diastolic": 82, "heart_rate": 76, "spo2": 97, "respiratory_rate": 15}
+# Plain: session + user + memberships (3); the request's transaction (2); the session and its audited
+# read (3); the service's scope check (1); what the alert rules read: earlier readings, dosing detail,
+# doses, the baseline reading, ratings (5); the service's atomic (2); the reading and its audit row
+# (3). The htmx answer redraws the room from 12 more reads. 30 earlier readings or 1: the same.
+QUERIES = {"plain": 19, "htmx": 31}
+
+
+@pytest.mark.parametrize("kind", ["plain", "htmx"])
+@pytest.mark.parametrize("earlier", [1, 30])
+def test_a_vitals_reading_takes_a_constant_number_of_queries(
+    world: Any, as_user: Any, ready: Ready, kind: str, earlier: int
+) -> None:
+    session = dosed(world)
+    for n in range(earlier):
+        services.vitals_record(actor(world, "theo"), session, dict(READING), idempotency_key=f"earlier-{n}")
+    theo = as_user("theo")
+    theo.get(reverse("care:dosing", kwargs={"pk": session.pk}))  # the session's first request settles
+    headers = {"HTTP_HX_REQUEST": "true"} if kind == "htmx" else {}
+    with CaptureQueriesContext(connection) as queries:
+        reply = theo.post(
+            reverse("care:vitals", kwargs={"pk": session.pk}),
+            {**READING, "idempotency_key": "budget"},
+            **headers,
+        )
+    assert reply.status_code == (200 if kind == "htmx" else 302)
+    assert VitalReading.objects.filter(session=session, phase="post_dose").count() == earlier + 1
+    assert len(queries.captured_queries) == plus_audit_lock(QUERIES[kind], audited_writes=2), "\n".join(
+        q["sql"][:100] for q in queries.captured_queries
+    )
