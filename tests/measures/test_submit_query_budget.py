@@ -29,10 +29,8 @@ SUBMIT_QUERIES = 20
 @pytest.mark.parametrize("history", [2, 40])
 def test_recording_a_phq9_takes_a_constant_number_of_queries(world: Any, as_user: Any, history: int) -> None:
     rowan = world.clients["rowan"]
-    for n in range(history):
-        response_submit(
-            actor(world, "theo"), rowan, "phq9", phq9(base=1)
-        )  # same score: cohort counts settled
+    for _ in range(history):  # the same score each time: the cohort counts are settled
+        response_submit(actor(world, "theo"), rowan, "phq9", phq9(base=1))
     theo = as_user("theo")
     theo.get("/measures/caseload/")  # the session's first request settles its own writes
     with CaptureQueriesContext(connection) as queries:
