@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -84,19 +84,23 @@ def requires(action: str) -> Callable[[View], View]:
 
 
 def one_transaction(view: View) -> View:
-    """A POST runs as one transaction: the audited read that finds the record and the write it leads
-    to commit together. On SQLite that is one write lock and one fsync per request instead of two;
-    16 writers queue for the lock half as often.
+    """On SQLite a POST runs as one transaction: the audited read that finds the record and the write
+    it leads to commit together, one write lock and one fsync per request instead of two; 16 writers
+    queue for the lock half as often.
 
     The services' own ``atomic`` blocks become savepoints, so a refused write still rolls back only
     its own work. A 404 or 403 raised inside commits what was written before it (the audited denial,
     the audited reads), as it would without this decorator, and is raised again outside. For hot,
     short writes only: nothing slow (mail, PDFs, network) may run inside the write lock.
+
+    On PostgreSQL writers do not share one database lock, but every audit row takes the audit chain's
+    advisory lock until COMMIT; one transaction would hold it across the whole write. There the view
+    runs as before (make bench, 1 M clients: 10 % more recorded measures per second that way).
     """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method != "POST":
+        if request.method != "POST" or connection.vendor != "sqlite":
             return view(request, *args, **kwargs)
         refused: Http404 | PermissionDenied
         with transaction.atomic():
