@@ -180,7 +180,7 @@ def _run_json(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def path_specs(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    t, s = m["therapist"], m["supervisor"]
+    t, s, w = m["therapist"], m["supervisor"], m["writer"]
     post = {"method": "POST", "redirect_ok": True, "headers": [f"X-CSRFToken: {m['csrf']}"]}
     clients, live, org = m["clients"], m["live_sessions"], m["organization"]
     return {
@@ -206,18 +206,18 @@ def path_specs(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
         },
         "cosign": {"path": "/notes/cosign/", "cookie": s["cookie"]},
         "cosign:bare": {"path": f"/bench-bare/cosign/{s['id']}/", "cookie": s["cookie"], "bare": True},
-        "submit": {
+        "submit": {  # another therapist's clients: the read paths' histories stay as seeded
             "path": "/measures/clients/{id}/record/phq9/",
-            "cookie": t["cookie"],
-            "ids": clients,
+            "cookie": w["cookie"],
+            "ids": w["clients"],
             "body": PHQ9,
             "write": True,
             **post,
         },
         "submit:bare": {
             "path": "/bench-bare/respond/{id}/",
-            "cookie": t["cookie"],
-            "ids": clients,
+            "cookie": w["cookie"],
+            "ids": w["clients"],
             "body": PHQ9,
             "write": True,
             "bare": True,

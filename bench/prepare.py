@@ -2,7 +2,10 @@
 
 Run in its own process against the bench database (``python -m bench.prepare --seed S``). Prints one
 JSON line: session cookies (therapist with 200 clients, the supervisor with the longest co-sign queue),
-the therapist's client ids, live dosing-session ids, the organization id.
+the therapist's client ids, live dosing-session ids, the organization id, and a second therapist
+whose clients take the recorded questionnaires: the read paths then see the same histories in every
+run and at every tier (a write run adds thousands of responses, which would lengthen the charts and
+exports being measured).
 """
 
 from __future__ import annotations
@@ -44,12 +47,13 @@ def session_cookie(user: User) -> str:
 
 def prepare(seed: int) -> dict[str, object]:
     therapist = User.objects.get(email=email_of(seed, "therapist", 1, 1))
+    writer = User.objects.get(email=email_of(seed, "therapist", 1, 2))
     org_id = therapist.memberships.get().organization_id
-    clients = list(
-        CareTeamMember.objects.filter(user=therapist, team_role="therapist").values_list(
-            "client_id", flat=True
-        )
-    )
+
+    def caseload(user: User) -> list[int]:
+        rows = CareTeamMember.objects.filter(user=user, team_role="therapist")
+        return list(rows.values_list("client_id", flat=True))
+
     live = list(
         CareSession.objects.filter(lead=therapist, status="in_progress", kind="dosing").values_list(
             "pk", flat=True
@@ -68,9 +72,14 @@ def prepare(seed: int) -> dict[str, object]:
     return {
         "csrf": csrf,
         "therapist": {"id": therapist.pk, "cookie": f"{session_cookie(therapist)}; csrftoken={csrf}"},
+        "writer": {
+            "id": writer.pk,
+            "cookie": f"{session_cookie(writer)}; csrftoken={csrf}",
+            "clients": caseload(writer),
+        },
         "supervisor": {"id": supervisor.pk, "cookie": session_cookie(supervisor)},
         "organization": org_id,
-        "clients": clients,
+        "clients": caseload(therapist),
         "live_sessions": live,
     }
 
