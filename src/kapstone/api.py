@@ -25,6 +25,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security.apikey import APIKeyCookie
 
+from kapstone.core.contract import ServiceError
 from kapstone.measures.fhir import FHIR_JSON, Issue, operation_outcome
 
 UNAUTHORIZED = "Sign in as a staff member to use the API."
@@ -103,6 +104,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, "Not found.", code="not-found")
+
+
+@api.exception_handler(ServiceError)
+def _refused(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    code = "conflict" if exc.status == 409 else "invalid"
+    return error_response(request, exc.status, str(exc), code=code, data=exc.payload())
 
 
 @api.exception_handler(NinjaValidationError)

@@ -1,189 +1,36 @@
-"""Reading TOML data files strictly: one error type naming the file, and the line (syntax) or the
-field (meaning). Pure Python, no Django."""
+"""Protocol files are read with the shared data-file reader (``kapstone.lib.datafile``); a protocol
+file's error is a ``DataFileError`` under its historical name."""
 
 from __future__ import annotations
 
-import math
-import re
-import tomllib
-from pathlib import Path
-from typing import Any
+from kapstone.lib.datafile import (
+    ID,
+    SOURCE_ID,
+    VERSION,
+    DataFileError,
+    Node,
+    header,
+    is_number,
+    loads_toml,
+    read_toml,
+    unique_ids,
+    version_key,
+)
 
-ID = re.compile(r"^[a-z][a-z0-9_]*$")
-SOURCE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
-VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
-GRADES = ("P", "S", "G")
+ProtocolError = DataFileError
+GRADES = ("P", "S", "G")  # the evidence grades a protocol's sources carry (see protocols/README.md)
 
-
-class ProtocolError(ValueError):
-    """A protocol (or shared data) file cannot be used.
-
-    ``source`` names the file; ``line`` is set for TOML syntax errors; ``field`` is the dotted place
-    in the file (``dose.max_mg``, ``alerts[2].op``) for errors of meaning.
-    """
-
-    def __init__(
-        self, source: str, detail: str, *, line: int | None = None, field: str | None = None
-    ) -> None:
-        self.source = source
-        self.detail = detail
-        self.line = line
-        self.field = field
-        where = source if line is None else f"{source}, line {line}"
-        if field:
-            where = f"{where}: {field}"
-        super().__init__(f"{where}: {detail}")
-
-
-def read_toml(path: Path | str) -> tuple[dict[str, Any], str]:
-    """Parse one UTF-8 TOML file. Returns (document, source name)."""
-    path = Path(path)
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ProtocolError(source, f"cannot read the file ({exc.strerror})") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProtocolError(source, "the file is not UTF-8 text") from exc
-    return loads_toml(text, source), source
-
-
-def loads_toml(text: str, source: str) -> dict[str, Any]:
-    """Parse TOML text; a syntax error becomes a ``ProtocolError`` naming ``source`` and the line."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        raise ProtocolError(source, f"TOML syntax error: {exc}", line=line) from exc
-
-
-def is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-_MISSING: Any = object()
-
-
-class Node:
-    """A TOML table being read: typed getters, and a check that no unknown key is left."""
-
-    def __init__(self, data: Any, where: str, source: str) -> None:
-        if not isinstance(data, dict):
-            raise ProtocolError(source, "expected a table", field=where or "(top level)")
-        self.data: dict[str, Any] = data
-        self.where = where
-        self.source = source
-        self.used: set[str] = set()
-
-    def path(self, key: str | None) -> str:
-        if key is None:
-            return self.where or "(top level)"
-        return f"{self.where}.{key}" if self.where else key
-
-    def fail(self, key: str | None, message: str) -> ProtocolError:
-        return ProtocolError(self.source, message, field=self.path(key))
-
-    def get(self, key: str, default: Any = _MISSING) -> Any:
-        self.used.add(key)
-        if key in self.data:
-            return self.data[key]
-        if default is _MISSING:
-            raise self.fail(key, "required key is missing")
-        return default
-
-    def string(self, key: str, default: Any = _MISSING) -> Any:
-        value = self.get(key, default)
-        if value is not default and not (isinstance(value, str) and value.strip()):
-            raise self.fail(key, "expected a non-empty string")
-        return value
-
-    def ident(self, key: str) -> str:
-        value: str = self.string(key)
-        if not ID.match(value):
-            raise self.fail(
-                key, f"{value!r} is not a valid id (a lower-case letter, then letters, digits or _)"
-            )
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...], default: Any = _MISSING) -> Any:
-        value = self.string(key, default)
-        if value is not default and value not in choices:
-            raise self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
-        return value
-
-    def boolean(self, key: str, default: Any = _MISSING) -> Any:
-        value = self.get(key, default)
-        if value is not default and not isinstance(value, bool):
-            raise self.fail(key, "expected true or false")
-        return value
-
-    def number(self, key: str, default: Any = _MISSING) -> Any:
-        value = self.get(key, default)
-        if value is not default and not is_number(value):
-            raise self.fail(key, "expected a number")
-        return value
-
-    def integer(self, key: str, default: Any = _MISSING) -> Any:
-        value = self.get(key, default)
-        if value is not default and (isinstance(value, bool) or not isinstance(value, int)):
-            raise self.fail(key, "expected a whole number")
-        return value
-
-    def strings(self, key: str, default: Any = _MISSING) -> Any:
-        value = self.get(key, default)
-        if value is default:
-            return value
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(key, "expected an array of non-empty strings")
-        if len(set(value)) != len(value):
-            raise self.fail(key, "contains a repeated entry")
-        return tuple(value)
-
-    def table(self, key: str, required: bool = False) -> Node | None:
-        value = self.get(key, _MISSING if required else None)
-        if value is None:
-            return None
-        return Node(value, self.path(key), self.source)
-
-    def tables(self, key: str, required: bool = False) -> list[Node]:
-        value = self.get(key, _MISSING if required else [])
-        if not isinstance(value, list):
-            raise self.fail(key, "expected an array of tables")
-        if required and not value:
-            raise self.fail(key, "list at least one entry")
-        return [Node(v, f"{self.path(key)}[{i}]", self.source) for i, v in enumerate(value)]
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise self.fail(None, f"unknown key(s): {', '.join(unknown)}")
-
-
-def unique_ids(node: Node, key: str, ids: list[str]) -> None:
-    seen: set[str] = set()
-    for ident in ids:
-        if ident in seen:
-            raise node.fail(key, f"id {ident!r} is used twice")
-        seen.add(ident)
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
-def header(root: Node, kind: str) -> tuple[str, str]:
-    """Check ``format``/``kind`` and return (id, version)."""
-    fmt = root.integer("format")
-    if fmt != 1:
-        raise root.fail("format", f"unsupported format {fmt} (this engine reads 1)")
-    found = root.string("kind")
-    if found != kind:
-        raise root.fail("kind", f"expected {kind!r}, found {found!r}")
-    ident = root.ident("id")
-    version: str = root.string("version")
-    if not VERSION.match(version):
-        raise root.fail("version", f"{version!r} is not a dotted version such as 1.0.0")
-    return ident, version
+__all__ = [
+    "GRADES",
+    "ID",
+    "SOURCE_ID",
+    "VERSION",
+    "Node",
+    "ProtocolError",
+    "header",
+    "is_number",
+    "loads_toml",
+    "read_toml",
+    "unique_ids",
+    "version_key",
+]

@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+
+from kapstone.lib.registry import UnknownDefinitionError, VersionedRegistry
 
 from .definition import Protocol, ProtocolError, load_protocol
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "protocols"
 
 
-class UnknownProtocolError(LookupError):
+class UnknownProtocolError(UnknownDefinitionError):
     """No protocol with that id (and version) is installed."""
 
 
-class Registry:
+class Registry(VersionedRegistry[Protocol]):
     """Protocols by id and version. A later file may add a new id or a higher version of an existing
     id; the same id and version twice is an error (bump the version)."""
 
-    def __init__(self, protocols: Iterable[Protocol] = ()) -> None:
-        self._by_id: dict[str, dict[str, Protocol]] = {}
-        for protocol in protocols:
-            versions = self._by_id.setdefault(protocol.id, {})
-            previous = versions.get(protocol.version)
-            if previous is not None:
-                raise ProtocolError(
-                    protocol.path,
-                    f"{protocol.id} version {protocol.version} is already defined "
-                    f"in {previous.path}; give the new file a higher version",
-                    field="version",
-                )
-            versions[protocol.version] = protocol
+    kind = "protocol"
 
     @classmethod
     def load(cls, dirs: Sequence[Path | str] = (), *, include_shipped: bool = True) -> Registry:
@@ -48,33 +38,12 @@ class Registry:
             protocols.extend(load_protocol(path) for path in sorted(folder.glob("*.toml")))
         return cls(protocols)
 
-    def get(self, protocol_id: str, version: str | None = None) -> Protocol:
-        """The highest version of ``protocol_id``, or exactly ``version``."""
-        versions = self._by_id.get(protocol_id)
-        if not versions:
-            raise UnknownProtocolError(f"no protocol {protocol_id!r} is installed")
-        if version is None:
-            return max(versions.values(), key=lambda p: p.version_key)
-        found = versions.get(version)
-        if found is None:
-            have = ", ".join(sorted(versions, key=lambda v: versions[v].version_key))
-            raise UnknownProtocolError(f"{protocol_id} has no version {version!r} (installed: {have})")
-        return found
-
-    def all(self) -> list[Protocol]:
-        """Every installed protocol, every version, sorted by id then version."""
-        return sorted(
-            (p for v in self._by_id.values() for p in v.values()), key=lambda p: (p.id, p.version_key)
-        )
-
-    def ids(self) -> list[str]:
-        return sorted(self._by_id)
-
-    def __contains__(self, protocol_id: object) -> bool:
-        return protocol_id in self._by_id
-
-    def __len__(self) -> int:
-        return sum(len(v) for v in self._by_id.values())
+    def get(self, ident: str, version: str | None = None) -> Protocol:
+        """The highest version of ``ident``, or exactly ``version``."""
+        try:
+            return super().get(ident, version)
+        except UnknownDefinitionError as exc:
+            raise UnknownProtocolError(str(exc)) from None
 
 
 @functools.cache
