@@ -12,41 +12,26 @@ Status 302 for anon means "sent to sign in"; 404 means "not found or not yours" 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from tests.oracle_kit import (
+    CARE_TEAM_OF_ROWAN,
+    PERSONAS,
+    Row,
+    only,
+)
+from tests.oracle_rows import CAPABILITY_ROWS
 
 from kapstone.access.decorators import PORTAL, PUBLIC, SIGNED_IN
 from kapstone.access.policy import ACTIONS, POLICY, Scope, scope_for
 from kapstone.core.actor import Actor
 
-PERSONAS = ("anon", "avery", "theo", "tamsin", "priya", "sam", "toby", "olive", "rowan_portal")
-STAFF_IN_A = ("avery", "theo", "tamsin", "priya", "sam", "toby")
-CARE_TEAM_OF_ROWAN = ("theo", "priya", "sam", "toby")
-
-
-@dataclass(frozen=True)
-class Row:
-    expect: dict[str, int]
-    kwargs: Callable[[Any], dict[str, Any]] = field(default=lambda w: {})
-    # Namespaces whose views declare access their own way (the JSON API checks in its auth layer).
-    query: str = ""
-
-    def status_for(self, persona: str) -> int:
-        return self.expect.get(persona, self.expect["*"])
-
 
 def rowan(w: Any) -> dict[str, Any]:
     return {"pk": w.clients["rowan"].pk}
-
-
-def only(allowed: tuple[str, ...], ok: int = 200, anon: int = 302) -> dict[str, int]:
-    """Allowed personas get ``ok``; anonymous people are sent to sign in; everyone else gets 404."""
-    return {"*": 404, "anon": anon, **dict.fromkeys(allowed, ok)}
 
 
 STAFF_ALL = ("avery", "theo", "tamsin", "priya", "sam", "toby", "olive")
@@ -355,6 +340,9 @@ ORACLE: dict[str, Row] = {
     "care:board": Row(only(RECORDERS_OF_ROWAN), kwargs=care_dosing),
     "care:alert_acknowledge": Row(only((*CARE_RECORDING_ROLES, "sam"), ok=405), kwargs=care_alert),
 }
+
+# Training, practicum, credentials, consultation and community keep their rows in tests/oracle_rows/.
+ORACLE.update(CAPABILITY_ROWS)
 
 
 def _walk(resolver: URLResolver, prefix: str = "") -> list[tuple[str, Any]]:

@@ -64,6 +64,12 @@ INSTALLED_APPS = [
     "kapstone.notes",
     "kapstone.screening",
     "kapstone.outcomes",
+    # Capabilities on top: they stand on the record and the domain, and nothing below imports them.
+    "kapstone.training",
+    "kapstone.consultation",
+    "kapstone.community",
+    "kapstone.practicum",
+    "kapstone.credentials",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +88,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kapstone.core.middleware.NoStoreMiddleware",
+    # Last, so it is the first to see a view's exception: Refused and Stale become one kind of page.
+    "kapstone.core.contract.ServiceErrorMiddleware",
 ]
 
 ROOT_URLCONF = "kapstone.urls"

@@ -61,6 +61,13 @@ urlpatterns = [
     path("api/", include("kapstone.api")),
     path("", include(intake_patterns)),
     path("", include(screening_patterns)),
+    # Capabilities on top. Public pages (the guide, certificate verification, the directory) are
+    # mounted by their apps' own urlconfs under these prefixes.
+    path("training/", include("kapstone.training.urls")),
+    path("consultation/", include("kapstone.consultation.urls")),
+    path("community/", include("kapstone.community.urls")),
+    path("practicum/", include("kapstone.practicum.urls")),
+    path("credentials/", include("kapstone.credentials.urls")),
 ]
 
 handler400 = "kapstone.core.views.error_400"

@@ -86,6 +86,10 @@ POLICY: dict[str, dict[str, Scope]] = {
     "dosing.override":    {P: TEAM},  # a dose or go/no-go outside protocol, with a documented justification
     "alert.acknowledge":  {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
     "care.print":         {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    # --- Training (kapstone.training): curriculum, knowledge checks, competencies, journal.
+    # --- Practicum and certificates (kapstone.practicum, kapstone.credentials).
+    # --- Case consultation (kapstone.consultation).
+    # --- Community (kapstone.community): peer support, mentorship, workshops, library, directory.
 }  # fmt: skip
 
 ACTIONS = frozenset(POLICY)

@@ -1,0 +1,6 @@
+"""URL patterns of the ``credentials`` namespace."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
+app_name = "credentials"

@@ -1,0 +1,1 @@
+"""The pure de-identification engine (no Django): known values, structured rules, free-text detectors."""

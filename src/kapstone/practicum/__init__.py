@@ -1,0 +1,1 @@
+"""Training, part 2: the practicum ledger, requirement sets checked by a pure core, the supervision desk."""

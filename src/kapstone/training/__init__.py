@@ -1,0 +1,3 @@
+"""Training, part 1: curriculum as versioned content, knowledge checks, competencies, the reflective
+journal, the public guide.
+"""

@@ -1,0 +1,6 @@
+"""URL patterns of the ``training`` namespace."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
+app_name = "training"
