@@ -3,6 +3,7 @@ the parsed ``Protocol`` for a stored version (parsed by the pure core, cached by
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from pathlib import Path
@@ -17,12 +18,24 @@ def sha256(text: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _parse(digest: str, text: str, source: str) -> Protocol:
-    return parse_protocol_text(text, source)
+    protocol = parse_protocol_text(text, source)
+    if protocol.ceiling is None:
+        # A copy stored before protocols carried a [ceiling]: the shipped template of the same id
+        # lends its ceiling. A clinic protocol of its own id gets none, and its doses fail closed.
+        shipped = next((p for p in default_registry().all() if p.id == protocol.id), None)
+        if shipped is not None and shipped.ceiling is not None:
+            protocol = dataclasses.replace(protocol, ceiling=shipped.ceiling)
+    return protocol
 
 
 def parse_stored(text: str, source: str) -> Protocol:
     """The pure core's ``Protocol`` for stored TOML text (raises ``ProtocolError``)."""
     return _parse(sha256(text), text, source)
+
+
+def parse_new(text: str, source: str) -> Protocol:
+    """A protocol text a prescriber is saving, parsed as is: no ceiling is lent to it."""
+    return parse_protocol_text(text, source)
 
 
 def shipped_templates() -> list[tuple[Protocol, str]]:
@@ -32,3 +45,7 @@ def shipped_templates() -> list[tuple[Protocol, str]]:
 
 def is_higher(version: str, than: str) -> bool:
     return version_key(version) > version_key(than)
+
+
+def version_key_of(version: str) -> tuple[int, ...]:
+    return version_key(version)

@@ -271,6 +271,26 @@ def protocols_install_shipped(actor: Actor, organization: Organization) -> list[
     return installed
 
 
+def _ceiling_detail(protocol: Protocol) -> dict[str, float]:
+    assert protocol.ceiling is not None
+    return {v.field.rsplit(".", 1)[-1]: float(v.value) for v in protocol.ceiling.limits()}
+
+
+def _ceiling_raised(protocol: Protocol, existing: Iterable[ProtocolVersion]) -> list[str]:
+    """The ceiling limits this version raises above the highest installed version of the same id."""
+    latest = max(existing, key=lambda pv: catalog.version_key_of(pv.version), default=None)
+    if latest is None:
+        return []
+    try:
+        before = catalog.parse_stored(latest.text, f"protocol {latest.protocol_id} {latest.version}")
+    except ProtocolError:
+        return []
+    if before.ceiling is None:
+        return []
+    old = _ceiling_detail(before)
+    return sorted(key for key, value in _ceiling_detail(protocol).items() if value > old.get(key, value))
+
+
 def protocol_version_create(
     actor: Actor, organization: Organization, text: str, *, note: str, based_on: ProtocolVersion | None = None
 ) -> ProtocolVersion:
@@ -282,11 +302,16 @@ def protocol_version_create(
     if not note.strip():
         raise ValidationError({"note": "Say what changed and why (the record keeps it)."})
     try:
-        protocol = catalog.parse_stored(text, "the protocol text")
+        protocol = catalog.parse_new(text, "the protocol text")
     except ProtocolError as exc:
         where = f"line {exc.line}: " if exc.line else ""
         where += f"{exc.field}: " if exc.field else ""
         raise ValidationError({"text": f"{where}{exc.detail}"}) from exc
+    if protocol.ceiling is None:
+        raise ValidationError(
+            {"text": "ceiling: every protocol needs a [ceiling] table (absolute maximum per dose and per "
+             "session, in mg and mg/kg, and max_fold_of_previous_dose); see the shipped templates."}
+        )  # fmt: skip
     existing = ProtocolVersion.objects.filter(organization=organization, protocol_id=protocol.id)
     for other in existing:
         if not catalog.is_higher(protocol.version, other.version):
@@ -313,7 +338,13 @@ def protocol_version_create(
             "protocol.edit",
             object_type="protocolversion",
             object_id=pv.pk,
-            detail={"protocol": pv.protocol_id, "version": pv.version, "sha256": pv.sha256},
+            detail={
+                "protocol": pv.protocol_id,
+                "version": pv.version,
+                "sha256": pv.sha256,
+                "ceiling": _ceiling_detail(protocol),
+                "ceiling_raised": _ceiling_raised(protocol, existing),
+            },
         )
     return pv
 

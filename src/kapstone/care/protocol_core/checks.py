@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from ._toml import is_number
+from .ceiling import check_ceiling
 from .definition import HARD_STOP as LIMIT_HARD_STOP
 from .definition import VITALS, Protocol, Schedule, Value
 from .inputs import (
@@ -325,6 +326,22 @@ def check_dose(
                 **common,
             )
 
+    reference: float | None
+    if dose.is_booster and dose.prior_doses_mg:
+        reference, ref_label = float(dose.prior_doses_mg[0]), "this session's first dose"
+    else:
+        reference, ref_label = context.previous_dose_mg, "the previous session's dose"
+    capped, capped_complete = check_ceiling(
+        protocol,
+        amount=amount,
+        mg_per_kg=mg_per_kg,
+        total=total,
+        total_per_kg=total_per_kg,
+        reference_mg=float(reference) if reference is not None and _positive(reference) else None,
+        reference_label=ref_label,
+    )
+    found.items.extend(capped)
+    found.complete = found.complete and capped_complete
     devices = _devices(protocol, amount, found)
     _tier(protocol, dose, amount, mg_per_kg, found)
     if dose.is_booster:

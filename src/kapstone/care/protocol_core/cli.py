@@ -1,4 +1,9 @@
-"""Pure command-line function for the protocol core (no Django).
+"""Pure command-line functions for the protocol core (no Django).
+
+``kapstone check-dose PROTOCOL --route ROUTE --mg N [--weight-kg W] [--dose-number N] [--tier T]
+[--previous-mg N --hours-since-previous H]`` calls ``check_dose_main``: it prints the core's verdict
+as one JSON object whose ``status`` is ``ok``, ``needs_justification`` or ``hard_stop``, with its
+reasons; exit 0 when checked, 2 on bad input (unknown protocol or route, a refused number).
 
 ``kapstone protocols [--json]`` calls ``protocols_main`` with the arguments after the sub-command
 name and a ``Registry``. It lists the installed protocols: id, version, route, title, where the file
@@ -11,11 +16,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
-from .definition import Protocol
-from .registry import SHIPPED_DIR, Registry
+from .checks import check_dose
+from .definition import ROUTES, Protocol
+from .inputs import DoseContext, DoseInput
+from .registry import SHIPPED_DIR, Registry, UnknownProtocolError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -85,4 +93,60 @@ def protocols_main(argv: Sequence[str], registry: Registry) -> int:
         sys.stdout.write("  ".join([*cells, row[-1]]) + "\n")
     if not protocols:
         sys.stdout.write("(no protocols installed)\n")
+    return EXIT_OK
+
+
+def _error(message: str) -> int:
+    sys.stdout.write(json.dumps({"status": None, "errors": [message]}) + "\n")
+    sys.stderr.write(f"kapstone check-dose: {message}\n")
+    return EXIT_USAGE
+
+
+def check_dose_main(argv: Sequence[str], registry: Registry, *, now: datetime | None = None) -> int:
+    """``check-dose``: check one proposed dose against a protocol from the command line."""
+    parser = _Parser(prog="kapstone check-dose", description="Check one dose against a dosing protocol.")
+    parser.add_argument("protocol", help="protocol id (highest installed version), or ID@VERSION")
+    parser.add_argument("--route", required=True, choices=ROUTES)
+    parser.add_argument("--mg", required=True, type=float, help="the dose in milligrams")
+    parser.add_argument("--weight-kg", type=float, default=None)
+    parser.add_argument("--dose-number", type=int, default=1, help="this dosing session's number (1 = first)")
+    parser.add_argument("--tier", default=None)
+    parser.add_argument("--previous-mg", type=float, default=None, help="the previous session's dose")
+    parser.add_argument("--hours-since-previous", type=float, default=None)
+    try:
+        args = parser.parse_args(list(argv))
+    except _Exit as exc:  # --help
+        return exc.status
+    except _UsageError as exc:
+        return _error(str(exc))
+    ident, _, version = args.protocol.partition("@")
+    try:
+        protocol = registry.get(ident, version or None)
+    except UnknownProtocolError as exc:
+        return _error(str(exc))
+    moment = now or datetime.now(UTC)
+    previous_at = None
+    if args.hours_since_previous is not None:
+        if args.hours_since_previous < 0:
+            return _error("--hours-since-previous must not be negative")
+        previous_at = moment - timedelta(hours=args.hours_since_previous)
+    context = DoseContext(
+        dose_number=args.dose_number,
+        proposed_at=moment,
+        previous_session_at=previous_at,
+        previous_dose_mg=args.previous_mg,
+    )
+    dose = DoseInput(args.route, "mg", args.mg, weight_kg=args.weight_kg, tier=args.tier)
+    check = check_dose(protocol, dose, context)
+    if check.refused:
+        return _error("; ".join(f.message for f in check.problems()))
+    verdict = {
+        "status": check.level,
+        "complete": check.complete,
+        "protocol": protocol.id,
+        "version": protocol.version,
+        "reasons": [f.message for f in check.problems()],
+        "check": check.to_dict(),
+    }
+    sys.stdout.write(json.dumps(verdict) + "\n")
     return EXIT_OK

@@ -8,7 +8,7 @@ meet a malformed protocol. Pure Python, no Django.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -32,6 +32,7 @@ __all__ = [
     "PRODUCTS",
     "ROUTES",
     "VITALS",
+    "Ceiling",
     "Protocol",
     "ProtocolError",
     "load_protocol",
@@ -117,6 +118,22 @@ class DoseBounds:
     per_session_max_mg: Value | None
     per_session_max_mg_per_kg: Value | None
     multiple_of_mg: Value | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ceiling:
+    """Absolute limits (always a hard stop, never a justification): per dose and per session, in mg
+    and mg/kg, plus the decimal-slip guard (a dose this many times the previous one is stopped).
+    Raised only by a new protocol version saved by a prescriber (audited), never per dose."""
+
+    max_mg: Value
+    max_mg_per_kg: Value
+    per_session_max_mg: Value
+    per_session_max_mg_per_kg: Value
+    max_fold_of_previous_dose: Value
+
+    def limits(self) -> tuple[Value, ...]:
+        return (self.max_mg, self.max_mg_per_kg, self.per_session_max_mg, self.per_session_max_mg_per_kg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +379,7 @@ class Protocol:
     product: str
     sources: Mapping[str, Source]
     dose: DoseBounds
+    ceiling: Ceiling | None
     administration: Administration | None
     tiers: tuple[Tier, ...]
     titration: Titration
@@ -507,6 +525,7 @@ class _Parser:
         product: str = root.choice("product", PRODUCTS)
         self.parse_sources()
         dose = self.parse_dose()
+        ceiling = self.parse_ceiling(dose)
         administration = self.parse_administration()
         tiers = self.parse_tiers()
         titration = self.parse_titration()
@@ -534,6 +553,7 @@ class _Parser:
             product=product,
             sources=MappingProxyType(dict(self.sources)),
             dose=dose,
+            ceiling=ceiling,
             administration=administration,
             tiers=tiers,
             titration=titration,
@@ -590,6 +610,43 @@ class _Parser:
             )
         node.finish()
         return bounds
+
+    def parse_ceiling(self, dose: DoseBounds) -> Ceiling | None:
+        """``[ceiling]``: four absolute limits and the decimal-slip guard, all required, no ``level``
+        (always a hard stop). Absent only in stored copies older than the ceiling (the catalog then
+        supplies the shipped template's); the dose check fails closed without one."""
+        node = self.root.table("ceiling")
+        if node is None:
+            return None
+        keys = ("max_mg", "max_mg_per_kg", "per_session_max_mg", "per_session_max_mg_per_kg")
+        values = [self.required_value(node, key) for key in keys]
+        fold = self.required_value(node, "max_fold_of_previous_dose")
+        node.finish()
+        hard = [replace(v, level=HARD_STOP) for v in values]
+        ceiling = Ceiling(hard[0], hard[1], hard[2], hard[3], fold)
+        if fold.value <= 1:
+            raise node.fail("max_fold_of_previous_dose", "must be greater than 1")
+        pairs = (
+            (ceiling.max_mg, ceiling.per_session_max_mg),
+            (ceiling.max_mg_per_kg, ceiling.per_session_max_mg_per_kg),
+        )
+        for per_dose, per_session in pairs:
+            if per_session.value < per_dose.value:
+                raise node.fail(per_session.field.rsplit(".", 1)[-1], f"must not be below {per_dose.field}")
+        usual = {
+            "max_mg": (dose.max_mg, dose.per_session_max_mg),
+            "max_mg_per_kg": (dose.max_mg_per_kg, dose.per_session_max_mg_per_kg),
+        }
+        for key, (dose_max, session_max) in usual.items():
+            caps = ((dose_max, getattr(ceiling, key)), (session_max, getattr(ceiling, "per_session_" + key)))
+            for bound, cap in caps:
+                if bound is not None and bound.value > cap.value:
+                    raise node.fail(
+                        cap.field.rsplit(".", 1)[-1],
+                        f"the absolute ceiling ({_fmt(cap.value)}) is below the usual limit {bound.field} "
+                        f"({_fmt(bound.value)}): lower the usual limit or raise the ceiling",
+                    )
+        return ceiling
 
     def parse_administration(self) -> Administration | None:
         node = self.root.table("administration")
