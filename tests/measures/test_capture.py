@@ -81,12 +81,22 @@ def test_the_service_itself_refuses_people_who_may_not_record_for_rowan(world, n
 
 def test_clinic_options_are_passed_to_scoring_and_stored(world):
     InstrumentSettings.objects.create(
-        organization=world.org_a, instrument_id="phq9", options={"item9_flag_min": 2}
+        organization=world.org_a, instrument_id="phq9", options={"rci_sd": 5.5, "rci_reliability": 0.84}
     )
     response = response_submit(actor(world, "theo"), world.clients["rowan"], "phq9", phq9(item9=1))
-    assert response.result["options"]["item9_flag_min"] == 2
-    assert not [f for f in response.result["flags"] if f["severity"] == "safety"]
-    assert not SafetyTask.objects.exists()
+    assert response.result["options"]["rci_sd"] == 5.5
+    assert [f["id"] for f in response.result["flags"] if f["severity"] == "safety"] == ["phq9_item9"]
+
+
+def test_a_stored_item9_threshold_past_the_floor_fails_closed(world):
+    """A clinic that had raised the item-9 threshold (allowed before issue #11) silenced answers of
+    1; such a stored setting now refuses the response, naming the floor, instead of silencing."""
+    InstrumentSettings.objects.create(
+        organization=world.org_a, instrument_id="phq9", options={"item9_flag_min": 2}
+    )
+    with pytest.raises(IncompleteResponse) as refused:
+        response_submit(actor(world, "theo"), world.clients["rowan"], "phq9", phq9(item9=1))
+    assert "safety floor" in str(refused.value)
 
 
 def test_a_response_advances_the_matching_interval_schedule(world):

@@ -23,20 +23,29 @@ def _save(world, name="avery", version=1, **options):
 
 
 def test_the_admin_sets_options_and_scoring_uses_them(world):
-    row = _save(world, item9_flag_min=2)
-    assert row.options == {"item9_flag_min": 2} and row.version == 2
-    assert AuditEvent.objects.get(action="instrument.configure").detail["options"] == {"item9_flag_min": 2}
+    row = _save(world, rci_sd=5.5, rci_reliability=0.84)
+    assert row.options == {"rci_sd": 5.5, "rci_reliability": 0.84} and row.version == 2
+    detail = AuditEvent.objects.get(action="instrument.configure").detail["options"]
+    assert detail == {"rci_sd": 5.5, "rci_reliability": 0.84}
+    response = response_submit(actor(world, "theo"), world.clients["rowan"], "phq9", phq9(item9=1))
+    assert response.result["options"]["rci_sd"] == 5.5
+    assert SafetyTask.objects.count() == 1
+
+
+def test_the_item9_threshold_cannot_be_raised_past_its_safety_floor(world):
+    """Issue #11: setting it to 2 or 3 used to silence item-9 answers of 1 (no task opened)."""
+    with pytest.raises(ValidationError) as caught:
+        _save(world, item9_flag_min=2)
+    assert "safety floor" in caught.value.message_dict["option_item9_flag_min"][0]
+    assert not InstrumentSettings.objects.exists()
     response_submit(actor(world, "theo"), world.clients["rowan"], "phq9", phq9(item9=1))
-    assert not SafetyTask.objects.exists()
-    response_submit(actor(world, "theo"), world.clients["rowan"], "phq9", phq9(item9=2))
     assert SafetyTask.objects.count() == 1
 
 
 def test_options_are_per_organization(world):
-    _save(world, item9_flag_min=3)
+    _save(world, rci_sd=4.0)
     olive_response = response_submit(actor(world, "olive"), world.clients["oona"], "phq9", phq9(item9=1))
-    assert olive_response.result["options"]["item9_flag_min"] == 1  # org B keeps the default
-    assert SafetyTask.objects.get().client == world.clients["oona"]
+    assert olive_response.result["options"]["rci_sd"] is None  # org B keeps the default
 
 
 @pytest.mark.parametrize(("options", "field"), [
@@ -52,16 +61,16 @@ def test_invalid_options_are_refused_and_nothing_changes(world, options, field):
 
 
 def test_a_stale_edit_is_refused(world):
-    _save(world, item9_flag_min=2)
+    _save(world, rci_sd=5.5)
     with pytest.raises(ValidationError, match="Someone else changed"):
-        _save(world, version=1, item9_flag_min=3)
-    assert InstrumentSettings.objects.get().options == {"item9_flag_min": 2}
+        _save(world, version=1, rci_sd=6.0)
+    assert InstrumentSettings.objects.get().options == {"rci_sd": 5.5}
 
 
 @pytest.mark.parametrize("name", ["theo", "priya", "olive"])
 def test_clinicians_cannot_change_clinic_settings(world, name):
     with pytest.raises(PermissionDenied):
-        _save(world, name, item9_flag_min=3)
+        _save(world, name, rci_sd=5.5)
 
 
 def test_the_settings_page_saves_and_keeps_bad_input(world, as_user):

@@ -159,9 +159,14 @@ def test_bad_options_fail_closed(phq9):
     given = {f"phq9_{n}": 0 for n in range(1, 10)}
     result = score(phq9, given, {"nope": 1, "item9_flag_min": 9})
     assert (result.complete, result.total) == (False, None)
+    floor = (
+        "refused by the safety floor: at most 1 (any item-9 answer of 1 or more raises the safety flag: "
+        "1-year attempt risk already rises at 'several days' [I-PHQ-e]; a higher threshold would silence "
+        "answers of 1-2 (issue #11))"
+    )
     assert result.errors == [
         {"item": None, "code": "unknown_option", "message": "option 'nope' is not defined for phq9"},
-        {"item": None, "code": "invalid_option", "message": "option item9_flag_min: 9: expected at most 3"},
+        {"item": None, "code": "invalid_option", "message": f"option item9_flag_min: 9: {floor}"},
     ]
     assert result.options["item9_flag_min"] == 1  # the default stays in force
 

@@ -83,14 +83,15 @@ def test_item9_safety_flag(phq9, item9, raised):
         assert "answered 1 or higher" in str(flag["message"])
 
 
-@pytest.mark.parametrize(("item9", "raised"), [(1, False), (2, True)])
-def test_item9_threshold_is_a_clinic_option(phq9, item9, raised):
-    result = score(phq9, answers(9, item9=item9), {"item9_flag_min": 2})
-    flags = [f for f in result.flags if f["id"] == "phq9_item9"]
-    assert bool(flags) is raised
-    if raised:
-        assert "answered 2 or higher" in str(flags[0]["message"])
-    assert result.options["item9_flag_min"] == 2
+@pytest.mark.parametrize("threshold", [2, 3])
+def test_item9_threshold_cannot_be_raised_past_its_safety_floor(phq9, threshold):
+    """Issue #11: raising the option to 2 or 3 used to silence answers of 1-2. It is now refused,
+    naming the floor, the default of 1 stays in force, and an answer of 1 still raises the flag."""
+    result = score(phq9, answers(9, item9=1), {"item9_flag_min": threshold})
+    assert [e["code"] for e in result.errors] == ["invalid_option"]
+    assert "safety floor" in result.errors[0]["message"]
+    assert result.options["item9_flag_min"] == 1
+    assert any(f["id"] == "phq9_item9" for f in result.flags)
 
 
 @pytest.mark.parametrize(("total", "raised"), [(9, False), (10, True)])
@@ -135,12 +136,10 @@ def test_missing_item9_asks_for_clinician_review(phq9):
 def test_item9_flag_on_an_incomplete_response_uses_the_option_in_force(phq9):
     given = answers(12, item9=2)
     del given["phq9_3"]
-    result = score(phq9, given, {"item9_flag_min": 3})
-    assert result.flags == []
-    result = score(phq9, given, {"item9_flag_min": 2})
+    result = score(phq9, given)
     message = str(result.flags[0]["message"])
     assert message.startswith("PHQ-9 item 9")
-    assert "answered 2 or higher" in message
+    assert "answered 1 or higher" in message
 
 
 def test_result_dict_shape(phq9):

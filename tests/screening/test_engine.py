@@ -214,10 +214,10 @@ def test_bp_hold_threshold_setting(ruleset: RuleSet) -> None:
 
 
 def test_other_settings_move_their_thresholds(ruleset: RuleSet) -> None:
-    doc = patch(baseline(), {"age_years": 70, "phq9_item9": 1, "heart_rate": 115})
-    evaluation = evaluate(
-        ruleset, doc, {"upper_age_review_years": 75, "phq9_item9_review_min": 2, "heart_rate_review_bpm": 120}
-    )
+    # The item-9 threshold is no longer among them: it sits on its safety floor (issue #11), so an
+    # answer of 1 is never silenced (test_safety_floors.py).
+    doc = patch(baseline(), {"age_years": 70, "heart_rate": 115})
+    evaluation = evaluate(ruleset, doc, {"upper_age_review_years": 75, "heart_rate_review_bpm": 120})
     assert evaluation.outcome == "no_flags"
     assert evaluation.result("older_adult_review").title == "Age 75 or older"
 
@@ -230,7 +230,7 @@ def test_other_settings_move_their_thresholds(ruleset: RuleSet) -> None:
         ({"bp_review_systolic_mmhg": True}, "settings.bp_review_systolic_mmhg", "expected a number"),
         ({"bp_review_systolic_mmhg": float("nan")}, "settings.bp_review_systolic_mmhg", "finite"),
         ({"bp_review_systolic_mmhg": 20}, "settings.bp_review_systolic_mmhg", "at least 100"),
-        ({"bp_review_systolic_mmhg": 400}, "settings.bp_review_systolic_mmhg", "at most 250"),
+        ({"bp_review_systolic_mmhg": 400}, "settings.bp_review_systolic_mmhg", "safety floor: at most 179"),
         ({"upper_age_review_years": 70.5}, "settings.upper_age_review_years", "whole number"),
         ({"upper_age_review_years": "x"}, "settings.upper_age_review_years", "whole number"),
     ],

@@ -15,7 +15,7 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -217,6 +217,8 @@ class Setting:
     status: str
     note: str
     source: tuple[str, ...]
+    floor_max: Number | None = None  # the safety floor: a clinic may tighten, never loosen past it
+    floor_note: str | None = None
 
     def check(self, value: object) -> str | None:
         """Why ``value`` is not acceptable for this setting, or ``None``."""
@@ -226,6 +228,8 @@ class Setting:
             return "expected a whole number"
         if not math.isfinite(value):
             return "expected a finite number"
+        if self.floor_max is not None and value > self.floor_max:
+            return f"refused by the safety floor: at most {format_value(self.floor_max)} ({self.floor_note})"
         if self.min is not None and value < self.min:
             return f"expected at least {format_value(self.min)}"
         if self.max is not None and value > self.max:
@@ -336,6 +340,9 @@ class RuleSet:
                     "label": s.label,
                     "note": s.note,
                     "source": list(s.source),
+                    "safety_floor": None
+                    if s.floor_max is None
+                    else {"max": s.floor_max, "note": s.floor_note},
                 }
                 for name, s in self.settings.items()
             },
@@ -583,6 +590,12 @@ class _Parser:
             note=node.string("note"),
             source=self._cite(node),
         )
+        floor = node.get("safety_floor", None)
+        if floor is not None:
+            fnode = _Node(floor, f"settings.{name}.safety_floor", self.source)
+            floor_max: Number = fnode.number("max")
+            setting = replace(setting, floor_max=floor_max, floor_note=fnode.string("note"))
+            fnode.finish()
         problem = setting.check(setting.default)
         if problem is not None:
             raise node.fail("default", problem)

@@ -43,7 +43,7 @@ from .results import (
     IntervalCheck,
     NextStep,
 )
-from .shared import VitalBounds, default_vital_bounds
+from .shared import VitalBounds, default_safety_floors, default_vital_bounds
 
 __all__ = [
     "check_discharge",
@@ -966,6 +966,23 @@ def check_vitals(
                 why=f"{rule.vital}{' change' if rule.from_baseline else ''} {_OP_WORDS[rule.op]} "
                 f"{_fmt(rule.value.value)} ({rule.value.cite()})",
             )
+    for floor in default_safety_floors().floors:
+        value = getattr(reading, floor.vital)
+        covered = any(a.vital == floor.vital and a.severity in ("urgent", "emergency") for a in alerts)
+        if value is None or covered or float(value) < float(floor.at_or_above):
+            continue
+        alert(
+            "safety_floor",
+            "urgent",
+            f"{floor.label}: {floor.vital} {_fmt(value)}. {floor.action}",
+            action=floor.action,
+            vital=floor.vital,
+            value=float(value),
+            threshold=float(floor.at_or_above),
+            sources=floor.sources,
+            why=f"safety floor: {floor.vital} at or above {_fmt(floor.at_or_above)} always alerts, "
+            "whatever the protocol's own thresholds",
+        )
     return alerts
 
 

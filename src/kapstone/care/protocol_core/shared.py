@@ -179,3 +179,55 @@ def load_ae_categories(path: Path | str | None = None) -> AeCatalog:
 @functools.cache
 def default_ae_categories() -> AeCatalog:
     return load_ae_categories()
+
+
+# --------------------------------------------------------------------------------------------
+# Safety floors: readings that always alert, whatever a protocol's own alerts say
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyFloor:
+    vital: str
+    at_or_above: Number
+    label: str
+    action: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyFloors:
+    id: str
+    version: str
+    floors: tuple[SafetyFloor, ...]
+    path: str
+
+
+def load_safety_floors(path: Path | str | None = None) -> SafetyFloors:
+    """Load the in-session safety floors (default: the shipped file)."""
+    data, source = read_toml(path if path is not None else SHARED_DIR / "safety_floors.toml")
+    root = Node(data, "", source)
+    ident, version = header(root, "safety_floors")
+    root.string("note")
+    floors: list[SafetyFloor] = []
+    for node in root.tables("floors", required=True):
+        sources: tuple[str, ...] = node.strings("sources")
+        if not sources:
+            raise node.fail("sources", "cite at least one source")
+        floors.append(
+            SafetyFloor(
+                node.choice("vital", VITALS),
+                node.number("at_or_above"),
+                node.string("label"),
+                node.string("action"),
+                sources,
+            )
+        )
+        node.finish()
+    root.finish()
+    return SafetyFloors(ident, version, tuple(floors), source)
+
+
+@functools.cache
+def default_safety_floors() -> SafetyFloors:
+    return load_safety_floors()

@@ -7,6 +7,7 @@ scoring engine never meets a malformed definition. Pure Python, no Django.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import tomllib
@@ -143,6 +144,8 @@ class Option:
     status: str
     note: str | None
     sources: tuple[str, ...]
+    floor_max: Number | None = None  # the safety floor: a clinic may tighten, never loosen past it
+    floor_note: str | None = None
 
     def check(self, value: object) -> str | None:
         """Return why ``value`` is not acceptable for this option, or ``None``."""
@@ -158,6 +161,8 @@ class Option:
             return "expected a whole number"
         if not math.isfinite(value):
             return "expected a finite number"
+        if self.floor_max is not None and value > self.floor_max:
+            return f"refused by the safety floor: at most {_fmt(self.floor_max)} ({self.floor_note})"
         if self.min is not None and value < self.min:
             return f"expected at least {_fmt(self.min)}"
         if self.max is not None and value > self.max:
@@ -779,14 +784,18 @@ class _Parser:
                 child.string("note", None),
                 self.sources(child),
             )
+            floor = child.table("safety_floor")
+            if floor is not None:
+                option = dataclasses.replace(
+                    option, floor_max=floor.number("max"), floor_note=floor.string("note")
+                )
+                floor.finish()
             default = child.get("default", None)
             if default is not None:
                 problem = option.check(default)
                 if problem:
                     raise child.fail("default", problem)
-                option = Option(
-                    oid, otype, option.label, default, choices, low, high, status, option.note, option.sources
-                )
+                option = dataclasses.replace(option, default=default)
             self.options[oid] = option
             child.finish()
         node.finish()
