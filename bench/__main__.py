@@ -86,7 +86,7 @@ class Target:
     """One seeded database of a tier: its environment for the kapstone command and the server."""
 
     def __init__(self, args: argparse.Namespace, tier: str) -> None:
-        from kapstone.core.synth import GENERATOR_VERSION
+        from kapstone.tooling.synth import GENERATOR_VERSION
 
         self.tier, self.db, self.seed = tier, args.db, args.seed
         self.key = f"{tier}-s{args.seed}-g{GENERATOR_VERSION}-m{_migrations_key()}"

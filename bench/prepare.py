@@ -31,7 +31,7 @@ from kapstone.accounts.models import User  # noqa: E402
 from kapstone.accounts.services import AUTH_AT, SEEN_AT  # noqa: E402
 from kapstone.care.models import CareSession  # noqa: E402
 from kapstone.clients.models import CareTeamMember  # noqa: E402
-from kapstone.core.synth import email_of  # noqa: E402
+from kapstone.tooling.synth import email_of  # noqa: E402
 
 
 def session_cookie(user: User) -> str:

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "kapstone.community",
     "kapstone.practicum",
     "kapstone.credentials",
+    # Tooling (demo, synth, bench baselines): on top of everything, imported by nothing.
+    "kapstone.tooling",
 ]
 
 MIDDLEWARE = [
@@ -98,7 +100,7 @@ KAPSTONE_BENCH_BARE = env_bool("KAPSTONE_BENCH_BARE", default=False)
 if KAPSTONE_BENCH_BARE:
     if PRODUCTION:
         raise ImproperlyConfigured("KAPSTONE_BENCH_BARE must not be set when KAPSTONE_ENV=production")
-    ROOT_URLCONF = "kapstone.core.bench_bare"
+    ROOT_URLCONF = "kapstone.tooling.bench_bare"
 WSGI_APPLICATION = "kapstone.wsgi.application"
 
 TEMPLATES = [

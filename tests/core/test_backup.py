@@ -25,7 +25,7 @@ import django
 django.setup()
 from django.conf import settings
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-from kapstone.core.demo import load_demo
+from kapstone.tooling.demo import load_demo
 load_demo()
 from kapstone.accounts.models import User
 from kapstone.audit.services import record

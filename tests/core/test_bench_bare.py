@@ -21,7 +21,7 @@ def test_bare_views_are_mounted_only_when_asked_for_outside_production(cli: Any,
     env = cli.env(tmp_path, DJANGO_SETTINGS_MODULE="kapstone.settings", KAPSTONE_ENV="development")
     assert cli.python(CHECK, env=env).stdout.split() == ["kapstone.urls", "False"]
     bare = {**env, "KAPSTONE_BENCH_BARE": "1"}
-    assert cli.python(CHECK, env=bare).stdout.split() == ["kapstone.core.bench_bare", "True"]
+    assert cli.python(CHECK, env=bare).stdout.split() == ["kapstone.tooling.bench_bare", "True"]
 
 
 def test_production_settings_refuse_the_bare_views(cli: Any, tmp_path: Any) -> None:
@@ -32,6 +32,6 @@ def test_production_settings_refuse_the_bare_views(cli: Any, tmp_path: Any) -> N
     refused = cli.python(CHECK, env=env, check=False)
     assert refused.returncode != 0 and "KAPSTONE_BENCH_BARE must not be set" in refused.stderr
     # And the module itself refuses to load under settings that did not ask for it.
-    direct = cli.python("import django; django.setup(); import kapstone.core.bench_bare",
+    direct = cli.python("import django; django.setup(); import kapstone.tooling.bench_bare",
                         env={**env, "KAPSTONE_BENCH_BARE": "0"}, check=False)  # fmt: skip
     assert direct.returncode != 0 and "for benchmarks only" in direct.stderr

@@ -13,10 +13,10 @@ from kapstone.care.models import Alert, CareSession, Course, DoseRecord, Interve
 from kapstone.care.selectors import course_overview
 from kapstone.clients.models import Client, ConsentRecord, Intake
 from kapstone.clients.readiness import dosing_readiness
-from kapstone.core.demo import DEMO_SLUG, load_demo
 from kapstone.notes.models import ProgressNote
 from kapstone.notes.services import note_verify
 from kapstone.screening.models import Clearance, ScreeningEvaluation
+from kapstone.tooling.demo import DEMO_SLUG, load_demo
 
 pytestmark = pytest.mark.django_db
 

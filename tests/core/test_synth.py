@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from kapstone.core import synth
+from kapstone.tooling import synth
 
 SMALL = [
     "--clinicians",

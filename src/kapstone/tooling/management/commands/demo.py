@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kapstone.core.demo import DEMO_PASSWORD, current_code, load_demo
+from kapstone.tooling.demo import DEMO_PASSWORD, current_code, load_demo
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
-from kapstone.core import synth
+from kapstone.tooling import synth
 
 
 class Command(BaseCommand):

@@ -30,7 +30,7 @@ from kapstone import urls as app_urls
 
 if settings.PRODUCTION or not getattr(settings, "KAPSTONE_BENCH_BARE", False):
     raise ImproperlyConfigured(
-        "kapstone.core.bench_bare is for benchmarks only (KAPSTONE_BENCH_BARE=1, not production)"
+        "kapstone.tooling.bench_bare is for benchmarks only (KAPSTONE_BENCH_BARE=1, not production)"
     )
 
 KEYS = ("phq9", "gad7", "pcl5")
