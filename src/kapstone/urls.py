@@ -66,6 +66,7 @@ urlpatterns = [
     path("training/", include("kapstone.training.urls")),
     path("consultation/", include("kapstone.consultation.urls")),
     path("community/", include("kapstone.community.urls")),
+    path("directory/", include("kapstone.community.directory_urls")),
     path("practicum/", include("kapstone.practicum.urls")),
     path("credentials/", include("kapstone.credentials.urls")),
 ]

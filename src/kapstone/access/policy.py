@@ -90,6 +90,24 @@ POLICY: dict[str, dict[str, Scope]] = {
     # --- Practicum and certificates (kapstone.practicum, kapstone.credentials).
     # --- Case consultation (kapstone.consultation).
     # --- Community (kapstone.community): peer support, mentorship, workshops, library, directory.
+    # Every staff member takes part in their organization's community; what is theirs (a listing, a
+    # registration, a post) the services narrow further. Referrals carry client data: care team only.
+    "community.view":     {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "directory.listing.edit": {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "directory.attest":   {A: ORG},  # the admin checked the licence with the board
+    "referral.send":      {T: TEAM, P: TEAM},
+    "referral.view":      {T: ORG, P: ORG},  # the sender's or the receiver's own referrals only
+    "referral.decide":    {T: ORG, P: ORG},
+    "workshop.view":      {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "workshop.register":  {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "workshop.host":      {A: ORG, T: ORG, P: ORG, S: ORG},  # create, edit, cancel, take attendance
+    "forum.view":         {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "forum.post":         {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "forum.moderate":     {A: ORG, S: ORG},
+    "mentorship.view":    {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "mentorship.match":   {A: ORG, S: ORG},  # run the matching over open requests
+    "library.view":       {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "library.share":      {A: ORG, T: ORG, P: ORG, S: ORG},
 }  # fmt: skip
 
 ACTIONS = frozenset(POLICY)

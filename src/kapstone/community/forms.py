@@ -1,0 +1,65 @@
+"""Forms of the community pages: they parse and label; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from kapstone.community.directory_services import CONSENT_CHANNELS, REFERRAL_ELEMENTS
+from kapstone.community.vocab import LISTING_KINDS, MODALITIES, ROUTES, US_STATES
+
+
+class ListingForm(forms.Form):
+    kind = forms.ChoiceField(choices=LISTING_KINDS)
+    display_name = forms.CharField(max_length=160, label="Name as it should appear")
+    credentials_text = forms.CharField(max_length=160, required=False, label="Degrees (as you write them)")
+    state = forms.ChoiceField(choices=(("", "—"), *US_STATES))
+    city = forms.CharField(max_length=80, required=False)
+    zip3 = forms.CharField(max_length=3, required=False, label="First three digits of the ZIP code")
+    telehealth = forms.BooleanField(required=False, label="Offers telehealth")
+    accepting = forms.BooleanField(required=False, label="Accepting new clients")
+    sliding_scale = forms.BooleanField(required=False, label="Sliding-scale fees")
+    insurance = forms.CharField(max_length=200, required=False, label="Insurance accepted")
+    routes = forms.MultipleChoiceField(choices=ROUTES, required=False, widget=forms.CheckboxSelectMultiple)
+    modalities = forms.MultipleChoiceField(
+        choices=MODALITIES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    languages = forms.CharField(max_length=200, required=False, help_text="Separated by commas.")
+    bio = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    certificate_title = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Kapstone certificate to show",
+        help_text="Exactly as issued; it is checked against the platform's records every time it is shown.",
+    )
+    opted_in = forms.BooleanField(required=False, label="Show this listing in the public directory")
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class AttestForm(forms.Form):
+    licence_type = forms.CharField(max_length=60, label="Licence type (e.g. LMFT, MD)")
+    licence_number = forms.CharField(max_length=40)
+    licence_state = forms.ChoiceField(choices=(("", "—"), *US_STATES))
+
+
+class ReferralForm(forms.Form):
+    listing = forms.TypedChoiceField(coerce=int, label="Refer to")
+    consent_elements = forms.MultipleChoiceField(
+        choices=REFERRAL_ELEMENTS,
+        widget=forms.CheckboxSelectMultiple,
+        label="What the client consented to share",
+        required=False,
+    )
+    consent_channel = forms.ChoiceField(
+        choices=[(c, c.replace("_", " ").capitalize()) for c in CONSENT_CHANNELS],
+        label="How consent was given",
+    )
+    reason = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args: object, targets: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["listing"].choices = [("", "—"), *targets]  # type: ignore[attr-defined]
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(choices=(("accept", "Accept"), ("decline", "Decline")))
+    note = forms.CharField(max_length=500, required=False)

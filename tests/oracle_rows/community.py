@@ -1,0 +1,61 @@
+"""Access-oracle rows of kapstone.community (the /community/ pages and the public /directory/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.oracle_kit import STAFF_IN_A, Row, only
+
+from kapstone.core.actor import Actor
+
+EVERYONE = {"*": 200}
+ALL_STAFF = (*STAFF_IN_A, "olive")
+THERAPISTS_AND_PRESCRIBERS = ("theo", "tamsin", "priya", "olive")
+POST_ONLY = 405  # a role that may act passes the policy, then 405 for a GET (no object is read)
+
+
+def _actor(w: Any, name: str, role: str) -> Actor:
+    org = w.org_b if name == "olive" else w.org_a
+    return Actor(user=w.users[name], organization=org, roles=frozenset({role}))
+
+
+def _listing(w: Any, name: str, role: str) -> Any:
+    from kapstone.community.directory_services import listing_save
+
+    return listing_save(
+        _actor(w, name, role), kind="practitioner", display_name=f"{name} listing", state="CO", opted_in=True
+    )
+
+
+def public_listing(w: Any) -> dict[str, Any]:
+    return {"pk": _listing(w, "theo", "therapist").pk}
+
+
+def referral_theo_to_olive(w: Any) -> dict[str, Any]:
+    from kapstone.community.directory_services import referral_send
+
+    target = _listing(w, "olive", "therapist")
+    referral = referral_send(
+        _actor(w, "theo", "therapist"),
+        client_pk=w.clients["rowan"].pk,
+        listing_pk=target.pk,
+        consent_elements=["name"],
+        consent_channel="in_person",
+    )
+    return {"pk": referral.pk}
+
+
+ROWS: dict[str, Row] = {
+    "directory:search": Row(EVERYONE),
+    "directory:listing": Row(EVERYONE, kwargs=public_listing),
+    "community:home": Row(only(ALL_STAFF)),
+    "community:listing_edit": Row(only(ALL_STAFF)),
+    "community:attestations": Row(only(("avery",))),
+    "community:attest": Row(only(("avery",), ok=POST_ONLY), kwargs=public_listing),
+    "community:referrals": Row(only(THERAPISTS_AND_PRESCRIBERS)),
+    "community:referral_new": Row(only(("theo", "priya")), kwargs=lambda w: {"pk": w.clients["rowan"].pk}),
+    "community:referral_detail": Row(only(("theo", "olive")), kwargs=referral_theo_to_olive),
+    "community:referral_decide": Row(
+        only(THERAPISTS_AND_PRESCRIBERS, ok=POST_ONLY), kwargs=referral_theo_to_olive
+    ),
+}
