@@ -227,7 +227,9 @@ SECURE_HSTS_PRELOAD = HTTPS
 if HTTPS:
     SESSION_COOKIE_NAME = "__Host-kapstone-session"
     CSRF_COOKIE_NAME = "__Host-kapstone-csrf"
-if env_bool("KAPSTONE_BEHIND_PROXY", default=False):
+# Behind a trusted reverse proxy: honour its X-Forwarded-Proto, and keep its X-Request-Id beside ours.
+KAPSTONE_BEHIND_PROXY = env_bool("KAPSTONE_BEHIND_PROXY", default=False)
+if KAPSTONE_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 

@@ -123,16 +123,28 @@ def test_a_client_reading_their_own_portal_is_audited_in_their_clinic(world, as_
     assert event.organization_id == world.org_a.pk  # so Larkspur's admin sees it with Rowan's other events
 
 
-def test_a_well_formed_request_id_from_the_proxy_is_kept_and_a_malformed_one_replaced(world, as_user):
+def test_a_request_id_sent_by_a_client_never_becomes_ours_without_a_trusted_proxy(world, as_user):
+    theo = as_user("theo")
+    rowan = world.clients["rowan"]
+    forged = theo.get(f"/clients/{rowan.pk}/", HTTP_X_REQUEST_ID="proxy-7f3a9c21")
+    assert forged["X-Request-Id"] != "proxy-7f3a9c21"
+    event = the_event(forged, action="client.view")
+    assert event.request_id == forged["X-Request-Id"] and len(event.request_id) == 32
+    assert "upstream_request_id" not in event.detail
+    twice = theo.get(f"/clients/{rowan.pk}/", HTTP_X_REQUEST_ID="proxy-7f3a9c21")
+    assert twice["X-Request-Id"] != forged["X-Request-Id"]  # a reused id cannot merge two requests
+
+
+def test_behind_a_trusted_proxy_its_request_id_is_kept_beside_ours(world, as_user, settings):
+    settings.KAPSTONE_BEHIND_PROXY = True
     theo = as_user("theo")
     rowan = world.clients["rowan"]
     kept = theo.get(f"/clients/{rowan.pk}/", HTTP_X_REQUEST_ID="proxy-7f3a9c21")
-    assert kept["X-Request-Id"] == "proxy-7f3a9c21"
-    assert the_event(kept, action="client.view").object_id == str(rowan.pk)
-    replaced = theo.get(f"/clients/{rowan.pk}/", HTTP_X_REQUEST_ID="evil\r\nInjected: 1")
-    assert replaced["X-Request-Id"] != "evil\r\nInjected: 1"
-    assert len(replaced["X-Request-Id"]) == 32
-    assert the_event(replaced, action="client.view").request_id == replaced["X-Request-Id"]
+    event = the_event(kept, action="client.view")
+    assert event.request_id == kept["X-Request-Id"] != "proxy-7f3a9c21"
+    assert event.detail["upstream_request_id"] == "proxy-7f3a9c21"
+    malformed = theo.get(f"/clients/{rowan.pk}/", HTTP_X_REQUEST_ID="evil\r\nInjected: 1")
+    assert "upstream_request_id" not in the_event(malformed, action="client.view").detail
 
 
 # --- The chain and the command ------------------------------------------------------------------------

@@ -87,5 +87,6 @@ class ActiveOrganizationMiddleware:
             roles=roles,
             request_id=getattr(request, "request_id", ""),
             source_ip=getattr(request, "source_ip", None),
+            upstream_request_id=getattr(request, "upstream_request_id", ""),
         )
         return self.get_response(request)

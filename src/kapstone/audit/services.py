@@ -70,6 +70,8 @@ def record(
         "source_ip": actor.source_ip,
         "detail": dict(detail or {}),
     }
+    if actor.upstream_request_id:  # beside our own id, never instead of it (hashed with the detail)
+        values["detail"]["upstream_request_id"] = actor.upstream_request_id
     # No savepoint of its own inside the caller's transaction: an audit row that cannot be written
     # fails the whole change with it (and saves two statements per audited write).
     with transaction.atomic(savepoint=False):

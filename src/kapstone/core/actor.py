@@ -20,6 +20,7 @@ class Actor:
     roles: frozenset[str] = field(default_factory=frozenset)
     request_id: str = ""
     source_ip: str | None = None
+    upstream_request_id: str = ""  # a trusted proxy's id for the same request, kept beside ours
 
     @property
     def user_id(self) -> int | None:

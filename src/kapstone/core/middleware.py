@@ -4,20 +4,28 @@ import re
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class RequestIdMiddleware:
-    """Give every request an id (or keep a well-formed one from the proxy) and its source address."""
+    """Give every request our own id and its source address.
+
+    A client's ``X-Request-Id`` never becomes our id (it could be forged or reused to muddle the
+    audit trail). Behind a configured trusted proxy (``KAPSTONE_BEHIND_PROXY``), a well-formed one is
+    kept as ``upstream_request_id`` and recorded beside ours, for correlating with the proxy's logs.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-Id", "")
-        request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex  # type: ignore[attr-defined]
+        trusted = getattr(settings, "KAPSTONE_BEHIND_PROXY", False) and _REQUEST_ID.match(incoming)
+        request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
+        request.upstream_request_id = incoming if trusted else ""  # type: ignore[attr-defined]
         request.source_ip = request.META.get("REMOTE_ADDR") or None  # type: ignore[attr-defined]
         response = self.get_response(request)
         response["X-Request-Id"] = request.request_id  # type: ignore[attr-defined]
