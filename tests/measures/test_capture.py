@@ -56,7 +56,11 @@ def test_incomplete_or_invalid_is_refused_naming_each_item_and_nothing_is_stored
     assert set(errors) - {NON_FIELD_ERRORS} == named
     assert phrase in " ".join(m for msgs in errors.values() for m in msgs)
     assert errors[NON_FIELD_ERRORS][0].startswith("Nothing was saved.")
-    assert Response.objects.count() == 0 and SafetyTask.objects.count() == 0
+    assert Response.objects.count() == 0
+    # Item 9 left unanswered is not a "no": it opens a low-level review task (issue #11 item 3);
+    # any other refusal leaves no task.
+    tasks = list(SafetyTask.objects.values_list("flag_id", "level"))
+    assert tasks == ([("phq9_item9_unanswered", "low")] if "phq9_9" in named else [])
     refused = AuditEvent.objects.get(action="measure.refused")
     assert refused.outcome == "failure" and refused.client_id == world.clients["rowan"].pk
 

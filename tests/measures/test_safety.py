@@ -39,16 +39,19 @@ def test_item9_of_zero_opens_nothing(world):
     assert not SafetyTask.objects.exists()
 
 
-def test_cssrs_high_risk_opens_a_task_per_safety_flag(world):
+def test_cssrs_high_risk_opens_one_high_task_naming_every_flag(world):
+    # Was one task per "yes" (four here); now one task per response at its triage level (issue #11).
     answers = {"cssrs_1": 1, "cssrs_2": 1, "cssrs_3": 1, "cssrs_4": 1, "cssrs_5": 0, "cssrs_6": 0}
     response = response_submit(actor(world, "theo"), world.clients["rowan"], "cssrs_screener", answers)
     assert response.band == "High risk"
-    assert set(SafetyTask.objects.values_list("flag_id", flat=True)) == {
+    task = SafetyTask.objects.get()
+    assert (task.response, task.level, task.flag_id) == (response, "high", "cssrs_intent")
+    assert [f["id"] for f in task.flags] == [
+        "cssrs_intent",
+        "cssrs_method",
         "cssrs_wish_dead",
         "cssrs_suicidal_thoughts",
-        "cssrs_method",
-        "cssrs_intent",
-    }
+    ]
 
 
 DASHBOARD_SEES = [
@@ -86,7 +89,10 @@ def test_acknowledging_needs_a_documented_action(world):
 def test_acknowledged_with_an_action_it_leaves_every_dashboard_and_is_audited(world, as_user):
     _flag_rowan(world)
     task = safety_acknowledge(
-        actor(world, "priya"), SafetyTask.objects.get(), "Called Rowan; C-SSRS negative."
+        actor(world, "priya"),
+        SafetyTask.objects.get(),
+        "Called Rowan; C-SSRS negative.",
+        safety_plan="Safety plan reviewed by phone; crisis line card resent.",
     )
     assert not task.is_open and task.acknowledged_by == world.users["priya"]
     assert task.action_taken == "Called Rowan; C-SSRS negative."
@@ -94,7 +100,7 @@ def test_acknowledged_with_an_action_it_leaves_every_dashboard_and_is_audited(wo
     assert (event.actor_id, event.object_id) == (world.users["priya"].pk, str(task.pk))
     assert MESSAGE not in as_user("theo").get("/dashboard/").content.decode()
     with pytest.raises(ValidationError, match="already acknowledged"):
-        safety_acknowledge(actor(world, "theo"), task, "Also called.")
+        safety_acknowledge(actor(world, "theo"), task, "Also called.", safety_plan="Same plan.")
 
 
 def test_the_acknowledge_page_refuses_a_blank_action_and_accepts_a_written_one(world, as_user):
@@ -107,7 +113,9 @@ def test_the_acknowledge_page_refuses_a_blank_action_and_accepts_a_written_one(w
     assert reply.status_code == 200 and b"Describe what you did" in reply.content
     task.refresh_from_db()
     assert task.is_open
-    reply = http.post(url, {"action_taken": "Reviewed with Theo; safety plan updated."})
+    reply = http.post(url, {"action_taken": "Reviewed with Theo."})
+    assert reply.status_code == 200 and b"record the safety plan" in reply.content  # moderate level
+    reply = http.post(url, {"action_taken": "Reviewed with Theo.", "safety_plan": "Plan updated with Rowan."})
     assert reply.status_code == 302
     task.refresh_from_db()
     assert task.acknowledged_by == world.users["sam"]

@@ -54,6 +54,7 @@ from kapstone.care.protocol_core import (
     default_vital_bounds,
     validate_reading,
 )
+from kapstone.care.safety_gate import safety_gaps, with_safety
 from kapstone.clients.models import Client
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
@@ -142,11 +143,14 @@ def _audit(actor: Actor, action: str, obj: Any, client_id: int, **detail: Any) -
     )
 
 
-def readiness_for(client: Client, *, at: datetime | None = None) -> Readiness:
-    """The clients module's readiness contract (imported late: it needs screening installed)."""
+def readiness_for(client: Client, *, at: datetime | None = None, dosing_now: bool = False) -> Readiness:
+    """The clients module's readiness contract (imported late: it needs screening installed).
+    ``dosing_now`` (the pre-dose go and the dosing room) also folds in the open safety tasks: a
+    high suicide-risk task blocks until a clinician documents a review."""
     from kapstone.clients import readiness
 
-    return readiness.dosing_readiness(client, at=at)
+    found = readiness.dosing_readiness(client, at=at)
+    return with_safety(found, client) if dosing_now else found
 
 
 # The screening's route names (the intake's choices) as the protocols spell them.
@@ -764,7 +768,7 @@ def dosing_start(
     _require_open_course(course)
     protocol = protocol_of(course)
     now = _now()
-    readiness = readiness_for(client, at=now)
+    readiness = readiness_for(client, at=now, dosing_now=True)
     missing = readiness.missing + clearance_gaps(protocol, readiness)
     if missing:
         record(actor, "dosing.start", outcome="denied", object_type="caresession", object_id=session.pk,
@@ -926,6 +930,9 @@ def dose_record(
         if existing is not None:
             return existing, False
     detail = _require_live(session)
+    blocking = safety_gaps(session.client)
+    if blocking:
+        raise ValidationError({"amount_mg": "No dose: " + "; ".join(blocking)})
     protocol = protocol_of(session.course)
     given_at: datetime = data.get("given_at") or _now()
     _not_future(given_at, "given_at")

@@ -417,7 +417,7 @@ def _dosing_context(request: AuthenticatedRequest, session: CareSession, **forms
         "queue_scope": f"dosing-{session.pk}",
     }
     if session.status == CareSession.Status.SCHEDULED:
-        readiness = services.readiness_for(session.client)
+        readiness = services.readiness_for(session.client, dosing_now=True)
         feedback = [
             s.integration.prescriber_feedback
             for s in session.course.sessions.filter(

@@ -134,6 +134,12 @@ class AcknowledgeForm(forms.Form):
         help_text="Required. For example: called the client, completed the C-SSRS, reviewed the safety plan.",
         widget=forms.Textarea(attrs={"rows": 4, "required": True, "maxlength": 4000}),
     )
+    safety_plan = forms.CharField(
+        required=False,
+        label="Safety plan made or updated",
+        help_text="Required for a moderate or high risk task: what the plan says, or where it is documented.",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 4000}),
+    )
 
 
 class SendLinkForm(forms.Form):

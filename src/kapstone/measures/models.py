@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from kapstone.accounts.models import Organization
 from kapstone.clients.models import Client
+from kapstone.measures.scoring.safety_levels import Level as Level_
+from kapstone.measures.scoring.safety_levels import default_safety_levels
 
 
 class Source(models.TextChoices):
@@ -94,7 +96,14 @@ class Response(models.Model):
 
 
 class SafetyTask(models.Model):
-    """A safety flag that the care team must see and acknowledge with a documented action."""
+    """A response's safety flags, which the care team must see and acknowledge with a documented
+    action. One task per response (or refused attempt), at the Columbia triage level its flags reach
+    (``measures/safety/levels.toml``): low, moderate or high. An open high task blocks dosing."""
+
+    class Level(models.TextChoices):
+        HIGH = "high", "High risk"
+        MODERATE = "moderate", "Moderate risk"
+        LOW = "low", "Low risk"
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="safety_tasks")
@@ -104,8 +113,11 @@ class SafetyTask(models.Model):
     )
     instrument_id = models.CharField(max_length=60)
     instrument_version = models.CharField(max_length=20)
-    flag_id = models.CharField(max_length=80)
+    flag_id = models.CharField(max_length=80, help_text="The flag that set the level.")
     severity = models.CharField(max_length=20)
+    level = models.CharField(max_length=12, choices=Level.choices, default=Level.HIGH)
+    level_rank = models.PositiveSmallIntegerField(default=3, help_text="3 high, 2 moderate, 1 low (sorting).")
+    flags = models.JSONField(default=list, blank=True, help_text="Every safety flag raised: id and message.")
     message = models.TextField()
     item_id = models.CharField(max_length=60, blank=True)
     evidence = models.JSONField(default=dict, blank=True, help_text="The answer(s) that raised the flag.")
@@ -119,6 +131,9 @@ class SafetyTask(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     action_taken = models.TextField(blank=True)
+    safety_plan = models.TextField(
+        blank=True, help_text="Moderate and high: the safety plan made or updated."
+    )
 
     class Meta:
         indexes: ClassVar = [
@@ -132,6 +147,16 @@ class SafetyTask(models.Model):
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+    @property
+    def level_info(self) -> Level_:
+        """The level's data (action, notice, whether it blocks dosing); unknown -> highest."""
+        levels = default_safety_levels()
+        return levels.level(self.level) if self.level in {lv.id for lv in levels.levels} else levels.highest
+
+    @property
+    def blocks_dosing(self) -> bool:
+        return self.is_open and self.level_info.blocks_dosing
 
 
 class MeasureSchedule(models.Model):

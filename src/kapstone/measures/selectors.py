@@ -88,6 +88,24 @@ def safety_task_get(actor: Actor, pk: int) -> SafetyTask:
     return task
 
 
+def dosing_blocked_by(client: Client) -> list[SafetyTask]:
+    """Open safety tasks whose level blocks dosing until a clinician documents a review (the care
+    module asks this at the pre-dose go and at the dose). Not audited here: the caller is already
+    in the client's record."""
+    return [
+        t for t in SafetyTask.objects.filter(client=client, acknowledged_at__isnull=True) if t.blocks_dosing
+    ]
+
+
+def open_safety_levels(client: Client) -> list[SafetyTask]:
+    """Every open safety task of the client, highest level first then oldest (pre-dose warnings)."""
+    return list(
+        SafetyTask.objects.filter(client=client, acknowledged_at__isnull=True).order_by(
+            "-level_rank", "opened_at", "pk"
+        )
+    )
+
+
 def schedule_get(actor: Actor, client: Client, pk: int) -> MeasureSchedule:
     schedule = MeasureSchedule.objects.filter(pk=pk, client=client).select_related("client").first()
     if schedule is None:
@@ -95,14 +113,20 @@ def schedule_get(actor: Actor, client: Client, pk: int) -> MeasureSchedule:
     return schedule
 
 
+def _task_order(task: SafetyTask) -> tuple[int, object, int]:
+    """Highest level first, then the oldest first (the longest waiting)."""
+    return (-task.level_rank, task.opened_at, task.pk)
+
+
 def open_safety_tasks(actor: Actor, *, limit: int = 100) -> list[SafetyTask]:
-    """Unacknowledged safety tasks for every client on the actor's care teams (the dashboard)."""
+    """Unacknowledged safety tasks for every client on the actor's care teams (the dashboard),
+    highest level first, then oldest first."""
     tasks = list(
         SafetyTask.objects.filter(
             client__in=_scoped_ids(actor, "safety.acknowledge"), acknowledged_at__isnull=True
         )
         .select_related("client")
-        .order_by("opened_at", "pk")[:limit]
+        .order_by("-level_rank", "opened_at", "pk")[:limit]
     )
     if tasks:
         record(
@@ -231,7 +255,7 @@ def client_measures(actor: Actor, client: Client) -> ClientMeasures:
     return ClientMeasures(
         client=client,
         histories=histories,
-        open_tasks=[t for t in tasks if t.is_open],
+        open_tasks=sorted((t for t in tasks if t.is_open), key=_task_order),
         closed_tasks=[t for t in tasks if not t.is_open][:20],
         schedules=schedules,
         due=_due(schedules, timezone.now()),

@@ -43,6 +43,7 @@ from kapstone.measures.models import (
     Source,
 )
 from kapstone.measures.scoring import ScoreResult, resolve_options, score
+from kapstone.measures.scoring.safety_levels import default_safety_levels, triage, unanswered_flags
 from kapstone.measures.selectors import clinic_settings
 
 Answers = Mapping[str, object] | Iterable[tuple[str, object]]
@@ -137,6 +138,10 @@ def _safety_flags(result: ScoreResult) -> list[dict[str, object]]:
     return [f for f in result.flags if f.get("severity") == SAFETY]
 
 
+def _unanswered(result: ScoreResult) -> set[str]:
+    return {str(e["item"]) for e in result.errors if e.get("code") == "missing" and e.get("item")}
+
+
 def _open_safety_tasks(
     actor: Actor,
     client: Client,
@@ -146,79 +151,114 @@ def _open_safety_tasks(
     *,
     source: str,
     response: Response | None = None,
+    refused: bool = False,
 ) -> list[SafetyTask]:
-    """Open (or re-raise) one task per safety flag. Call inside the caller's transaction.
+    """Open (or re-raise) ONE task for this response's safety flags, at the highest Columbia level
+    they reach (``measures/safety/levels.toml``). Call inside the caller's transaction.
 
-    A flag already open for this client from refused answers is not duplicated: a stored response
-    attaches to it, and another refused attempt is audited against it.
+    ``refused`` (a final submission refused as incomplete) also turns a safety item left unanswered
+    (PHQ-9 item 9) into a review task, so the gap leaves a trace. A task already open for this client
+    and instrument from refused answers is not duplicated: a stored response attaches to it, its
+    level rises if this one is higher, and another refused attempt is audited against it.
     """
-    tasks: list[SafetyTask] = []
-    new_ids: list[int] = []
-    for flag in _safety_flags(result):
-        flag_id = str(flag["id"])
-        item = str(flag.get("item") or "")
-        existing = (
-            SafetyTask.objects.select_for_update()
-            .filter(
-                client=client,
-                instrument_id=instrument.id,
-                flag_id=flag_id,
-                response__isnull=True,
-                acknowledged_at__isnull=True,
-            )
-            .order_by("opened_at")
-            .first()
+    levels = default_safety_levels()
+    flags = _safety_flags(result)
+    if refused:
+        flags += unanswered_flags(levels, instrument.id, _unanswered(result))
+    finding = triage(levels, flags)
+    if finding is None:
+        return []
+    evidence = {
+        str(f["item"]): answers[str(f["item"])]
+        for f in finding.flags
+        if f.get("item") and str(f["item"]) in answers
+    }
+    flag_rows = [{"id": str(f["id"]), "message": str(f.get("message", ""))} for f in finding.flags]
+    existing = (
+        SafetyTask.objects.select_for_update()
+        .filter(
+            client=client, instrument_id=instrument.id, response__isnull=True, acknowledged_at__isnull=True
         )
-        if existing is not None:
-            if response is not None:
-                SafetyTask.objects.filter(pk=existing.pk).update(response=response)
-                existing.response = response
-            record(
-                actor,
-                "safety.flag_repeated",
-                object_type="safety_task",
-                object_id=existing.pk,
-                client_id=client.pk,
-                detail={"flag": flag_id, "source": source, "response": response.pk if response else None},
+        .order_by("opened_at")
+        .first()
+    )
+    if existing is not None:
+        raised = finding.level.rank > existing.level_rank
+        changes: dict[str, object] = {}
+        if response is not None:
+            changes["response"] = response
+        if raised:
+            changes.update(
+                level=finding.level.id,
+                level_rank=finding.level.rank,
+                flag_id=finding.flag_id,
+                message=finding.message,
+                flags=flag_rows,
+                evidence={**existing.evidence, **evidence},
             )
-            tasks.append(existing)
-            continue
-        task = SafetyTask.objects.create(
-            organization_id=client.organization_id,
-            client=client,
-            response=response,
-            instrument_id=instrument.id,
-            instrument_version=instrument.version,
-            flag_id=flag_id,
-            severity=SAFETY,
-            message=str(flag.get("message", "")),
-            item_id=item,
-            evidence={item: answers[item]} if item and item in answers else {},
-            source=source,
-            opened_by=actor.user,
-        )
+        if changes:
+            SafetyTask.objects.filter(pk=existing.pk).update(**changes)
+            for name, value in changes.items():
+                setattr(existing, name, value)
         record(
             actor,
-            "safety.open",
+            "safety.flag_repeated",
             object_type="safety_task",
-            object_id=task.pk,
+            object_id=existing.pk,
             client_id=client.pk,
             detail={
-                "flag": flag_id,
-                "instrument": instrument.id,
-                "version": instrument.version,
+                "flag": finding.flag_id,
+                "level": finding.level.id,
+                "raised": raised,
                 "source": source,
                 "response": response.pk if response else None,
             },
         )
-        tasks.append(task)
-        new_ids.append(task.pk)
-    if new_ids:
-        from kapstone.measures.tasks import notify_safety_task
+        if raised:
+            _notify_on_commit(existing.pk)
+        return [existing]
+    task = SafetyTask.objects.create(
+        organization_id=client.organization_id,
+        client=client,
+        response=response,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        flag_id=finding.flag_id,
+        severity=SAFETY,
+        level=finding.level.id,
+        level_rank=finding.level.rank,
+        message=finding.message,
+        flags=flag_rows,
+        item_id=str(finding.flags[0].get("item") or ""),
+        evidence=evidence,
+        source=source,
+        opened_by=actor.user,
+    )
+    record(
+        actor,
+        "safety.open",
+        object_type="safety_task",
+        object_id=task.pk,
+        client_id=client.pk,
+        detail={
+            "flag": finding.flag_id,
+            "flags": [row["id"] for row in flag_rows],
+            "level": finding.level.id,
+            "levels_version": levels.version,
+            "instrument": instrument.id,
+            "version": instrument.version,
+            "source": source,
+            "response": response.pk if response else None,
+        },
+    )
+    _notify_on_commit(task.pk)
+    return [task]
 
-        for task_id in new_ids:
-            transaction.on_commit(partial(notify_safety_task.enqueue, task_id))
-    return tasks
+
+def _notify_on_commit(task_id: int) -> None:
+    from kapstone.measures.tasks import notify_safety_task
+
+    transaction.on_commit(partial(notify_safety_task.enqueue, task_id))
 
 
 def _advance_schedules(client: Client, instrument_id: str, administered_at: datetime) -> None:
@@ -254,7 +294,9 @@ def _submit(
     if not result.complete:
         codes = [{"item": e.get("item"), "code": e.get("code")} for e in result.errors][:60]
         with transaction.atomic():
-            tasks = _open_safety_tasks(actor, client, instrument, result, answered, source=source)
+            tasks = _open_safety_tasks(
+                actor, client, instrument, result, answered, source=source, refused=True
+            )
             record(
                 actor,
                 "measure.refused",
@@ -334,9 +376,14 @@ def response_submit(
     )
 
 
-def safety_acknowledge(actor: Actor, task: SafetyTask, action_taken: str) -> SafetyTask:
-    """Close a safety task with the action the clinician documents. Refused without the action."""
+def safety_acknowledge(
+    actor: Actor, task: SafetyTask, action_taken: str, *, safety_plan: str = ""
+) -> SafetyTask:
+    """Close a safety task with the review the clinician documents. Refused without the action; a
+    moderate or high level also needs the safety plan made or updated (Columbia triage). Closing a
+    high task is the documented review that lets dosing go ahead."""
     text = (action_taken or "").strip()
+    plan = (safety_plan or "").strip()
     if not text:
         raise ValidationError(
             {
@@ -348,11 +395,22 @@ def safety_acknowledge(actor: Actor, task: SafetyTask, action_taken: str) -> Saf
         )
     if len(text) > conf.ACTION_TAKEN_MAX:
         raise ValidationError({"action_taken": [f"Keep it under {conf.ACTION_TAKEN_MAX} characters."]})
+    level = task.level_info
+    if getattr(level, "needs_safety_plan", True) and not plan:
+        raise ValidationError(
+            {
+                "safety_plan": [
+                    f"{task.get_level_display()}: record the safety plan made or updated with the client."
+                ]
+            }
+        )
+    if len(plan) > conf.ACTION_TAKEN_MAX:
+        raise ValidationError({"safety_plan": [f"Keep it under {conf.ACTION_TAKEN_MAX} characters."]})
     _require(actor, "safety.acknowledge", task.client)
     with transaction.atomic():
         now = timezone.now()
         done = SafetyTask.objects.filter(pk=task.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=now, acknowledged_by=actor.user, action_taken=text
+            acknowledged_at=now, acknowledged_by=actor.user, action_taken=text, safety_plan=plan
         )
         if not done:
             current = SafetyTask.objects.select_related("acknowledged_by").get(pk=task.pk)
@@ -372,7 +430,7 @@ def safety_acknowledge(actor: Actor, task: SafetyTask, action_taken: str) -> Saf
             object_type="safety_task",
             object_id=task.pk,
             client_id=task.client_id,
-            detail={"flag": task.flag_id},
+            detail={"flag": task.flag_id, "level": task.level, "safety_plan": bool(plan)},
         )
     task.refresh_from_db()
     return task

@@ -175,10 +175,19 @@ def unmailed_links(now: datetime | None = None) -> list[int]:
     )
 
 
+# The notice's subject prefix and timing, by the level's ``notify`` (measures/safety/levels.toml).
+_NOTICE = {
+    "urgent": ("URGENT: ", "now"),
+    "same_day": ("", "today"),
+    "routine": ("", "before the next dose"),
+}
+
+
 @task()
 def notify_safety_task(task_id: int) -> int:
-    """Tell each care-team member (but the person who opened it) that a safety flag needs review.
-    The mail carries no clinical detail, only a link to sign in."""
+    """Tell each care-team member (but the person who opened it) that a safety flag needs review,
+    as urgently as its level says (a high level is marked URGENT). The mail carries no clinical
+    detail, only the timing and a link to sign in."""
     from django.urls import reverse
 
     safety = SafetyTask.objects.select_related("organization").filter(pk=task_id).first()
@@ -196,10 +205,13 @@ def notify_safety_task(task_id: int) -> int:
     if not emails:
         return 0
     url = f"{settings.SITE_URL}{reverse('measures:safety_task', kwargs={'pk': safety.pk})}"
+    level = safety.level_info
+    subject, when = _NOTICE.get(level.notify, _NOTICE["urgent"])
     send_mail(
-        f"{safety.organization.name}: a safety flag needs review",
+        f"{subject}{safety.organization.name}: a safety flag needs review {when}",
         (
-            "A questionnaire answer raised a safety flag for a client on your care team.\n\n"
+            "A questionnaire answer raised a safety flag for a client on your care team.\n"
+            f"It needs review {when}.\n\n"
             f"Sign in to review and acknowledge it:\n{url}\n"
         ),
         None,
@@ -211,6 +223,6 @@ def notify_safety_task(task_id: int) -> int:
         object_type="safety_task",
         object_id=safety.pk,
         client_id=safety.client_id,
-        detail={"recipients": len(emails)},
+        detail={"recipients": len(emails), "level": safety.level, "notify": level.notify},
     )
     return len(emails)

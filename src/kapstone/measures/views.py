@@ -139,7 +139,12 @@ def safety_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and task.is_open:
         try:
-            services.safety_acknowledge(request.actor, task, form.cleaned_data["action_taken"])
+            services.safety_acknowledge(
+                request.actor,
+                task,
+                form.cleaned_data["action_taken"],
+                safety_plan=form.cleaned_data["safety_plan"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
