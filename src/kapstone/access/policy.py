@@ -87,6 +87,15 @@ POLICY: dict[str, dict[str, Scope]] = {
     "alert.acknowledge":  {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
     "care.print":         {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
     # --- Training (kapstone.training): curriculum, knowledge checks, competencies, journal.
+    # The program lead is the training organization's admin; the selectors narrow further: a trainee
+    # reaches only their own enrolments, a supervisor only the trainees they supervise, and a journal
+    # entry is its author's (and its supervisor's while shared), never the admin's.
+    "training.home":      {A: ORG, S: ORG, R: ORG},
+    "training.learn":     {R: ORG},
+    "training.lead":      {A: ORG},
+    "training.profile":   {A: ORG, S: ORG, R: ORG},
+    "training.assess":    {S: ORG},
+    "training.journal":   {S: ORG, R: ORG},
     # --- Practicum and certificates (kapstone.practicum, kapstone.credentials).
     # --- Case consultation (kapstone.consultation).
     # --- Community (kapstone.community): peer support, mentorship, workshops, library, directory.
