@@ -265,3 +265,46 @@ def test_the_bank_mixes_question_kinds(program: Program) -> None:
     assert {"single", "multiple", "true_false", "short_answer"} <= set(kinds)
     for module in program.modules:
         assert len({q["kind"] for q in module.questions}) >= 2, module.folder.name
+
+
+# ---- The public beginner's guide --------------------------------------------------------------
+
+CITATION = re.compile(r"\[([a-z0-9][a-z0-9-]*)\]")
+
+
+@pytest.fixture(scope="module")
+def guide() -> tuple[dict[str, Any], str]:
+    return split_front_matter(GUIDE.read_text(encoding="utf-8"), GUIDE)
+
+
+def test_guide_has_title_review_date_and_sources(guide: tuple[dict[str, Any], str]) -> None:
+    meta, body = guide
+    assert meta["title"].strip()
+    assert isinstance(meta["last_reviewed"], dt.date)
+    keys = [s["key"] for s in meta["sources"]]
+    assert len(keys) == len(set(keys))
+    for source in meta["sources"]:
+        assert ID_PATTERN.match(source["key"]) and source["citation"].strip()
+        if "url" in source:
+            assert source["url"].startswith("https://"), source["key"]
+    assert body.lstrip().startswith("# ")
+
+
+def test_every_guide_citation_resolves_and_every_source_is_cited(
+    guide: tuple[dict[str, Any], str],
+) -> None:
+    meta, body = guide
+    keys = {s["key"] for s in meta["sources"]}
+    cited = set(CITATION.findall(body))
+    assert cited - keys == set(), f"citations with no source: {sorted(cited - keys)}"
+    assert keys - cited == set(), f"sources the text never cites: {sorted(keys - cited)}"
+
+
+def test_guide_is_a_full_introduction(guide: tuple[dict[str, Any], str]) -> None:
+    _, body = guide
+    assert 2000 <= word_count(body) <= 3500
+    assert not RAW_HTML.search(body)
+    headings = [line[3:].lower() for line in body.splitlines() if line.startswith("## ")]
+    for needed in ("what kap is", "evidence", "safety", "training", "reputable", "verify"):
+        assert any(needed in h for h in headings), needed
+    assert "Open Badges 3.0" in body
