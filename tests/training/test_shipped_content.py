@@ -183,7 +183,8 @@ def test_every_lesson_has_complete_front_matter(program: Program) -> None:
         assert meta["topics"] and set(meta["topics"]) <= COLORADO_TOPICS, where
         assert meta["competencies"] and set(meta["competencies"]) <= COMPETENCIES, where
         assert meta["sources"], where
-        for reading in meta.get("readings", []):
+        assert meta.get("readings"), f"{where}: no further reading"
+        for reading in meta["readings"]:
             assert reading["title"].strip(), where
             assert reading["url"].startswith("https://"), where
 
