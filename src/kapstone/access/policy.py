@@ -97,6 +97,18 @@ POLICY: dict[str, dict[str, Scope]] = {
     "training.assess":    {S: ORG},
     "training.journal":   {S: ORG, R: ORG},
     # --- Practicum and certificates (kapstone.practicum, kapstone.credentials).
+    # A trainee's own ledger; a supervisor reaches only the trainees they supervise (practicum
+    # Supervision rows), which the selectors narrow to. Verifying needs the entry's named supervisor.
+    "practicum.own":      {R: ORG},
+    "practicum.trainee":  {S: ORG},
+    "practicum.verify":   {S: ORG},
+    "practicum.desk":     {S: ORG},
+    "practicum.meeting":  {S: ORG},
+    # Certificates: a supervisor signs off and issues; the admin (and the supervisor) revoke or
+    # suspend; a trainee sees their own. Verification pages are public.
+    "credential.own":     {R: ORG},
+    "credential.issue":   {S: ORG},
+    "credential.manage":  {A: ORG, S: ORG},
     # --- Case consultation (kapstone.consultation).
     # --- Community (kapstone.community): peer support, mentorship, workshops, library, directory.
     # Every staff member takes part in their organization's community; what is theirs (a listing, a

@@ -1,6 +1,17 @@
 """URL patterns of the ``practicum`` namespace."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from kapstone.practicum import views
+
 app_name = "practicum"
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.my_ledger, name="ledger"),
+    path("entries/new/", views.entry_new, name="entry_new"),
+    path("entries/<int:pk>/reverse/", views.entry_reverse, name="entry_reverse"),
+    path("entries/<int:pk>/review/", views.entry_review, name="entry_review"),
+    path("trainees/<int:pk>/", views.trainee_ledger, name="trainee"),
+    path("trainees/<int:pk>/facts/", views.fact_record, name="fact_record"),
+    path("desk/", views.desk, name="desk"),
+    path("meetings/new/", views.meeting_new, name="meeting_new"),
+]

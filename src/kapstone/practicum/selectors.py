@@ -1,0 +1,178 @@
+"""Reads of the practicum ledger, scoped: a trainee reaches their own ledger, a supervisor the
+trainees they supervise (an active ``Supervision`` in the active organization), nobody else's;
+"not yours" is the same audited 404 as "not found". A ledger's client is shown only to the
+client's care team; everyone else sees that a client was counted, not who."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from kapstone.access.policy import allows
+from kapstone.access.scoping import scoped_get
+from kapstone.accounts.models import User
+from kapstone.audit.services import record
+from kapstone.clients.selectors import clients_scoped
+from kapstone.core.actor import Actor
+from kapstone.practicum.core import Line, RequirementSet, SetReport, Status, check_set, shipped_sets
+from kapstone.practicum.models import KIND_LABELS, Fact, LedgerEntry, Program, Supervision
+from kapstone.practicum.sources import Derived, client_key, derived_for
+
+
+def _org(actor: Actor) -> int:
+    return actor.organization_id if actor.organization_id is not None else -1
+
+
+def program_of(organization_id: int) -> Program:
+    """The organization's program; without one, every shipped set enabled at its defaults."""
+    program = Program.objects.filter(organization_id=organization_id).first()
+    if program is None:
+        program = Program(organization_id=organization_id, enabled_sets=shipped_sets().ids())
+    return program
+
+
+def enabled_sets(program: Program) -> list[RequirementSet]:
+    sets = shipped_sets()
+    return [sets.get(ident) for ident in program.enabled_sets if ident in sets]
+
+
+def supervised_ids(actor: Actor) -> list[int]:
+    return list(
+        Supervision.objects.filter(
+            organization_id=_org(actor), supervisor_id=actor.user_id, active=True
+        ).values_list("trainee_id", flat=True)
+    )
+
+
+def supervisor_ids_of(trainee_id: int, organization_id: int) -> list[int]:
+    return list(
+        Supervision.objects.filter(
+            organization_id=organization_id, trainee_id=trainee_id, active=True
+        ).values_list("supervisor_id", flat=True)
+    )
+
+
+def trainee_get(actor: Actor, pk: object, *, action: str = "practicum.trainee") -> User:
+    """A trainee the actor supervises (audited read; else an audited 404)."""
+    scoped = (
+        User.objects.filter(pk__in=supervised_ids(actor)) if allows(actor, action) else User.objects.none()
+    )
+    return scoped_get(actor, scoped, pk, action=action, object_type="trainee")
+
+
+def my_trainees(actor: Actor) -> list[User]:
+    return list(User.objects.filter(pk__in=supervised_ids(actor)).order_by("full_name", "pk"))
+
+
+@dataclass
+class LedgerView:
+    trainee: User
+    entries: list[LedgerEntry]
+    derived: list[Derived]
+    reports: list[SetReport]
+    sets: list[RequirementSet]
+    totals: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> {counted, pending} minutes
+    visible_clients: set[int] = field(default_factory=set)
+
+
+def facts_of(trainee_id: int, organization_id: int) -> dict[str, bool | None]:
+    facts: dict[str, bool | None] = {}
+    for fact, value in (
+        Fact.objects.filter(organization_id=organization_id, trainee_id=trainee_id)
+        .order_by("recorded_at", "pk")
+        .values_list("fact", "value")
+    ):
+        facts[fact] = value  # the newest wins
+    return facts
+
+
+def lines_of(entries: list[LedgerEntry], derived: list[Derived], organization_id: int) -> list[Line]:
+    """The core's view of a ledger. A verified reversal cancels its entry; while the reversal waits
+    for verification, the entry it reverses no longer counts (fail closed)."""
+    reversed_ids = {e.reverses_id: e.status for e in entries if e.reverses_id is not None}
+    lines = []
+    for entry in entries:
+        if entry.reverses_id is not None or entry.status == LedgerEntry.Status.RETURNED:
+            continue
+        reversal = reversed_ids.get(entry.pk)
+        if reversal == LedgerEntry.Status.VERIFIED:
+            continue
+        counted = entry.status == LedgerEntry.Status.VERIFIED and reversal is None
+        lines.append(
+            Line(
+                kind=entry.kind, minutes=entry.minutes, occurred_on=entry.occurred_on, counted=counted,
+                topics=tuple(entry.topics), group_size=entry.group_size, online=entry.online,
+                session=entry.session_kind or None,
+                client_key=client_key(organization_id, entry.client_id) if entry.client_id else None,
+            )
+        )  # fmt: skip
+    for item in derived:
+        e = item.earned
+        lines.append(
+            Line(
+                kind=e.kind, minutes=e.minutes, occurred_on=e.occurred_on, topics=e.topics,
+                group_size=e.group_size, client_key=e.client_key, online=item.online, session=item.session,
+            )
+        )  # fmt: skip
+    return lines
+
+
+def check_trainee(
+    trainee: User, organization_id: int
+) -> tuple[list[RequirementSet], list[SetReport], LedgerView]:
+    """Not audited: the callers (the ledger pages, the desk, certificate issue) audit their reads."""
+    program = program_of(organization_id)
+    entries = list(
+        LedgerEntry.objects.filter(organization_id=organization_id, trainee=trainee)
+        .select_related("supervisor", "reviewed_by")
+        .order_by("-occurred_on", "-pk")
+    )
+    derived = derived_for(trainee, organization_id)
+    lines = lines_of(entries, derived, organization_id)
+    facts = facts_of(trainee.pk, organization_id)
+    sets = enabled_sets(program)
+    reports = [check_set(s, lines, settings=program.settings, facts=facts) for s in sets]
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"counted": 0, "pending": 0})
+    for line in lines:
+        totals[line.kind]["counted" if line.counted else "pending"] += line.minutes
+    view = LedgerView(trainee, entries, derived, reports, sets, dict(totals))
+    return sets, reports, view
+
+
+def ledger(actor: Actor, trainee: User) -> LedgerView:
+    """The trainee's ledger and its check against every set the program enables (audited read)."""
+    _, _, view = check_trainee(trainee, _org(actor))
+    client_ids = {e.client_id for e in view.entries if e.client_id}
+    if client_ids:
+        view.visible_clients = set(
+            clients_scoped(actor, "client.view").filter(pk__in=client_ids).values_list("pk", flat=True)
+        )
+    record(
+        actor, "practicum.ledger.view", object_type="trainee", object_id=trainee.pk,
+        detail={"entries": len(view.entries), "derived": len(view.derived)},
+    )  # fmt: skip
+    return view
+
+
+def side_by_side(view: LedgerView) -> list[dict[str, object]]:
+    """Per set: its verdicts, and the count of met / not yet / cannot tell, for the "what's missing" view."""
+    return [
+        {
+            "report": report,
+            "met": report.count(Status.MET),
+            "not_yet": report.count(Status.NOT_YET),
+            "cannot_tell": report.count(Status.CANNOT_TELL),
+            "missing": [v for v in report.verdicts if v.status is not Status.MET],
+        }
+        for report in view.reports
+    ]
+
+
+def kind_totals(view: LedgerView) -> list[tuple[str, str, str]]:
+    from kapstone.practicum.core import hours
+
+    return [
+        (label, hours(view.totals[kind]["counted"]), hours(view.totals[kind]["pending"]))
+        for kind, label in KIND_LABELS.items()
+        if kind in view.totals
+    ]
