@@ -148,7 +148,7 @@ DATES = [
     re.compile(rf"{LEFT}(?:{MONTH_CAP})\.?,?\s+(?:of\s+)?(\d{{4}}){RIGHT}"),
     re.compile(rf"{LEFT}(\d{{4}})[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01]){RIGHT}"),
     re.compile(
-        r"(?<![\w/.\-])(?:0?[1-9]|[12]\d|3[01])[/.\-](?:0?[1-9]|[12]\d|3[01])[/.\-](\d{4}|\d{2})(?![\w/.\-])"
+        r"(?<![\w/.\-])(?:0?[1-9]|[12]\d|3[01])[/.\-](?:0?[1-9]|[12]\d|3[01])[/.\-](\d{4}|\d{2})(?![\w/\-]|\.\d)"
     ),
     re.compile(
         rf"{LEFT}(?:on|since|by|until|till|from|dated|before|after|of|to|next|last)\s+"
@@ -192,7 +192,8 @@ CITY_STATE = re.compile(rf"({CAPS_PHRASE}),\s*(?:{STATE_ABBR}|{STATE_NAME}){RIGH
 PLACE_CUE = re.compile(
     rf"{LEFT}(?:lives|living|live|lived|grew\s+up|moved|moving|raised|born|relocated|resides|residing|"
     rf"hometown\s+(?:is|was)|town\s+of|city\s+of|village\s+of|county\s+of|commutes|drove|drives|"
-    rf"travelled|traveled|works|worked|stays|staying|visiting|visited|went\s+back|returned)"
+    rf"travelled|traveled|travel|works|worked|stays|staying|visit|visits|visiting|visited|went\s+back|"
+    rf"returned|trip|flew|fly|flying|drive|driving|going|headed|heading|vacation|holiday|weekend)"
     rf"(?:\s+(?:in|to|near|at|from|outside|back\s+to|into|of))?\s+((?:{CAP}\s+){{0,2}}{CAP}){RIGHT}"
 )
 COUNTY = re.compile(rf"{LEFT}((?:{CAP}\s+){{1,2}})(?:County|Parish|Township|Borough){RIGHT}")

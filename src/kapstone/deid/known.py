@@ -103,6 +103,8 @@ def _person_hits(text: str, person: KnownPerson, key: str, role_why: str) -> Ite
         for initials in {tuple(p[0].upper() for p in parts), (parts[0][0].upper(), parts[-1][0].upper())}:
             dotted = r"\.?\s?".join(initials) + r"\.?"
             for m in _finditer(LEFT + dotted + RIGHT, text, ignore_case=False):
+                if "." not in m.group(0) and m.group(0).lower() in NOT_NAMES:
+                    continue  # "BP", "IM": a clinical abbreviation, unless written as initials
                 yield Hit("name", m.start(), m.end(), f"{role_why} (initials)", key)
         first, last = parts[0], parts[-1]
         for pattern in (
