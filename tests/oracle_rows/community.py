@@ -59,3 +59,43 @@ ROWS: dict[str, Row] = {
         only(THERAPISTS_AND_PRESCRIBERS, ok=POST_ONLY), kwargs=referral_theo_to_olive
     ),
 }
+
+
+# --- Workshops: one in organization A hosted by Sam (supervisor). ------------------------------------
+HOST_ROLES = ("avery", "theo", "tamsin", "priya", "sam", "olive")
+
+
+def sams_workshop(w: Any) -> dict[str, Any]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kapstone.community.workshop_services import workshop_create
+
+    starts = timezone.now() + dt.timedelta(days=2)
+    workshop = workshop_create(
+        _actor(w, "sam", "supervisor"),
+        title="Oracle workshop",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        capacity=5,
+    )
+    return {"pk": workshop.pk}
+
+
+ROWS.update(
+    {
+        "community:workshops": Row(only(ALL_STAFF)),
+        "community:workshop_new": Row(only(HOST_ROLES)),
+        "community:workshop": Row(only(STAFF_IN_A), kwargs=sams_workshop),
+        "community:workshop_edit": Row(only(("sam",)), kwargs=sams_workshop),
+        "community:workshop_event": Row(only(STAFF_IN_A), kwargs=sams_workshop),
+        "community:workshop_register": Row(only(ALL_STAFF, ok=POST_ONLY), kwargs=sams_workshop),
+        "community:workshop_unregister": Row(only(ALL_STAFF, ok=POST_ONLY), kwargs=sams_workshop),
+        "community:workshop_claim": Row(only(ALL_STAFF, ok=POST_ONLY), kwargs=sams_workshop),
+        "community:workshop_cancel": Row(only(HOST_ROLES, ok=POST_ONLY), kwargs=sams_workshop),
+        "community:workshop_attendance": Row(only(HOST_ROLES, ok=POST_ONLY), kwargs=sams_workshop),
+        "community:calendar_feed_manage": Row(only(ALL_STAFF)),
+        "community:calendar_feed": Row({"*": 404}, kwargs=lambda w: {"token": "no-such-token"}),
+    }
+)

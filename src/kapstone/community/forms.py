@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 
 from kapstone.community.directory_services import CONSENT_CHANNELS, REFERRAL_ELEMENTS
@@ -63,3 +65,42 @@ class ReferralForm(forms.Form):
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(choices=(("accept", "Accept"), ("decline", "Decline")))
     note = forms.CharField(max_length=500, required=False)
+
+
+class WorkshopForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    starts_at = forms.DateTimeField(
+        label="Starts (local time)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label="Ends (local time)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    time_zone = forms.CharField(
+        max_length=64, initial="America/Denver", help_text="An IANA time zone, e.g. America/New_York."
+    )
+    location = forms.CharField(max_length=300, required=False, help_text="A room or a video link.")
+    capacity = forms.IntegerField(min_value=1, max_value=10_000)
+    hold_hours = forms.IntegerField(
+        min_value=1, max_value=240, initial=24, label="Hours a promoted place is held"
+    )
+    topics = forms.CharField(
+        max_length=500,
+        required=False,
+        help_text="Requirement topic ids, separated by commas (e.g. co.ethics).",
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def local_times(self) -> tuple[datetime.datetime, datetime.datetime]:
+        """The typed wall-clock times, read in the workshop's time zone (not the server's)."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        data = self.cleaned_data
+        try:
+            zone = ZoneInfo(data["time_zone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            return data["starts_at"], data["ends_at"]
+        return (
+            data["starts_at"].replace(tzinfo=None).replace(tzinfo=zone),
+            data["ends_at"].replace(tzinfo=None).replace(tzinfo=zone),
+        )

@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from kapstone.community import directory_views, views
+from kapstone.community import workshop_views as wv
 
 app_name = "community"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -14,4 +15,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("referrals/new/<int:pk>/", directory_views.referral_new, name="referral_new"),
     path("referrals/<int:pk>/", directory_views.referral_detail, name="referral_detail"),
     path("referrals/<int:pk>/decide/", directory_views.referral_decide, name="referral_decide"),
+    path("workshops/", wv.workshops, name="workshops"),
+    path("workshops/new/", wv.workshop_new, name="workshop_new"),
+    path("workshops/<int:pk>/", wv.workshop_detail, name="workshop"),
+    path("workshops/<int:pk>/edit/", wv.workshop_edit, name="workshop_edit"),
+    path("workshops/<int:pk>/register/", wv.workshop_register, name="workshop_register"),
+    path("workshops/<int:pk>/unregister/", wv.workshop_unregister, name="workshop_unregister"),
+    path("workshops/<int:pk>/claim/", wv.workshop_claim, name="workshop_claim"),
+    path("workshops/<int:pk>/cancel/", wv.workshop_cancel, name="workshop_cancel"),
+    path("workshops/<int:pk>/attendance/", wv.workshop_attendance, name="workshop_attendance"),
+    path("workshops/<int:pk>/event.ics", wv.workshop_event, name="workshop_event"),
+    path("calendar/", wv.calendar_feed_manage, name="calendar_feed_manage"),
+    path("calendar/<str:token>.ics", wv.calendar_feed, name="calendar_feed"),
 ]
