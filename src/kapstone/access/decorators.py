@@ -31,6 +31,12 @@ def public(view: View) -> View:
     return view
 
 
+def _deny(request: HttpRequest, action: str) -> Http404:
+    """Every denial writes its row (docs/architecture.md), then answers as "not found"."""
+    record(request.actor, action, outcome=Outcome.DENIED, detail={"path": request.path[:200]})  # type: ignore[attr-defined]
+    return Http404()
+
+
 def signed_in(view: View) -> View:
     """Any signed-in staff member; what they see is still scoped by selectors."""
 
@@ -39,7 +45,7 @@ def signed_in(view: View) -> View:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not request.user.is_staff_member:
-            raise Http404
+            raise _deny(request, "staff.page")
         return view(request, *args, **kwargs)
 
     _mark(wrapper, SIGNED_IN)
@@ -54,7 +60,7 @@ def portal(view: View) -> View:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not request.user.is_portal_client:
-            raise Http404
+            raise _deny(request, "portal.page")
         return view(request, *args, **kwargs)
 
     _mark(wrapper, PORTAL)
@@ -73,8 +79,7 @@ def requires(action: str) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path())
             actor = request.actor  # type: ignore[attr-defined]
             if not request.user.is_staff_member or not allows(actor, action):
-                record(actor, action, outcome=Outcome.DENIED, detail={"path": request.path[:200]})
-                raise Http404
+                raise _deny(request, action)
             return view(request, *args, **kwargs)
 
         _mark(wrapper, action)

@@ -10,10 +10,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kapstone.access.decorators import public, requires, signed_in
 from kapstone.access.policy import allows
+from kapstone.access.scoping import scoped_get
 from kapstone.accounts import services, throttle
 from kapstone.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, InviteForm, SignInForm
 from kapstone.accounts.middleware import ACTIVE_ORG
 from kapstone.accounts.models import Membership, TOTPDevice
+from kapstone.audit.models import Outcome
+from kapstone.audit.services import record
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest, KapstoneRequest
 
@@ -110,7 +113,8 @@ def sign_out(request: KapstoneRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request: KapstoneRequest, token: str) -> HttpResponse:
     invitation = services.open_invitation(token)
-    if invitation is None:
+    if invitation is None:  # a guessed, used or expired link: audited like every denial
+        record(request.actor, "invitation.open", outcome=Outcome.DENIED, object_type="invitation")
         return render(request, "accounts/invitation_closed.html", status=404)
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -157,13 +161,10 @@ def members(request: AuthenticatedRequest) -> HttpResponse:
 @requires("member.manage")
 @require_POST
 def member_set_active(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    membership = (
-        Membership.objects.filter(pk=pk, organization=request.actor.organization)
-        .select_related("user")
-        .first()
+    scoped = Membership.objects.filter(organization=request.actor.organization).select_related("user")
+    membership = scoped_get(
+        request.actor, scoped, pk, action="member.manage", object_type="membership", audit_read=False
     )
-    if membership is None:
-        raise Http404
     active = request.POST.get("active") == "1"
     if membership.user_id == request.user.pk and not active:
         messages.error(request, "You cannot deactivate your own membership.")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import Http404
 
+from kapstone.access.scoping import scoped_get
 from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
 from kapstone.clients.models import Client
@@ -86,11 +87,11 @@ def ruleset_versions(organization_id: int | None) -> list[RuleSetVersion]:
 
 
 def ruleset_version_get(actor: Actor, pk: int) -> RuleSetVersion:
-    org_id = actor.organization_id
-    row = RuleSetVersion.objects.filter(organization_id=org_id, pk=pk).first() if org_id is not None else None
-    if row is None:
-        raise Http404
-    return row
+    """A stored rule-set version of the actor's organization; another's is the same audited 404."""
+    scoped = RuleSetVersion.objects.filter(organization_id=actor.organization_id)
+    return scoped_get(
+        actor, scoped, pk, action="ruleset.view", object_type="ruleset_version", audit_read=False
+    )
 
 
 # --- settings -----------------------------------------------------------------------------------------
