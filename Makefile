@@ -17,7 +17,7 @@ $(TEST_STAMP): $(STAMP)
 	touch $(TEST_STAMP)
 
 run: $(STAMP)
-	$(BIN)/kapstone migrate --noinput
+	@$(BIN)/kapstone migrate --noinput --verbosity 0 && echo "Database ready (var/kapstone.sqlite3, migrations applied)."
 	$(BIN)/kapstone demo
 	$(BIN)/kapstone serve
 

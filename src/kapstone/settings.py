@@ -44,7 +44,8 @@ if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
         "KAPSTONE_ALLOWED_HOSTS must list this server's host names (no '*') in production"
     )
 CSRF_TRUSTED_ORIGINS = env_list("KAPSTONE_CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("KAPSTONE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Links in mail are built from this; `kapstone serve` sets it from its bind address when it is unset.
+SITE_URL = env_str("KAPSTONE_SITE_URL", "http://" + env_str("KAPSTONE_BIND", "127.0.0.1:8000")).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -313,6 +314,11 @@ LOGGING = {
 
 # --- Kapstone -------------------------------------------------------------------------------------
 KAPSTONE_BACKUP_DIR = VAR_DIR / "backups"
+# Psychotherapy-note key ring (key-encryption keys), outside the database; KAPSTONE_PSYCHNOTE_KEYS
+# (or ..._KEYS_FILE) overrides it. See docs/configuration.md "Psychotherapy-note encryption".
+KAPSTONE_PSYCHNOTE_KEY_FILE = Path(
+    env_str("KAPSTONE_PSYCHNOTE_KEY_FILE") or VAR_DIR / "keys" / "psychnote-keys"
+)
 # Extra folders of instrument definition files a clinic adds (beside the shipped ones).
 KAPSTONE_INSTRUMENT_DIRS = [Path(p) for p in env_list("KAPSTONE_INSTRUMENT_DIRS", [])]
 # Medical clearance: how long a prescriber's clearance stays current, and how old a PHQ-9 / C-SSRS
