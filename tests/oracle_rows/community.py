@@ -99,3 +99,32 @@ ROWS.update(
         "community:calendar_feed": Row({"*": 404}, kwargs=lambda w: {"token": "no-such-token"}),
     }
 )
+
+
+# --- Peer support: an organization space of A, a topic and Theo's post in it. -------------------------
+MODERATORS = ("avery", "sam")
+
+
+def theos_post(w: Any) -> Any:
+    from kapstone.community.forum_services import space_create, topic_create
+
+    space = space_create(_actor(w, "sam", "supervisor"), name="Peers", kind="organization")
+    return topic_create(
+        _actor(w, "theo", "therapist"), space_pk=space.pk, title="Hello", body="Hello, peers."
+    )
+
+
+ROWS.update(
+    {
+        "community:spaces": Row(only(ALL_STAFF)),
+        "community:space": Row(only(STAFF_IN_A), kwargs=lambda w: {"pk": theos_post(w).topic.space_id}),
+        "community:topic": Row(only(STAFF_IN_A), kwargs=lambda w: {"pk": theos_post(w).topic_id}),
+        "community:topic_lock": Row(
+            only(MODERATORS, ok=POST_ONLY), kwargs=lambda w: {"pk": theos_post(w).topic_id}
+        ),
+        "community:post_edit": Row(only(("theo",)), kwargs=lambda w: {"pk": theos_post(w).pk}),
+        "community:post_flag": Row(only(ALL_STAFF, ok=POST_ONLY), kwargs=lambda w: {"pk": theos_post(w).pk}),
+        "community:moderate": Row(only(MODERATORS, ok=POST_ONLY), kwargs=lambda w: {"pk": theos_post(w).pk}),
+        "community:moderation": Row(only(MODERATORS)),
+    }
+)

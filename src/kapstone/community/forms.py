@@ -104,3 +104,56 @@ class WorkshopForm(forms.Form):
             data["starts_at"].replace(tzinfo=None).replace(tzinfo=zone),
             data["ends_at"].replace(tzinfo=None).replace(tzinfo=zone),
         )
+
+
+class SpaceForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    kind = forms.ChoiceField(
+        choices=(("organization", "Everyone in the organization"), ("cohort", "A cohort (members only)"))
+    )
+    description = forms.CharField(max_length=500, required=False)
+    members = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Cohort members"
+    )
+
+    def __init__(self, *args: object, people: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["members"].choices = people  # type: ignore[attr-defined]
+
+
+class TopicForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    body = forms.CharField(
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        label="Post (Markdown)",
+        help_text="Never write anything that could identify a client. Every post is checked first.",
+    )
+
+
+class PostForm(forms.Form):
+    body = forms.CharField(
+        max_length=20_000, widget=forms.Textarea(attrs={"rows": 6}), label="Reply (Markdown)"
+    )
+
+
+class PostEditForm(forms.Form):
+    body = forms.CharField(
+        max_length=20_000, widget=forms.Textarea(attrs={"rows": 8}), label="Post (Markdown)"
+    )
+    confirm_reviewed = forms.BooleanField(
+        required=False, label="I checked what was found: nothing here identifies a client"
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class FlagForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=(
+            ("client_info", "Contains client information"),
+            ("disrespectful", "Disrespectful or harassing"),
+            ("spam", "Spam or advertising"),
+            ("other", "Something else"),
+        )
+    )
+    note = forms.CharField(max_length=500, required=False)

@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from kapstone.community import directory_views, views
+from kapstone.community import forum_views as fv
 from kapstone.community import workshop_views as wv
 
 app_name = "community"
@@ -27,4 +28,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("workshops/<int:pk>/event.ics", wv.workshop_event, name="workshop_event"),
     path("calendar/", wv.calendar_feed_manage, name="calendar_feed_manage"),
     path("calendar/<str:token>.ics", wv.calendar_feed, name="calendar_feed"),
+    path("spaces/", fv.spaces, name="spaces"),
+    path("spaces/<int:pk>/", fv.space, name="space"),
+    path("topics/<int:pk>/", fv.topic, name="topic"),
+    path("topics/<int:pk>/lock/", fv.topic_lock, name="topic_lock"),
+    path("posts/<int:pk>/edit/", fv.post_edit, name="post_edit"),
+    path("posts/<int:pk>/flag/", fv.post_flag, name="post_flag"),
+    path("posts/<int:pk>/moderate/", fv.moderate, name="moderate"),
+    path("moderation/", fv.moderation, name="moderation"),
 ]

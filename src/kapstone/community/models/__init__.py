@@ -1,6 +1,18 @@
 """Models of the community app, one module per part."""
 
 from kapstone.community.models.directory import Listing, Referral
+from kapstone.community.models.forum import Flag, ModerationAction, Post, Space, Topic
 from kapstone.community.models.workshops import CalendarFeed, Registration, Workshop
 
-__all__ = ["CalendarFeed", "Listing", "Referral", "Registration", "Workshop"]
+__all__ = [
+    "CalendarFeed",
+    "Flag",
+    "Listing",
+    "ModerationAction",
+    "Post",
+    "Referral",
+    "Registration",
+    "Space",
+    "Topic",
+    "Workshop",
+]
