@@ -1,0 +1,312 @@
+"""The program lead's pages (curriculum, cohorts, live sessions) and the supervisor's assessment form."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kapstone.access.decorators import requires
+from kapstone.access.scoping import scoped_get
+from kapstone.accounts.models import Membership, Role
+from kapstone.core.contract import NotYours, Refused
+from kapstone.core.forms import add_service_errors
+from kapstone.core.http import AuthenticatedRequest
+from kapstone.training import selectors, services
+from kapstone.training.curriculum.files import CONTENT
+from kapstone.training.curriculum.loader import read_folder
+from kapstone.training.forms import (
+    AssessmentForm,
+    CohortForm,
+    EnrollForm,
+    ImportForm,
+    LessonEditForm,
+    LiveSessionForm,
+)
+from kapstone.training.frameworks import topics
+from kapstone.training.models import Attendance, LiveSession
+
+
+def _shipped() -> list[tuple[str, str]]:
+    if not CONTENT.is_dir():
+        return []
+    return [(p.name, p.name) for p in sorted(CONTENT.iterdir()) if (p / "program.toml").is_file()]
+
+
+def _unzip(upload: object) -> dict[str, str]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(upload.read())) as archive:  # type: ignore[attr-defined]
+            names = [
+                n for n in archive.namelist() if n.endswith((".toml", ".md")) and not n.startswith("__MACOSX")
+            ]
+            files = {n: archive.read(n).decode("utf-8") for n in names}
+    except (zipfile.BadZipFile, UnicodeDecodeError, KeyError) as exc:
+        raise Refused(f"The .zip cannot be read: {exc}", field="archive") from exc
+    top = next(
+        (n[: -len("program.toml")] for n in files if n.endswith("program.toml") and n.count("/") <= 1), None
+    )
+    if top is None:
+        raise Refused("The .zip has no program.toml at its top.", field="archive")
+    return {n[len(top) :]: t for n, t in files.items() if n.startswith(top)}
+
+
+@requires("training.lead")
+@require_http_methods(["GET", "POST"])
+def programs(request: AuthenticatedRequest) -> HttpResponse:
+    actor = request.actor
+    form = ImportForm(request.POST or None, request.FILES or None, shipped=_shipped())
+    if request.method == "POST" and form.is_valid():
+        try:
+            name = form.cleaned_data["shipped"]
+            files = read_folder(CONTENT / name) if name else _unzip(form.cleaned_data["archive"])
+            version = services.program_import(actor, files=files, root=name or "upload")
+            return redirect("training:version", pk=version.pk)
+        except Refused as exc:
+            add_service_errors(form, exc.as_validation_error())
+    versions = selectors.versions_led(actor).order_by("program__title", "-created_at")
+    return render(
+        request,
+        "training/programs.html",
+        {"form": form, "versions": versions},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@requires("training.lead")
+@require_GET
+def version(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    row = selectors.version_get(request.actor, pk)
+    return render(
+        request,
+        "training/version.html",
+        {
+            "version": row,
+            "program": selectors.curriculum_of(row),
+            "cohort_form": CohortForm(),
+            "cohorts": row.cohorts.order_by("-created_at"),
+        },
+    )
+
+
+@requires("training.lead")
+@require_POST
+def version_publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    row = selectors.version_get(request.actor, pk)
+    services.version_publish(request.actor, version=row)
+    messages.success(request, f"Version {row.version} is published. It will not change from now on.")
+    return redirect("training:version", pk=row.pk)
+
+
+@requires("training.lead")
+@require_GET
+def version_export(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    row = selectors.version_get(request.actor, pk)
+    buffer = io.BytesIO()
+    folder = row.program.program_id
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in sorted(row.files.items()):
+            archive.writestr(f"{folder}/{name}", text)
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{folder}-{row.version}.zip"'
+    return response
+
+
+@requires("training.lead")
+@require_http_methods(["GET", "POST"])
+def lesson_edit(request: AuthenticatedRequest, pk: int, lesson_id: str) -> HttpResponse:
+    row = selectors.version_get(request.actor, pk)
+    try:
+        _, item = selectors.curriculum_of(row).lesson(lesson_id)
+    except LookupError:
+        raise NotYours from None
+    form = LessonEditForm(request.POST or None, initial={"body": item.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            draft = services.lesson_edit(
+                request.actor,
+                version=row,
+                lesson_id=item.id,
+                body=form.cleaned_data["body"],
+                new_version=form.cleaned_data["new_version"],
+            )
+            messages.success(request, f"Saved in draft version {draft.version}.")
+            return redirect("training:version", pk=draft.pk)
+        except Refused as exc:
+            add_service_errors(form, exc.as_validation_error())
+    return render(
+        request,
+        "training/lesson_edit.html",
+        {"version": row, "lesson": item, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@requires("training.lead")
+@require_POST
+def cohort_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    row = selectors.version_get(request.actor, pk)
+    form = CohortForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        cohort = services.cohort_create(
+            request.actor,
+            version=row,
+            name=data["name"],
+            starts_on=data["starts_on"],
+            checks_close_at=data["checks_close_at"],
+        )
+        return redirect("training:cohort", pk=cohort.pk)
+    return render(
+        request,
+        "training/version.html",
+        {
+            "version": row,
+            "program": selectors.curriculum_of(row),
+            "cohort_form": form,
+            "cohorts": row.cohorts.all(),
+        },
+        status=422,
+    )
+
+
+def _people(request: AuthenticatedRequest, role: str) -> list[tuple[int, str]]:
+    rows = Membership.objects.filter(organization_id=selectors.oid(request.actor), role=role, is_active=True)
+    return [(m.user_id, str(m.user)) for m in rows.select_related("user").order_by("user__full_name")]
+
+
+def _enroll_form(request: AuthenticatedRequest, data: object = None) -> EnrollForm:
+    return EnrollForm(
+        data, trainees=_people(request, Role.TRAINEE), supervisors=_people(request, Role.SUPERVISOR)
+    )
+
+
+@requires("training.lead")
+@require_GET
+def cohort(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    row = selectors.cohort_get(request.actor, pk)
+    modules, grid = selectors.cohort_grid(row)
+    framework = selectors.framework_of(row.version)
+    agreement = [(c, *selectors.rater_agreement(row).get(c.id, (None, 0))) for c in framework.competencies]
+    return render(
+        request,
+        "training/cohort.html",
+        {
+            "cohort": row,
+            "modules": modules,
+            "grid": grid,
+            "enroll_form": _enroll_form(request),
+            "session_form": LiveSessionForm(topics=[(t.id, t.title) for t in topics()]),
+            "sessions": row.live_sessions.order_by("starts_at"),
+            "agreement": agreement,
+        },
+    )
+
+
+@requires("training.lead")
+@require_POST
+def cohort_enroll(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    row = selectors.cohort_get(request.actor, pk)
+    form = _enroll_form(request, request.POST)
+    if form.is_valid():
+        from kapstone.accounts.models import User
+
+        people = User.objects.in_bulk([form.cleaned_data["trainee"], form.cleaned_data["supervisor"] or 0])
+        try:
+            services.enroll(
+                request.actor,
+                cohort=row,
+                trainee=people[form.cleaned_data["trainee"]],
+                supervisor=people.get(form.cleaned_data["supervisor"] or 0),
+            )
+            messages.success(request, "Enrolled.")
+        except Refused as exc:
+            messages.error(request, exc.reason)
+    return redirect("training:cohort", pk=row.pk)
+
+
+@requires("training.lead")
+@require_POST
+def live_session_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    row = selectors.cohort_get(request.actor, pk)
+    form = LiveSessionForm(request.POST, topics=[(t.id, t.title) for t in topics()])
+    if form.is_valid():
+        data = form.cleaned_data
+        session = services.live_session_create(
+            request.actor,
+            cohort=row,
+            title=data["title"],
+            starts_at=data["starts_at"],
+            minutes=data["minutes"],
+            topics=data["topics"],
+        )
+        return redirect("training:attendance", pk=session.pk)
+    messages.error(request, "The live session needs a title, a start and a length.")
+    return redirect("training:cohort", pk=row.pk)
+
+
+@requires("training.lead")
+@require_http_methods(["GET", "POST"])
+def attendance(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    cohorts = selectors.cohorts_led(request.actor)
+    session = scoped_get(
+        request.actor,
+        LiveSession.objects.filter(cohort__in=cohorts),
+        pk,
+        action="training.lead",
+        object_type="live_session",
+    )
+    enrollments = list(session.cohort.enrollments.select_related("trainee").order_by("trainee__full_name"))
+    if request.method == "POST":
+        present = set(request.POST.getlist("present"))
+        for e in enrollments:
+            services.attendance_record(
+                request.actor, session=session, enrollment=e, attended=str(e.pk) in present
+            )
+        messages.success(request, "Attendance saved.")
+        return redirect("training:attendance", pk=session.pk)
+    marked = dict(Attendance.objects.filter(session=session).values_list("enrollment_id", "attended"))
+    return render(
+        request,
+        "training/attendance.html",
+        {"session": session, "rows": [(e, marked.get(e.pk)) for e in enrollments]},
+    )
+
+
+@requires("training.assess")
+@require_http_methods(["GET", "POST"])
+def assess(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    enrollment = selectors.enrollment_get(actor, pk, action="training.assess")
+    framework = selectors.framework_of(enrollment.version)
+    form = AssessmentForm(
+        request.POST or None,
+        competencies=[(c.id, c.title) for c in framework.competencies],
+        levels=[(x.level, f"{x.level} · {x.name}") for x in framework.scale],
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.assessment_record(
+                actor,
+                enrollment=enrollment,
+                competency_id=data["competency_id"],
+                level=data["level"],
+                evidence_kind=data["evidence_kind"],
+                evidence_ref=data["evidence_ref"],
+                note=data["note"],
+                key=data["key"],
+            )
+            messages.success(request, "Assessment saved.")
+            return redirect("training:profile", pk=enrollment.pk)
+        except Refused as exc:
+            add_service_errors(form, exc.as_validation_error())
+    return render(
+        request,
+        "training/assess.html",
+        {"enrollment": enrollment, "framework": framework, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
