@@ -24,7 +24,7 @@ HASHED_FIELDS = (
 def _canonical(values: Mapping[str, Any]) -> bytes:
     def default(value: object) -> str:
         if hasattr(value, "isoformat"):
-            return value.isoformat()
+            return str(value.isoformat())
         return str(value)
 
     return json.dumps(values, sort_keys=True, separators=(",", ":"), default=default).encode()

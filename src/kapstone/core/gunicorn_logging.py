@@ -15,8 +15,8 @@ def redact_path(path: str) -> str:
     return TOKEN_PATHS.sub(r"\1[token]", path)
 
 
-class RedactingLogger(Logger):
+class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type information
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
-        atoms = super().atoms(resp, req, environ, request_time)
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
         atoms["U"] = redact_path(atoms.get("U", ""))
         return atoms

@@ -88,7 +88,9 @@ def ruleset_versions(organization_id: int | None) -> list[RuleSetVersion]:
 
 def ruleset_version_get(actor: Actor, pk: int) -> RuleSetVersion:
     """A stored rule-set version of the actor's organization; another's is the same audited 404."""
-    scoped = RuleSetVersion.objects.filter(organization_id=actor.organization_id)
+    org_id = actor.organization_id
+    rows = RuleSetVersion.objects
+    scoped = rows.filter(organization_id=org_id) if org_id is not None else rows.none()
     return scoped_get(
         actor, scoped, pk, action="ruleset.view", object_type="ruleset_version", audit_read=False
     )

@@ -29,7 +29,7 @@ POLL_FIRST_S = 0.0002
 POLL_MAX_S = 0.002
 
 
-class DatabaseWrapper(_SQLiteWrapper):
+class DatabaseWrapper(_SQLiteWrapper):  # type: ignore[misc]  # see _SQLiteWrapper
     _lock_fd: int | None = None
     _holding = False
 
