@@ -102,3 +102,20 @@ def dosed(world: Any, amount: float = 150, at: datetime | None = None, **kwargs:
     )
     session.refresh_from_db()
     return session
+
+
+MONITORED = {"systolic": 130, "diastolic": 80, "heart_rate": 80, "spo2": 97, "respiratory_rate": 14}
+
+
+def monitored(world: Any, session: CareSession, discharge_after: float = 125, **values: Any) -> None:
+    """Take the protocol's scheduled readings after the first dose: at 40 minutes, and a pre-discharge
+    reading one minute before ``discharge_after`` minutes (``values`` change the last one)."""
+    import time_machine
+
+    first = session.doses.order_by("given_at", "pk").first()
+    assert first is not None
+    theo = actor(world, "theo")
+    with time_machine.travel(first.given_at + timedelta(minutes=40), tick=False):
+        services.vitals_record(theo, session, dict(MONITORED), idempotency_key="monitored-40")
+    with time_machine.travel(first.given_at + timedelta(minutes=discharge_after - 1), tick=False):
+        services.vitals_record(theo, session, MONITORED | values, idempotency_key="monitored-pre-discharge")

@@ -7,7 +7,17 @@ from typing import Any
 
 import pytest
 import time_machine
-from care_helpers import actor, dosed, dosing_session, go_checklist, prepare, protocol, start_course, started
+from care_helpers import (
+    actor,
+    dosed,
+    dosing_session,
+    go_checklist,
+    monitored,
+    prepare,
+    protocol,
+    start_course,
+    started,
+)
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -661,7 +671,10 @@ def _discharge_data(session: CareSession, **overrides: Any) -> dict[str, Any]:
 
 def _discharge_later(world: Any, session: CareSession, minutes: int = 125) -> None:
     session.refresh_from_db()
-    with time_machine.travel(timezone.now() + timedelta(minutes=minutes), tick=False):
+    first = session.doses.order_by("given_at").first()
+    assert first is not None
+    monitored(world, session, discharge_after=minutes)
+    with time_machine.travel(first.given_at + timedelta(minutes=minutes), tick=False):
         services.discharge(
             actor(world, "theo"), session, _discharge_data(session), expected_version=session.version
         )
@@ -681,6 +694,7 @@ def test_discharge_is_blocked_before_the_minimum_observation_and_allowed_after(
     ):
         services.discharge(theo, session, _discharge_data(session), expected_version=session.version)
     assert "discharge not before" in " ".join(fields(early)["__all__"])
+    monitored(world, session, discharge_after=121)
     with time_machine.travel(start + timedelta(minutes=121), tick=False):
         detail = services.discharge(theo, session, _discharge_data(session), expected_version=session.version)
     session.refresh_from_db()

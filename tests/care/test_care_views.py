@@ -12,7 +12,16 @@ from typing import Any
 
 import pytest
 import time_machine
-from care_helpers import actor, dosed, dosing_session, go_checklist, protocol, start_course, started
+from care_helpers import (
+    actor,
+    dosed,
+    dosing_session,
+    go_checklist,
+    monitored,
+    protocol,
+    start_course,
+    started,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -220,6 +229,7 @@ def test_discharge_over_http_blocked_then_allowed(world: Any, as_user: Any, read
     with time_machine.travel(start + timedelta(minutes=30), tick=False):
         early = as_user("theo").post(url("discharge", session.pk), form, **HTMX)
     assert early.status_code == 422 and "discharge not before" in early.content.decode()
+    monitored(world, session, discharge_after=121)
     with time_machine.travel(start + timedelta(minutes=121), tick=False):
         done = as_user("theo").post(url("discharge", session.pk), form, **HTMX)
     assert done.status_code == 200 and done["HX-Redirect"] == url("dosing", session.pk)

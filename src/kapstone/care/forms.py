@@ -404,10 +404,17 @@ class AlertAckForm(forms.Form):
     )  # fmt: skip
 
 
+class InfusionEndForm(KeyedForm):
+    ended_at = _when("Infusion ended at", help_text="Blank: now.")
+
+
 class DischargeForm(VersionedForm):
     left_with = forms.CharField(label="Left with (name, relationship)", required=False, max_length=200)
     aftercare_given = forms.BooleanField(label="After-care instructions given", required=False)
     discharge_notes = _text("Notes", 2)
+    vitals_justification = _text(
+        "Prescriber's reason to discharge with a scheduled reading missing or vitals outside the limits", 2
+    )
 
     def __init__(self, *args: Any, protocol: Protocol, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -197,6 +197,13 @@ class DosingDetail(models.Model):
     discharged_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     discharge_checklist = models.JSONField(default=dict, blank=True)
     discharge_result = models.JSONField(default=dict, blank=True)
+    vitals_justification = models.TextField(
+        blank=True,
+        help_text="A prescriber's reason to discharge with a scheduled reading missing or out of limits.",
+    )
+    vitals_justified_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     left_with = models.CharField(max_length=200, blank=True, help_text="Who the client left with.")
     aftercare_given = models.BooleanField(default=False)
     discharge_notes = models.TextField(blank=True)
@@ -218,6 +225,9 @@ class DoseRecord(models.Model):
     mg_per_kg = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
     given_at = models.DateTimeField()
     given_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # An IV infusion: ``given_at`` is its start; the end is recorded when it stops (before discharge).
+    infusion_started_at = models.DateTimeField(null=True, blank=True)
+    infusion_ended_at = models.DateTimeField(null=True, blank=True)
     lot = models.CharField(max_length=60, blank=True)
     check_result = models.JSONField(
         default=dict, help_text="The core's DoseCheck, with protocol id and version."

@@ -54,6 +54,7 @@ from kapstone.care.protocol_core import (
     default_vital_bounds,
     validate_reading,
 )
+from kapstone.care.protocol_core.discharge_vitals import check_discharge_vitals
 from kapstone.care.safety_gate import safety_gaps, with_safety
 from kapstone.clients.models import Client
 from kapstone.clients.selectors import clients_scoped
@@ -1007,6 +1008,7 @@ def dose_record(
                 mg_per_kg=Decimal(str(round(check.mg_per_kg, 4))) if check.mg_per_kg is not None else None,
                 given_at=given_at,
                 given_by=given_by,
+                infusion_started_at=given_at if _is_infusion(protocol, route) else None,
                 lot=str(data.get("lot") or "").strip()[:60],
                 check_result=check.to_dict(),
                 level=check.level,
@@ -1356,6 +1358,11 @@ def alert_acknowledge(actor: Actor, alert: Alert, action_taken: str) -> Alert:
 # --------------------------------------------------------------------------------------------------
 
 
+def _session_readings(session: CareSession) -> list[tuple[datetime, VitalsReading]]:
+    rows = session.vitals.order_by("taken_at", "pk")
+    return [(row.taken_at, vitals_from({name: getattr(row, name) for name in VITAL_FIELDS})) for row in rows]
+
+
 def discharge(
     actor: Actor,
     session: CareSession,
@@ -1364,13 +1371,18 @@ def discharge(
     expected_version: int,
 ) -> DosingDetail:
     """Discharge the client. Refused before the protocol's minimum observation time after the last dose
-    (a booster restarts the clock), while an alert is unacknowledged, or with any checklist item unmet.
-    Records who the client left with and the after-care given."""
+    (a booster restarts the clock), while an alert is unacknowledged, with any checklist item unmet, or
+    while an IV infusion has no recorded end. Refused, too, while a scheduled vitals check was never
+    recorded or the latest reading is outside the protocol's discharge limits (or a safety floor),
+    unless a prescriber documents why (``vitals_justification``). Records who the client left with and
+    the after-care given."""
     _authorize(actor, "dosing.record", session.client)
     detail = _require_live(session)
     last = session.doses.order_by("-given_at", "-pk").first()
     if last is None:
         raise ValidationError("No dose was given: cancel the session instead of discharging.")
+    first = _first_dose(session)
+    assert first is not None
     protocol = protocol_of(session.course)
     now = _now()
     open_alerts = session.alerts.filter(acknowledged_at__isnull=True).count()
@@ -1381,6 +1393,13 @@ def discharge(
     checklist = {item.id: bool(data.get(f"item_{item.id}")) for item in protocol.discharge.items}
     try:
         result = check_discharge(protocol, last.given_at, now, checklist)
+        vitals_items = check_discharge_vitals(
+            protocol,
+            first_dose_at=first.given_at,
+            last_dose_at=last.given_at,
+            now=now,
+            readings=_session_readings(session),
+        )
     except InvalidInput as exc:
         raise ValidationError(f"{exc.field}: {exc.detail}") from exc
     errors: dict[str, list[str]] = {}
@@ -1388,6 +1407,24 @@ def discharge(
         if item.status != "ok":
             field = "__all__" if item.id == "min_observation" else f"item_{item.id}"
             errors.setdefault(field, []).append(f"{item.label}: {item.message}")
+    running = session.doses.filter(infusion_started_at__isnull=False, infusion_ended_at__isnull=True)
+    for dose in running:
+        errors.setdefault("__all__", []).append(
+            f"The infusion started at {_hm(dose.infusion_started_at or dose.given_at)} has no recorded end: "
+            "record when it ended."
+        )
+    vitals_problems = [f"{i.label}: {i.message}" for i in vitals_items if i.status != "ok"]
+    vitals_reason = str(data.get("vitals_justification") or "").strip()
+    if vitals_problems and not vitals_reason:
+        errors["vitals_justification"] = [
+            *vitals_problems,
+            "Record the readings, or a prescriber documents why the client may leave anyway.",
+        ]
+    elif vitals_problems and not allows(actor, "dosing.override"):
+        errors["vitals_justification"] = [
+            *vitals_problems,
+            "Only a prescriber may document why the client leaves with these vitals.",
+        ]
     left_with = str(data.get("left_with") or "").strip()
     if not left_with:
         errors["left_with"] = ["Who did the client leave with (name and relationship)?"]
@@ -1401,7 +1438,10 @@ def discharge(
         detail.discharged_at = now
         detail.discharged_by = _user(actor)
         detail.discharge_checklist = checklist
-        detail.discharge_result = result.to_dict()
+        detail.discharge_result = {**result.to_dict(), "vitals": [i.to_dict() for i in vitals_items]}
+        if vitals_problems:
+            detail.vitals_justification = vitals_reason
+            detail.vitals_justified_by = _user(actor)
         detail.left_with = left_with[:200]
         detail.aftercare_given = True
         detail.discharge_notes = str(data.get("discharge_notes") or "").strip()
@@ -1414,8 +1454,46 @@ def discharge(
 
         schedule_event(actor, session.client, "after_dosing", now)
         _audit(actor, "dosing.discharge", session, session.client_id,
-               observed_minutes=round(result.observed_minutes, 1))  # fmt: skip
+               observed_minutes=round(result.observed_minutes, 1),
+               vitals_overridden=[i.id for i in vitals_items if i.status != "ok"])  # fmt: skip
     return detail
+
+
+def _is_infusion(protocol: Protocol, route: str) -> bool:
+    """An IV dose of a protocol that gives it over an infusion time: its start and end are recorded."""
+    administration = protocol.administration
+    return route == "iv" and administration is not None and administration.infusion_minutes is not None
+
+
+def infusion_end_record(actor: Actor, session: CareSession, data: Mapping[str, Any]) -> DoseRecord:
+    """Record when the running IV infusion of the session ended (not before it started, not in the
+    future). Refused when no infusion is running."""
+    _authorize(actor, "dosing.record", session.client)
+    _require_live(session)
+    dose = (
+        session.doses.filter(infusion_started_at__isnull=False, infusion_ended_at__isnull=True)
+        .order_by("given_at", "pk")
+        .first()
+    )
+    if dose is None:
+        raise ValidationError({"ended_at": "No infusion is running in this session."})
+    ended: datetime = data.get("ended_at") or _now()
+    _not_future(ended, "ended_at")
+    started_at = dose.infusion_started_at or dose.given_at
+    if ended < started_at:
+        raise ValidationError(
+            {"ended_at": f"{_hm(ended)} is before the infusion started ({_hm(started_at)})."}
+        )
+    with transaction.atomic():
+        done = DoseRecord.objects.filter(pk=dose.pk, infusion_ended_at__isnull=True).update(
+            infusion_ended_at=ended
+        )
+        if not done:
+            raise ValidationError({"ended_at": "The end of this infusion is already recorded."})
+        minutes = round((ended - started_at).total_seconds() / 60, 1)
+        _audit(actor, "dosing.infusion_end", dose, session.client_id, session=session.pk, minutes=minutes)
+    dose.refresh_from_db()
+    return dose
 
 
 def new_key() -> str:

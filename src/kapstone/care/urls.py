@@ -22,6 +22,7 @@ care_patterns = ([
     path("sessions/<int:pk>/dosing/", views.dosing_room, name="dosing"),
     path("sessions/<int:pk>/dosing/start/", views.dosing_start, name="dosing_start"),
     path("sessions/<int:pk>/dosing/dose/", views.dose, name="dose"),
+    path("sessions/<int:pk>/dosing/infusion-end/", views.infusion_end, name="infusion_end"),
     path("sessions/<int:pk>/dosing/vitals/", views.vitals, name="vitals"),
     path("sessions/<int:pk>/dosing/rating/", views.rating, name="rating"),
     path("sessions/<int:pk>/dosing/intervention/", views.intervention, name="intervention"),

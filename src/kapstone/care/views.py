@@ -27,6 +27,7 @@ from kapstone.care.forms import (
     CourseStartForm,
     DischargeForm,
     DoseForm,
+    InfusionEndForm,
     IntegrationForm,
     InterventionForm,
     PreDoseForm,
@@ -444,6 +445,10 @@ def _dosing_context(request: AuthenticatedRequest, session: CareSession, **forms
         intervention_form=forms.get("intervention") or InterventionForm(),
         ae_form=forms.get("ae") or AdverseEventForm(),
         dose_form=forms.get("dose") or DoseForm(protocol=protocol, team=team),
+        infusion_form=forms.get("infusion") or InfusionEndForm(),
+        running_infusion=next(
+            (d for d in board.doses if d.infusion_started_at and not d.infusion_ended_at), None
+        ),
         discharge_form=forms.get("discharge")
         or DischargeForm(protocol=protocol, initial={"version": session.version}),
         ack_forms=forms.get("ack_forms") or {},
@@ -568,6 +573,20 @@ def dose(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if response.status_code == 200 and request.htmx:
         response["HX-Refresh"] = "true"  # the room changes shape after the dose: reload it whole
     return response
+
+
+@requires("dosing.record")
+@require_POST
+def infusion_end(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    def make(session: CareSession, data: Any) -> InfusionEndForm:
+        return InfusionEndForm(data)
+
+    def save(session: CareSession, form: InfusionEndForm) -> str:
+        dose = services.infusion_end_record(request.actor, session, form.cleaned_data)
+        assert dose.infusion_ended_at is not None
+        return f"Infusion end saved: {_hm(dose.infusion_ended_at)}."
+
+    return _entry(request, pk, "infusion", make, save)
 
 
 def _hm(moment: Any) -> str:

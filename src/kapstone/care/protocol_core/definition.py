@@ -359,10 +359,26 @@ class NoDriving:
 
 
 @dataclass(frozen=True, slots=True)
+class DischargeLimit:
+    """A reading outside which the client may not leave (``op``/``value`` say when it is breached)."""
+
+    id: str
+    label: str
+    vital: str
+    op: str
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
 class Discharge:
     min_observation_minutes: Value
     items: tuple[ChecklistItem, ...]
     no_driving: NoDriving
+    # Discharge on real vitals (issue #11): the latest reading must be this recent and within these
+    # limits. Optional in the format (a stored clinic version from before has neither); the safety
+    # floors always apply as limits too.
+    vital_limits: tuple[DischargeLimit, ...] = ()
+    pre_discharge_vitals_minutes: Value | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -956,5 +972,20 @@ class _Parser:
             anode.finish()
         no_driving = NoDriving(rule, hours, self.provenance(dnode), tuple(alternatives))
         dnode.finish()
+        limits: list[DischargeLimit] = []
+        for lnode in node.tables("vital_limits"):
+            ident = lnode.ident("id")
+            label: str = lnode.string("label")
+            vital = self.vital(lnode)
+            op: str = lnode.choice("op", OPS)
+            number: Number = lnode.number("value")
+            limits.append(
+                DischargeLimit(
+                    ident, label, vital, op, Value(number, self.provenance(lnode), lnode.path("value"))
+                )
+            )
+            lnode.finish()
+        unique_ids(node, "vital_limits", [v.id for v in limits])
+        recent = self.value(node, "pre_discharge_vitals_minutes")
         node.finish()
-        return Discharge(minimum, tuple(items), no_driving)
+        return Discharge(minimum, tuple(items), no_driving, tuple(limits), recent)
