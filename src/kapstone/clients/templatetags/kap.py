@@ -8,6 +8,7 @@ from django import template
 
 from kapstone.access.policy import allows
 from kapstone.clients.consent.principles import principles_for
+from kapstone.clients.hooks import upcoming_sessions
 
 register = template.Library()
 
@@ -55,16 +56,3 @@ def portal_kap_sections(context: dict[str, Any], client: Any) -> dict[str, Any]:
         "preferences": CarePreferences.objects.filter(client=client).first(),
         "principles": {k: principles_for(k) for k in ("plan", "consent", "music", "people_present", "touch")},
     }
-
-
-def upcoming_sessions(client: Any) -> list[Any] | None:
-    """Upcoming sessions from the care module's ``kapstone.care.selectors.upcoming_sessions(client)``
-    (times and kinds only); ``None`` (shown as "none scheduled") when it is not installed."""
-    import importlib
-
-    try:
-        module = importlib.import_module("kapstone.care.selectors")
-    except ImportError:
-        return None
-    provider = getattr(module, "portal_upcoming_sessions", None) or getattr(module, "upcoming_sessions", None)
-    return None if provider is None else list(provider(client))
