@@ -94,7 +94,7 @@ class LiveSessionForm(forms.Form):
 class AssessmentForm(forms.Form):
     competency_id = forms.ChoiceField(label="Competency")
     level = forms.TypedChoiceField(label="Level", coerce=int, widget=forms.RadioSelect)
-    evidence_kind = forms.ChoiceField(label="Evidence", choices=CompetencyAssessment.Evidence.choices)
+    evidence_kind = forms.ChoiceField(label="Kind of evidence", choices=CompetencyAssessment.Evidence.choices)
     evidence_ref = forms.CharField(
         label="Which evidence",
         max_length=200,
