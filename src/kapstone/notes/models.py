@@ -130,13 +130,19 @@ class PsychotherapyNote(models.Model):
         "care.CareSession", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # The body, encrypted at rest (kapstone.notes.sealing): AES-256-GCM under a per-note data key,
+    # which is wrapped by the key-encryption key ``key_id`` kept outside the database. Read it with
+    # ``kapstone.notes.psychvault.read_body``; there is no plaintext column.
+    key_id = models.CharField(max_length=40)
+    wrapped_key = models.BinaryField()
+    ciphertext = models.BinaryField()
 
     class Meta:
         ordering = ("-created_at", "-pk")
         indexes: ClassVar = [
-            models.Index(fields=["author", "client", "created_at"], name="psychnote_author_client")
+            models.Index(fields=["author", "client", "created_at"], name="psychnote_author_client"),
+            models.Index(fields=["key_id"], name="psychnote_key_id"),
         ]
 
     def __str__(self) -> str:

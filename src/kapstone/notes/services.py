@@ -25,6 +25,8 @@ from kapstone.core.actor import Actor
 from kapstone.notes import hashing
 from kapstone.notes.definitions import MAX_SECTION_CHARS, UnknownTemplateError, get_template
 from kapstone.notes.models import Addendum, ProgressNote, PsychNoteGrant, PsychotherapyNote
+from kapstone.notes.psychvault import seal_into
+from kapstone.notes.sealing import SealingError
 from kapstone.notes.selectors import may_cosign
 
 MAX_ADDENDUM_CHARS = 20_000
@@ -368,13 +370,18 @@ def psychnote_create(
     if session is not None and getattr(session, "client_id", None) != client.pk:
         raise ValidationError({"session": "That session belongs to another client."})
     with transaction.atomic():
-        note = PsychotherapyNote.objects.create(
+        note = PsychotherapyNote(
             organization_id=client.organization_id,
             client=client,
             session_id=getattr(session, "pk", None),
             author=actor.user,
-            body=body,
+            created_at=timezone.now(),
         )
+        try:
+            seal_into(note, body)  # encrypted before it reaches the database (T23)
+        except SealingError as exc:
+            raise ValidationError({"body": f"The note was not saved: {exc}"}) from exc
+        note.save(force_insert=True)
         record(
             actor,
             "psychnote.create",

@@ -31,6 +31,8 @@ from kapstone.notes.forms import (
     field_name,
 )
 from kapstone.notes.models import ProgressNote
+from kapstone.notes.psychvault import read_body
+from kapstone.notes.sealing import SealingError
 
 
 def _sessions_of(client_pk: int) -> list[tuple[int, str]]:
@@ -375,9 +377,12 @@ def psychnote_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_GET
 def psychnote_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     note, grant = selectors.psychnote_get(request.actor, pk)
-    return render(
-        request, "notes/psychnote_detail.html", {"note": note, "client": note.client, "grant": grant}
-    )
+    try:
+        body, problem = read_body(note), ""
+    except SealingError as exc:  # the key is missing or the row was altered: say so, show nothing
+        body, problem = "", str(exc)
+    context = {"note": note, "client": note.client, "grant": grant, "body": body, "problem": problem}
+    return render(request, "notes/psychnote_detail.html", context, status=503 if problem else 200)
 
 
 @requires("psychnote.grant")
