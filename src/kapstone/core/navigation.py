@@ -32,6 +32,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Screening rules", "screening:ruleset", "ruleset.edit"),
     NavItem("Protocols", "care:protocols", "protocol.edit"),
     NavItem("Consent form", "intake:consent_template", "consent.template.edit"),
+    NavItem("Training", "training:home", "training.home"),
 )
 
 
