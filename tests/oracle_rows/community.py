@@ -128,3 +128,26 @@ ROWS.update(
         "community:moderation": Row(only(MODERATORS)),
     }
 )
+
+
+# --- Mentorship: Sam mentors Toby (proposed by the matching). -----------------------------------------
+
+
+def sam_mentors_toby(w: Any) -> dict[str, Any]:
+    from kapstone.community import mentorship_services as mentorship
+
+    mentorship.profile_save(_actor(w, "sam", "supervisor"), capacity=1)
+    mentorship.request_create(_actor(w, "toby", "trainee"), wants="A mentor")
+    return {"pk": mentorship.match_run(_actor(w, "avery", "org_admin"))[0].pk}
+
+
+ROWS.update(
+    {
+        "community:mentorship": Row(only(ALL_STAFF)),
+        "community:mentor_profile": Row(only(ALL_STAFF)),
+        "community:mentorship_request": Row(only(ALL_STAFF)),
+        "community:mentorship_match": Row(only(MODERATORS, ok=POST_ONLY)),
+        "community:mentorship_detail": Row(only(("sam", "toby")), kwargs=sam_mentors_toby),
+        "community:mentorship_decide": Row(only(ALL_STAFF, ok=POST_ONLY), kwargs=sam_mentors_toby),
+    }
+)

@@ -107,6 +107,7 @@ POLICY: dict[str, dict[str, Scope]] = {
     # Certificates: a supervisor signs off and issues; the admin (and the supervisor) revoke or
     # suspend; a trainee sees their own. Verification pages are public.
     "credential.own":     {R: ORG},
+    "credential.view":    {A: ORG, S: ORG, R: ORG},  # download: one's own, or the organization's to manage
     "credential.issue":   {S: ORG},
     "credential.manage":  {A: ORG, S: ORG},
     # --- Case consultation (kapstone.consultation).

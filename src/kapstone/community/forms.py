@@ -157,3 +157,43 @@ class FlagForm(forms.Form):
         )
     )
     note = forms.CharField(max_length=500, required=False)
+
+
+class MentorProfileForm(forms.Form):
+    capacity = forms.IntegerField(min_value=0, max_value=20, initial=2, label="How many mentees you can take")
+    specialties = forms.CharField(max_length=300, required=False)
+    modalities = forms.MultipleChoiceField(
+        choices=MODALITIES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    routes = forms.MultipleChoiceField(choices=ROUTES, required=False, widget=forms.CheckboxSelectMultiple)
+    languages = forms.CharField(max_length=200, required=False, help_text="Separated by commas.")
+    states = forms.CharField(max_length=200, required=False, help_text="State codes, separated by commas.")
+    time_zone = forms.CharField(max_length=64, initial="America/Denver")
+    availability = forms.CharField(max_length=300, required=False)
+    active = forms.BooleanField(required=False, initial=True, label="Taking mentees")
+
+
+class MentorshipRequestForm(forms.Form):
+    wants = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 4}), label="What you would like from a mentor"
+    )
+    modalities = forms.MultipleChoiceField(
+        choices=MODALITIES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    routes = forms.MultipleChoiceField(choices=ROUTES, required=False, widget=forms.CheckboxSelectMultiple)
+    first = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="First choice of mentor"
+    )
+    second = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Second choice")
+    third = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Third choice")
+
+    def __init__(self, *args: object, mentors: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for name in ("first", "second", "third"):
+            self.fields[name].choices = [("", "No preference"), *mentors]  # type: ignore[attr-defined]
+
+
+class MeetingForm(forms.Form):
+    occurred_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date")
+    minutes = forms.IntegerField(min_value=5, max_value=480)
+    topic = forms.CharField(max_length=200, label="What you discussed (no client identifiers)")

@@ -12,6 +12,7 @@ from kapstone.accounts.models import Membership
 from kapstone.community import forum_services as svc
 from kapstone.community.common import member_ids
 from kapstone.community.forms import FlagForm, PostEditForm, PostForm, SpaceForm, TopicForm
+from kapstone.community.models import Post
 from kapstone.core.contract import Refused
 from kapstone.core.http import AuthenticatedRequest
 
@@ -71,7 +72,7 @@ def space(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _after_write(request: AuthenticatedRequest, post: svc.Post) -> HttpResponse:
+def _after_write(request: AuthenticatedRequest, post: Post) -> HttpResponse:
     if post.status == svc.S.HELD:
         messages.warning(request, "Your post is held for your review: something in it may identify a client.")
         return redirect("community:post_edit", pk=post.pk)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from kapstone.accounts.models import User
-from kapstone.community.models import Registration, Workshop
+from kapstone.community.models import MentorshipMeeting, Registration, Workshop
 from kapstone.lib.hours import EarnedHours
 
 
@@ -36,7 +36,25 @@ def earned_hours(user: User) -> list[EarnedHours]:
 
 
 def _mentorship_hours(user: User) -> list[EarnedHours]:
-    return []
+    """The mentee's logged meetings; the mentor is who the hours were with."""
+    meetings = (
+        MentorshipMeeting.objects.filter(mentorship__mentee=user)
+        .select_related("mentorship")
+        .order_by("occurred_on", "pk")
+    )
+    return [
+        EarnedHours(
+            source="community.mentorship",
+            source_id=str(m.pk),
+            kind="individual_consultation",
+            minutes=m.minutes,
+            occurred_on=m.occurred_on,
+            label=f"Mentorship meeting: {m.topic}",
+            supervisor_id=m.mentorship.mentor_id,
+            group_size=2,
+        )
+        for m in meetings
+    ]
 
 
 def upcoming_workshops(organization_id: int) -> QuerySet[Workshop]:

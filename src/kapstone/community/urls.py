@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from kapstone.community import directory_views, views
 from kapstone.community import forum_views as fv
+from kapstone.community import mentorship_views as mv
 from kapstone.community import workshop_views as wv
 
 app_name = "community"
@@ -36,4 +37,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("posts/<int:pk>/flag/", fv.post_flag, name="post_flag"),
     path("posts/<int:pk>/moderate/", fv.moderate, name="moderate"),
     path("moderation/", fv.moderation, name="moderation"),
+    path("mentorship/", mv.mentorship, name="mentorship"),
+    path("mentorship/profile/", mv.mentor_profile, name="mentor_profile"),
+    path("mentorship/request/", mv.mentorship_request, name="mentorship_request"),
+    path("mentorship/match/", mv.mentorship_match, name="mentorship_match"),
+    path("mentorship/<int:pk>/", mv.mentorship_detail, name="mentorship_detail"),
+    path("mentorship/<int:pk>/decide/", mv.mentorship_decide, name="mentorship_decide"),
 ]

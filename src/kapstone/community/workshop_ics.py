@@ -53,9 +53,9 @@ def calendar_for(workshops: Iterable[Workshop], *, method: str = "PUBLISH", name
 def workshop_ics(workshop: Workshop) -> bytes:
     """One workshop's file: METHOD:CANCEL once it is cancelled, PUBLISH before."""
     method = "CANCEL" if workshop.is_cancelled else "PUBLISH"
-    return calendar_for([workshop], method=method).to_ical()
+    return bytes(calendar_for([workshop], method=method).to_ical())
 
 
 def feed_ics(workshops: Iterable[Workshop], *, name: str) -> bytes:
     """A person's feed: their workshops, cancelled ones kept with STATUS:CANCELLED so clients drop them."""
-    return calendar_for(workshops, name=name).to_ical()
+    return bytes(calendar_for(workshops, name=name).to_ical())

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kapstone.access.decorators import requires
+from kapstone.access.policy import allows
 from kapstone.accounts.models import User
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.contract import Refused
@@ -25,6 +26,7 @@ def _page(request: AuthenticatedRequest, trainee: User, *, own: bool) -> HttpRes
     return render(request, "practicum/ledger.html", {
         "view": view, "own": own, "sets": selectors.side_by_side(view), "totals": selectors.kind_totals(view),
         "fact_form": None if own or not facts else FactForm(facts=facts), "reverse_form": ReverseForm(),
+        "can_issue": allows(request.actor, "credential.issue"),
     })  # fmt: skip
 
 

@@ -2,12 +2,22 @@
 
 from kapstone.community.models.directory import Listing, Referral
 from kapstone.community.models.forum import Flag, ModerationAction, Post, Space, Topic
+from kapstone.community.models.mentorship import (
+    MentorProfile,
+    Mentorship,
+    MentorshipMeeting,
+    MentorshipRequest,
+)
 from kapstone.community.models.workshops import CalendarFeed, Registration, Workshop
 
 __all__ = [
     "CalendarFeed",
     "Flag",
     "Listing",
+    "MentorProfile",
+    "Mentorship",
+    "MentorshipMeeting",
+    "MentorshipRequest",
     "ModerationAction",
     "Post",
     "Referral",

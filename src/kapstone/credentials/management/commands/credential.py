@@ -1,0 +1,71 @@
+"""``kapstone credential verify FILE [--did-document F | --key F] [--status-list F]`` (offline, no
+database: the pure core), ``kapstone credential list [--json]`` and ``kapstone credential export
+CODE`` (the issued credentials of this instance)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+USAGE = (
+    "usage: kapstone credential {verify FILE [--did-document F|--key F] [--status-list F] "
+    "| list [--json] | export CODE}"
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Certificates: 'verify FILE' checks a credential offline (signature, issuer key, schema, dates, "
+        "status; exit 0 valid, 1 not valid, 2 bad input); 'list [--json]' lists issued credentials; "
+        "'export CODE' prints one."
+    )
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def run(self, argv: Sequence[str]) -> int:
+        if not argv or argv[0] not in ("verify", "list", "export"):
+            print(USAGE, file=sys.stderr)
+            return 2
+        if argv[0] == "verify":
+            from kapstone.credentials.vc.cli import verify_main
+
+            return verify_main(list(argv[1:]))
+        from kapstone.credentials.models import Credential
+
+        if argv[0] == "list":
+            rows = [
+                {"code": c.code, "holder": c.holder.full_name or c.holder.email, "program": c.title,
+                 "status": c.status, "issued": c.issued_at.date().isoformat()}
+                for c in Credential.objects.select_related("holder").order_by("issued_at", "pk")
+            ]  # fmt: skip
+            if "--json" in argv[1:]:
+                sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
+            else:
+                for row in rows:
+                    sys.stdout.write(f"{row['code']}\t{row['status']}\t{row['holder']}\t{row['program']}\n")
+            return 0
+        if len(argv) != 2:
+            print(USAGE, file=sys.stderr)
+            return 2
+        credential = Credential.objects.filter(code=argv[1].upper()).first()
+        if credential is None:
+            print(f"kapstone credential export: no credential {argv[1]!r}", file=sys.stderr)
+            return 2
+        sys.stdout.write(json.dumps(credential.document, indent=2, ensure_ascii=False) + "\n")
+        return 0
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        sys.exit(self.run(argv[2:]))
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("args", nargs=argparse.REMAINDER)
+
+    def handle(self, *args: str, **options: Any) -> None:
+        code = self.run(args)
+        if code:
+            raise CommandError(f"exit status {code}", returncode=code)
