@@ -30,6 +30,7 @@ def good(protocol: Protocol) -> PreDoseChecklist:
         medications_reviewed=True,
         attestations={a.id: True for a in protocol.pre_dose.attestations},
         mood_check=MoodCheck(done=True, result="no_risk"),
+        dose_number=1,
     )
 
 

@@ -112,6 +112,9 @@ class ScheduleForm(forms.Form):
     scheduled_at = _when("Date and time", required=True)
     location = forms.ChoiceField(choices=CareSession.Location.choices, initial=CareSession.Location.CLINIC)
     follows = forms.ChoiceField(label="Follows dosing session", required=False)
+    interval_justification = _text(
+        "Prescriber's reason to book a dosing session closer than the protocol's minimum interval", 2
+    )
 
     def __init__(self, *args: Any, dosing_sessions: list[CareSession], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

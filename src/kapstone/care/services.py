@@ -48,6 +48,7 @@ from kapstone.care.protocol_core import (
     VitalsReading,
     check_discharge,
     check_dose,
+    check_interval,
     check_pre_dose,
     check_vitals,
     default_ae_categories,
@@ -454,9 +455,12 @@ def session_schedule(
     location: str = CareSession.Location.CLINIC,
     lead: User | None = None,
     follows: CareSession | None = None,
+    interval_justification: str = "",
 ) -> CareSession:
     """Book a session. A dosing session is refused unless the client is ready (readiness contract) at
-    the planned time; an integration session names the dosing session it follows."""
+    the planned time, and too close to another dosing session of the course (the protocol's minimum
+    interval) unless a prescriber documents why; an integration session names the dosing session it
+    follows."""
     client = course.client
     _authorize(actor, "course.manage", client)
     _require_open_course(course)
@@ -466,11 +470,13 @@ def session_schedule(
         raise ValidationError({"location": "Unknown location."})
     if scheduled_at is None:
         raise ValidationError({"scheduled_at": "When is the session?"})
+    interval_override = ""
     if kind == CareSession.Kind.DOSING:
         readiness = readiness_for(client, at=scheduled_at)
         missing = readiness.missing + clearance_gaps(protocol_of(course), readiness)
         if missing:
             raise NotReady(missing)
+        interval_override = _check_schedule_interval(actor, course, scheduled_at, interval_justification)
     if kind == CareSession.Kind.INTEGRATION:
         if follows is None:
             raise ValidationError({"follows": "Name the dosing session this integration session follows."})
@@ -503,8 +509,46 @@ def session_schedule(
             from kapstone.measures.services import schedule_event
 
             schedule_event(actor, client, "before_integration", scheduled_at)
-        _audit(actor, "session.schedule", session, client.pk, kind=kind, course=course.pk)
+        extra = {"interval_justification": interval_override} if interval_override else {}
+        _audit(actor, "session.schedule", session, client.pk, kind=kind, course=course.pk, **extra)
     return session
+
+
+def _check_schedule_interval(actor: Actor, course: Course, proposed: datetime, justification: str) -> str:
+    """The minimum interval between this dosing session and every other one of the course (given or
+    booked). A hard stop is refused; a shorter gap needs a prescriber's documented reason, which is
+    returned for the audit row."""
+    protocol = protocol_of(course)
+    others: list[datetime] = []
+    for other in CareSession.objects.filter(course=course, kind=CareSession.Kind.DOSING).exclude(
+        status=CareSession.Status.CANCELLED
+    ):
+        first = _first_dose(other)
+        when = first.given_at if first is not None else other.started_at or other.scheduled_at
+        if when is not None:
+            others.append(when)
+    number = 1 + sum(1 for when in others if when < proposed)
+    problems: list[str] = []
+    hard = False
+    for when in others:
+        earlier, later = (when, proposed) if when <= proposed else (proposed, when)
+        check = check_interval(
+            protocol, earlier, later, dose_number=number if later == proposed else number + 1
+        )
+        if not check.ok:
+            hard = hard or check.level == "hard_stop"
+            problems.append(check.rationale)
+    if not problems:
+        return ""
+    reason = (justification or "").strip()
+    text = "; ".join(problems)
+    if hard or not reason:
+        raise ValidationError({"scheduled_at": f"Too close to another dosing session: {text}."})
+    if not allows(actor, "dosing.override"):
+        raise ValidationError(
+            {"interval_justification": f"{text}. Only a prescriber may book a dosing session this close."}
+        )
+    return reason
 
 
 def session_start(actor: Actor, session: CareSession) -> CareSession:
@@ -811,6 +855,8 @@ def dosing_start(
         same_day_medications=tuple(data.get("same_day_medications") or ()),
         attestations=attestations,
         mood_check=MoodCheck(done=True, result=mood) if mood else None,
+        dose_number=len(history) + 1,
+        previous_dosing_at=history[-1][1].given_at if history else None,
     )  # fmt: skip
     if checklist.vitals is not None:
         # An impossible reading is bad input (the field is named), not a clinical no-go.
@@ -830,6 +876,10 @@ def dosing_start(
         "attestations": attestations,
         "mood_check": mood,
         "weight_kg": str(weight) if weight not in (None, "") else None,
+        "dose_number": checklist.dose_number,
+        "previous_dosing_at": checklist.previous_dosing_at.isoformat()
+        if checklist.previous_dosing_at
+        else None,
     }
     if result.decision == "no_go":
         record(actor, "dosing.start", outcome="denied", object_type="caresession", object_id=session.pk,

@@ -242,6 +242,7 @@ def session_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 form.cleaned_data["scheduled_at"],
                 location=form.cleaned_data["location"],
                 follows=follows,
+                interval_justification=form.cleaned_data.get("interval_justification") or "",
             )
         except services.NotReady as exc:
             missing = exc.missing

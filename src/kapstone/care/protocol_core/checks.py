@@ -1113,6 +1113,7 @@ def check_pre_dose(
     _medications(protocol, checklist, add)
     _attestations(protocol, checklist.attestations, add)
     _mood(protocol, checklist.mood_check, add)
+    _interval(protocol, checklist, planned, add)
 
     statuses = {i.status for i in items}
     decision = NO_GO if NO_GO in statuses else NEEDS_JUSTIFICATION if NEEDS_JUSTIFICATION in statuses else GO
@@ -1129,6 +1130,31 @@ def check_pre_dose(
 
 
 _Add = Callable[..., None]
+
+
+def _interval(protocol: Protocol, checklist: PreDoseChecklist, planned: datetime | None, add: _Add) -> None:
+    """The minimum interval since the previous dosing session, named in the go/no-go."""
+    label = "Minimum interval since the previous dosing session"
+    number = checklist.dose_number
+    if number is None or isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        add("min_interval", label, NO_GO, "which dose of the course this is was not given: cannot check")
+        return
+    if planned is None:
+        add("min_interval", label, NO_GO, "no planned dose time: cannot check")
+        return
+    if checklist.previous_dosing_at is None:
+        if number > 1:
+            add("min_interval", label, NO_GO, f"dose {number}, but the previous dose's time was not given")
+        else:
+            add("min_interval", label, OK, "first dose of the course: no interval to keep")
+        return
+    try:
+        check = check_interval(protocol, checklist.previous_dosing_at, planned, dose_number=number)
+    except InvalidInput as exc:
+        add("min_interval", label, NO_GO, f"previous_dosing_at {exc.detail}")
+        return
+    status = OK if check.ok else NO_GO if check.level == HARD_STOP else NEEDS_JUSTIFICATION
+    add("min_interval", label, status, check.rationale, check.sources, check.clinic_setting)
 
 
 def _fasting(

@@ -87,6 +87,10 @@ class PreDoseChecklist:
     same_day_medications: tuple[str, ...] = ()
     attestations: Mapping[str, bool | None] = field(default_factory=lambda: _EMPTY)
     mood_check: MoodCheck | None = None
+    # The minimum interval (issue #11): which dose of the course this is, and when the previous
+    # dosing session's dose was given (None for the first dose). No dose number = cannot check.
+    dose_number: int | None = None
+    previous_dosing_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
