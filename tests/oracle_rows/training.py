@@ -79,12 +79,29 @@ def entry(w: Any) -> dict[str, Any]:  # Toby's, not shared
     return {"pk": journal_write(toby, title="Week one", body="What I noticed.").pk}
 
 
+def pending_attempt(w: Any) -> dict[str, Any]:  # Toby's, with a short answer for Sam to grade
+    from kapstone.core.actor import Actor
+    from kapstone.training import services
+
+    toby = Actor(user=w.users["toby"], organization=w.org_a, roles=frozenset({"trainee"}))
+    attempt = services.quiz_submit(
+        toby,
+        enrollment=_cohort(w)[1],
+        module_id="safety",
+        number=1,
+        answers={"s-1": ["0", "1"], "s-2": ["Vital signs"]},
+        key="oracle",
+    )
+    return {"pk": attempt.pk}
+
+
 ROWS: dict[str, Row] = {
     "training:home": Row(only(("avery", "sam", "toby"))),
     "training:lesson": Row(only(TRAINEE), kwargs=lesson),
     "training:quiz": Row(only(TRAINEE), kwargs=check),
     "training:profile": Row(only(("avery", "sam", "toby")), kwargs=enrollment),
     "training:assess": Row(only(SUPERVISOR), kwargs=enrollment),
+    "training:attempt_mark": Row(only(SUPERVISOR), kwargs=pending_attempt),
     "training:journal": Row(only(("sam", "toby"))),
     "training:journal_entry": Row(only(TRAINEE), kwargs=entry),
     "training:journal_share": Row(only(("sam", "toby"), ok=405), kwargs=entry),  # POST only

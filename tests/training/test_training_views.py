@@ -224,3 +224,24 @@ def test_attendance_is_recorded_by_the_lead(world: Any, as_user: Any) -> None:
     from kapstone.training.selectors import earned_hours
 
     assert [(h.kind, h.minutes) for h in earned_hours(world.users["toby"])] == [("didactic_live", 90)]
+
+
+def test_the_supervisor_grades_a_short_answer_and_the_module_is_decided(world: Any, as_user: Any) -> None:
+    _, enrollment = published_cohort(world)
+    toby = as_user("toby")
+    toby.post(reverse("training:lesson", kwargs={"pk": enrollment.pk, "lesson_id": "third"}))
+    toby.post(
+        reverse("training:quiz", kwargs={"pk": enrollment.pk, "module_id": "safety"}),
+        {"key": "s", "number": "1", "q-s-1": ["0", "1"], "q-s-2": "Vital signs first."},
+    )
+    attempt = QuizAttempt.objects.get(status="pending")
+    url = reverse("training:attempt_mark", kwargs={"pk": attempt.pk})
+    assert as_user("avery").get(url).status_code == 404
+    sam = as_user("sam")
+    assert "Vital signs first." in sam.get(url).content.decode()
+    assert sam.post(url, {}).status_code == 422
+    assert sam.post(url, {"mark-s-2": "1"}).status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.status == "passed" and attempt.graded_by == world.users["sam"]
+    assert ModuleCompletion.objects.filter(enrollment=enrollment, module_id="safety").exists()
+    assert sam.get(url).status_code == 404  # decided: nothing left to grade

@@ -28,7 +28,7 @@ from kapstone.training.forms import (
     LiveSessionForm,
 )
 from kapstone.training.frameworks import topics
-from kapstone.training.models import Attendance, LiveSession
+from kapstone.training.models import Attendance, LiveSession, QuizAttempt
 
 
 def _shipped() -> list[tuple[str, str]]:
@@ -309,4 +309,38 @@ def assess(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "training/assess.html",
         {"enrollment": enrollment, "framework": framework, "form": form},
         status=422 if request.method == "POST" else 200,
+    )
+
+
+@requires("training.assess")
+@require_http_methods(["GET", "POST"])
+def attempt_mark(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The supervisor grades the short answers of their trainee's attempt; it is then decided."""
+    actor = request.actor
+    supervised = selectors.enrollments_scoped(actor).filter(supervisor=actor.user)
+    attempt = scoped_get(
+        actor,
+        QuizAttempt.objects.filter(enrollment__in=supervised, status="pending"),
+        pk,
+        action="training.assess",
+        object_type="quiz_attempt",
+    )
+    check = selectors.curriculum_of(attempt.version).module(attempt.module_id).check
+    assert check is not None
+    shorts = [check.question(q) for q in attempt.drawn if check.question(q).kind == "short_answer"]
+    shorts = [q for q in shorts if "".join(attempt.answers.get(q.id, [])).strip()]
+    error = ""
+    if request.method == "POST":
+        marks = {q.id: request.POST[f"mark-{q.id}"] == "1" for q in shorts if f"mark-{q.id}" in request.POST}
+        if len(marks) == len(shorts):
+            services.attempt_mark(actor, attempt=attempt, marks=marks)
+            messages.success(request, "Graded.")
+            return redirect("training:profile", pk=attempt.enrollment_id)
+        error = "Grade every short answer."
+    items = [(q, "\n".join(attempt.answers.get(q.id, []))) for q in shorts]
+    return render(
+        request,
+        "training/attempt_mark.html",
+        {"attempt": attempt, "items": items, "error": error},
+        status=422 if error else 200,
     )

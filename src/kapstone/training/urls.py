@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("e/<int:pk>/checks/<slug:module_id>/", views.quiz, name="quiz"),
     path("e/<int:pk>/competencies/", views.profile, name="profile"),
     path("e/<int:pk>/assess/", lead_views.assess, name="assess"),
+    path("attempts/<int:pk>/mark/", lead_views.attempt_mark, name="attempt_mark"),
     path("journal/", views.journal_list, name="journal"),
     path("journal/<int:pk>/", views.journal_entry, name="journal_entry"),
     path("journal/<int:pk>/share/", views.journal_share, name="journal_share"),
