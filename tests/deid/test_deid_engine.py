@@ -169,3 +169,9 @@ def test_spans_are_sorted_non_overlapping_and_say_why() -> None:
     for span in result.spans:
         assert span.start >= ends and span.why and span.replacement.startswith("[")
         ends = span.end
+
+
+@pytest.mark.parametrize("text", ["login from 10.14.7.22.", "email zed@example.org.", "call 555-777-1212.",
+                                  "on 3/8/2027.", "see www.example.net/page."])  # fmt: skip
+def test_an_identifier_at_the_end_of_a_sentence_is_found(text: str) -> None:
+    assert deidentify(text, today=TODAY).text.endswith("].")

@@ -111,6 +111,12 @@ POLICY: dict[str, dict[str, Scope]] = {
     "credential.issue":   {S: ORG},
     "credential.manage":  {A: ORG, S: ORG},
     # --- Case consultation (kapstone.consultation).
+    # A case is made from a client by someone on the care team; what group members read is only the
+    # text its author reviewed (ORG here; group membership narrows it in the selectors).
+    "consultation.case.create": {T: TEAM, P: TEAM, S: TEAM, R: TEAM},
+    "consultation.view":        {A: ORG, T: ORG, P: ORG, S: ORG, R: ORG},
+    "consultation.feedback":    {T: ORG, P: ORG, S: ORG, R: ORG},
+    "consultation.group.manage": {A: ORG},
     # --- Community (kapstone.community): peer support, mentorship, workshops, library, directory.
     # Every staff member takes part in their organization's community; what is theirs (a listing, a
     # registration, a post) the services narrow further. Referrals carry client data: care team only.
