@@ -151,3 +151,30 @@ ROWS.update(
         "community:mentorship_decide": Row(only(ALL_STAFF, ok=POST_ONLY), kwargs=sam_mentors_toby),
     }
 )
+
+
+# --- Resource library: a PDF Theo shared with his organization. ----------------------------------------
+
+
+def theos_document(w: Any) -> dict[str, Any]:
+    from kapstone.community.library import resource_share
+
+    resource = resource_share(
+        _actor(w, "theo", "therapist"),
+        title="Handout",
+        evidence_level="educational",
+        visibility="organization",
+        filename="handout.pdf",
+        data=b"%PDF-1.4\n%%EOF\n",
+    )
+    return {"pk": resource.pk}
+
+
+ROWS.update(
+    {
+        "community:library": Row(only(ALL_STAFF)),
+        "community:resource_new": Row(only(HOST_ROLES)),
+        "community:resource": Row(only(STAFF_IN_A), kwargs=theos_document),
+        "community:resource_download": Row(only(STAFF_IN_A), kwargs=theos_document),
+    }
+)

@@ -7,6 +7,7 @@ import datetime
 from django import forms
 
 from kapstone.community.directory_services import CONSENT_CHANNELS, REFERRAL_ELEMENTS
+from kapstone.community.models.library import EVIDENCE_LEVELS
 from kapstone.community.vocab import LISTING_KINDS, MODALITIES, ROUTES, US_STATES
 
 
@@ -197,3 +198,17 @@ class MeetingForm(forms.Form):
     occurred_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date")
     minutes = forms.IntegerField(min_value=5, max_value=480)
     topic = forms.CharField(max_length=200, label="What you discussed (no client identifiers)")
+
+
+class ResourceForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    file = forms.FileField(
+        required=False, help_text="A PDF or an image (PNG, JPEG, GIF, WebP), checked by its content."
+    )
+    url = forms.URLField(required=False, max_length=500, label="Or a link", assume_scheme="https")
+    tags = forms.CharField(max_length=300, required=False, help_text="Separated by commas.")
+    evidence_level = forms.ChoiceField(choices=EVIDENCE_LEVELS)
+    visibility = forms.ChoiceField(
+        choices=(("organization", "My organization"), ("public", "Every Kapstone member"))
+    )

@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from kapstone.community import directory_views, views
 from kapstone.community import forum_views as fv
+from kapstone.community import library_views as lv
 from kapstone.community import mentorship_views as mv
 from kapstone.community import workshop_views as wv
 
@@ -43,4 +44,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("mentorship/match/", mv.mentorship_match, name="mentorship_match"),
     path("mentorship/<int:pk>/", mv.mentorship_detail, name="mentorship_detail"),
     path("mentorship/<int:pk>/decide/", mv.mentorship_decide, name="mentorship_decide"),
+    path("library/", lv.library, name="library"),
+    path("library/new/", lv.resource_new, name="resource_new"),
+    path("library/<int:pk>/", lv.resource, name="resource"),
+    path("library/<int:pk>/download/", lv.resource_download, name="resource_download"),
 ]

@@ -2,6 +2,7 @@
 
 from kapstone.community.models.directory import Listing, Referral
 from kapstone.community.models.forum import Flag, ModerationAction, Post, Space, Topic
+from kapstone.community.models.library import Resource, ResourceFile
 from kapstone.community.models.mentorship import (
     MentorProfile,
     Mentorship,
@@ -22,6 +23,8 @@ __all__ = [
     "Post",
     "Referral",
     "Registration",
+    "Resource",
+    "ResourceFile",
     "Space",
     "Topic",
     "Workshop",
