@@ -80,3 +80,21 @@ def test_an_entry_that_seems_to_name_a_client_is_held_until_the_author_confirms(
         toby, title="Session", body="Rowan of the hills (a poem).", confirmed_no_client=True
     )
     assert JournalEntry.objects.count() == 2
+
+
+def test_journal_text_never_reaches_the_audit_log_or_the_api(world: Any, as_user: Any) -> None:
+    published_cohort(world)
+    entry = journal.journal_write(
+        actor(world, "toby"), title="Zephyr-title", body="Quillwort reflection text."
+    )
+    journal.journal_share(actor(world, "toby"), entry=entry, share=True)
+    journal.journal_comment(actor(world, "sam"), entry=entry, body="Marigold comment.")
+    stored = " ".join(
+        str(row) for row in AuditEvent.objects.values_list("detail", "object_type", "object_id")
+    )
+    for secret in ("Zephyr", "Quillwort", "Marigold"):
+        assert secret not in stored
+    schema = as_user("avery").get("/api/openapi.json").content.decode()
+    assert "journal" not in schema.lower()
+    export = b"".join(as_user("avery").get("/audit/export.csv").streaming_content).decode()
+    assert "Quillwort" not in export and "Zephyr" not in export
