@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from kapstone.access.policy import allows
 from kapstone.audit.services import record
-from kapstone.care import catalog
+from kapstone.care import catalog, hooks
 from kapstone.care.models import (
     AdverseEvent,
     Alert,
@@ -405,9 +405,7 @@ def course_start(
             actor, "course.start", course, client.pk, protocol=protocol.protocol_id, version=protocol.version
         )
         # The client's cohort for program outcomes is their latest course's protocol.
-        from kapstone.outcomes.services import client_cohort_changed
-
-        client_cohort_changed(client.pk)
+        hooks.cohort_changed(client.pk)
     return course
 
 

@@ -27,7 +27,7 @@ from kapstone.audit.services import record
 from kapstone.clients.models import Client
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
-from kapstone.measures import conf
+from kapstone.measures import conf, hooks
 from kapstone.measures.instruments import (
     Instrument,
     UnknownInstrumentError,
@@ -340,9 +340,7 @@ def _submit(
         if in_transaction is not None:
             in_transaction(response)
         # Program outcomes move with the response, in its transaction (no scan on the read path).
-        from kapstone.outcomes.services import response_recorded
-
-        response_recorded(response, options)
+        hooks.response_stored(response, options)
     return response
 
 
@@ -492,9 +490,7 @@ def instrument_settings_update(
             object_id=current.pk,
             detail={"instrument": instrument.id, "options": clean_options, "item_text": sorted(texts)},
         )
-        from kapstone.outcomes.services import thresholds_changed
-
-        thresholds_changed(actor.organization.pk, instrument.id, clean_options)
+        hooks.thresholds_stored(actor.organization.pk, instrument.id, clean_options)
     return current
 
 
