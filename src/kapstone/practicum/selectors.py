@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from kapstone.access.policy import allows
 from kapstone.access.scoping import scoped_get
@@ -73,6 +74,7 @@ class LedgerView:
     sets: list[RequirementSet]
     totals: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> {counted, pending} minutes
     visible_clients: set[int] = field(default_factory=set)
+    entry_count: int = 0
 
 
 def facts_of(trainee_id: int, organization_id: int) -> dict[str, bool | None]:
@@ -86,24 +88,30 @@ def facts_of(trainee_id: int, organization_id: int) -> dict[str, bool | None]:
     return facts
 
 
-def lines_of(entries: list[LedgerEntry], derived: list[Derived], organization_id: int) -> list[Line]:
-    """The core's view of a ledger. A verified reversal cancels its entry; while the reversal waits
-    for verification, the entry it reverses no longer counts (fail closed)."""
-    reversed_ids = {e.reverses_id: e.status for e in entries if e.reverses_id is not None}
+LINE_FIELDS = ("pk", "kind", "minutes", "occurred_on", "status", "topics", "group_size", "online",
+               "session_kind", "client_id", "reverses_id")  # fmt: skip
+SHOWN = 200  # entries listed on the ledger page (all of them count)
+
+
+def lines_of(rows: list[dict[str, Any]], derived: list[Derived], organization_id: int) -> list[Line]:
+    """The core's view of a ledger (``rows``: ``LedgerEntry`` values of LINE_FIELDS). A verified
+    reversal cancels its entry; while the reversal waits for verification, the entry it reverses no
+    longer counts (fail closed)."""
+    reversed_ids = {r["reverses_id"]: r["status"] for r in rows if r["reverses_id"] is not None}
     lines = []
-    for entry in entries:
-        if entry.reverses_id is not None or entry.status == LedgerEntry.Status.RETURNED:
+    for row in rows:
+        if row["reverses_id"] is not None or row["status"] == LedgerEntry.Status.RETURNED:
             continue
-        reversal = reversed_ids.get(entry.pk)
+        reversal = reversed_ids.get(row["pk"])
         if reversal == LedgerEntry.Status.VERIFIED:
             continue
-        counted = entry.status == LedgerEntry.Status.VERIFIED and reversal is None
+        counted = row["status"] == LedgerEntry.Status.VERIFIED and reversal is None
         lines.append(
             Line(
-                kind=entry.kind, minutes=entry.minutes, occurred_on=entry.occurred_on, counted=counted,
-                topics=tuple(entry.topics), group_size=entry.group_size, online=entry.online,
-                session=entry.session_kind or None,
-                client_key=client_key(organization_id, entry.client_id) if entry.client_id else None,
+                kind=row["kind"], minutes=row["minutes"], occurred_on=row["occurred_on"], counted=counted,
+                topics=tuple(row["topics"] or ()), group_size=row["group_size"], online=row["online"],
+                session=row["session_kind"] or None,
+                client_key=client_key(organization_id, row["client_id"]) if row["client_id"] else None,
             )
         )  # fmt: skip
     for item in derived:
@@ -120,22 +128,21 @@ def lines_of(entries: list[LedgerEntry], derived: list[Derived], organization_id
 def check_trainee(
     trainee: User, organization_id: int
 ) -> tuple[list[RequirementSet], list[SetReport], LedgerView]:
-    """Not audited: the callers (the ledger pages, the desk, certificate issue) audit their reads."""
+    """Not audited: the callers (the ledger pages, the desk, certificate issue) audit their reads.
+    Every entry is checked (read as values, not model rows); the newest SHOWN are listed."""
     program = program_of(organization_id)
-    entries = list(
-        LedgerEntry.objects.filter(organization_id=organization_id, trainee=trainee)
-        .select_related("supervisor", "reviewed_by")
-        .order_by("-occurred_on", "-pk")
-    )
+    mine = LedgerEntry.objects.filter(organization_id=organization_id, trainee=trainee)
+    rows = list(mine.values(*LINE_FIELDS))
+    entries = list(mine.select_related("supervisor", "client").order_by("-occurred_on", "-pk")[:SHOWN])
     derived = derived_for(trainee, organization_id)
-    lines = lines_of(entries, derived, organization_id)
+    lines = lines_of(rows, derived, organization_id)
     facts = facts_of(trainee.pk, organization_id)
     sets = enabled_sets(program)
     reports = [check_set(s, lines, settings=program.settings, facts=facts) for s in sets]
     totals: dict[str, dict[str, int]] = defaultdict(lambda: {"counted": 0, "pending": 0})
     for line in lines:
         totals[line.kind]["counted" if line.counted else "pending"] += line.minutes
-    view = LedgerView(trainee, entries, derived, reports, sets, dict(totals))
+    view = LedgerView(trainee, entries, derived, reports, sets, dict(totals), entry_count=len(rows))
     return sets, reports, view
 
 
@@ -149,7 +156,7 @@ def ledger(actor: Actor, trainee: User) -> LedgerView:
         )
     record(
         actor, "practicum.ledger.view", object_type="trainee", object_id=trainee.pk,
-        detail={"entries": len(view.entries), "derived": len(view.derived)},
+        detail={"entries": view.entry_count, "derived": len(view.derived)},
     )  # fmt: skip
     return view
 

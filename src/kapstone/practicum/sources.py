@@ -15,6 +15,7 @@ import hashlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kapstone.accounts.models import User
 from kapstone.lib.hours import EarnedHours
@@ -43,6 +44,7 @@ def registered() -> list[str]:
     return sorted(_SOURCES)
 
 
+@lru_cache(maxsize=4096)
 def client_key(organization_id: int, client_id: int) -> str:
     """An opaque key per client: different clients can be counted, nobody is named."""
     return hashlib.sha256(f"kapstone-client:{organization_id}:{client_id}".encode()).hexdigest()[:16]
