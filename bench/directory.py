@@ -70,7 +70,9 @@ def main() -> None:
     from kapstone.community.directory_selectors import directory_search, parse_filters
 
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
+    if connection.vendor == "postgresql":  # its own database: never the test suite's test_kapstone
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = "test_kapstone_bench_directory"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         org = Organization.objects.create(
             name="Bench Fictional Directory", slug="bench-directory", is_demo=True
