@@ -247,10 +247,12 @@ def test_wrong_password_and_unknown_email_get_one_and_the_same_generic_message(w
         "nobody@test.example",
         "priya@test.example",
     ]
-    assert all(e.actor_id is None and e.detail == {"reason": "credentials"} for e in failures)
+    assert all(
+        e.actor_id is None and e.detail == {"reason": "credentials", "known_device": False} for e in failures
+    )
 
 
-def test_after_the_failure_limit_even_the_right_password_is_refused_and_audited_as_denied(world):
+def test_after_the_free_failures_even_the_right_password_waits_and_is_audited_as_denied(world):
     limit = settings.KAPSTONE_LOGIN_MAX_FAILURES
     http = HttpClient()
     with time_machine.travel(T0, tick=False):
@@ -266,7 +268,8 @@ def test_after_the_failure_limit_even_the_right_password_is_refused_and_audited_
         assert http.session.get("_kapstone_pending_uid") is None  # not even the password step passed
         denied = AuditEvent.objects.filter(action="auth.sign_in", outcome="denied").get()
         assert denied.actor_email == "theo@test.example"
-        assert denied.detail == {"reason": "throttled"}
+        assert denied.detail == {"reason": "throttled", "wait_seconds": 1, "known_device": False}
+        assert denied.organization_id == world.org_a.pk  # Larkspur's admin sees the attack on Theo
         # Another account from the same address is not locked by Theo's failures.
         assert password_step(HttpClient(), "tamsin@test.example", world.password)["Location"] == SETUP
 

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from kapstone.core.localtime import CLOCKS, DEFAULT_ZONE, H24, validate_time_zone
+
 
 class Role(models.TextChoices):
     ORG_ADMIN = "org_admin", "Organization admin"
@@ -49,6 +51,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STAFF)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Optional: this person's own time zone and clock, over their organization's (kapstone.core.localtime).
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    clock = models.CharField(max_length=3, blank=True, choices=CLOCKS)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -84,6 +89,9 @@ class Organization(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CLINIC)
     is_demo = models.BooleanField(default=False, help_text="Fictional demonstration data.")
     created_at = models.DateTimeField(default=timezone.now)
+    # Every time on its pages is shown in this zone and clock, unless a person chose their own.
+    time_zone = models.CharField(max_length=64, default=DEFAULT_ZONE, validators=[validate_time_zone])
+    clock = models.CharField(max_length=3, choices=CLOCKS, default=H24)
 
     def __str__(self) -> str:
         return self.name
@@ -153,6 +161,17 @@ class LoginFailure(models.Model):
     email = models.CharField(max_length=254, db_index=True)
     source_ip = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The account aimed at, when one has this address: its organizations' admins see the attempt.
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The known-device id of the browser, when it carried one (kapstone.accounts.devices).
+    device = models.CharField(max_length=32, blank=True)
+    # Set when the person then signed in from the same browser or address: no longer counted.
+    cleared = models.BooleanField(default=False)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["user", "at"], name="loginfailure_user_at")]
 
     def __str__(self) -> str:
         return f"Failed sign-in for {self.email} at {self.at:%Y-%m-%d %H:%M}"

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from kapstone.accounts import throttle
+from kapstone.accounts import devices, throttle
 from kapstone.accounts.backends import EmailBackend
 from kapstone.accounts.models import (
     Invitation,
@@ -110,22 +110,19 @@ def begin_sign_in(request: HttpRequest, email: str, password: str) -> SignInStep
     email = email.strip().lower()
     source_ip = getattr(request, "source_ip", None)
     actor = _request_actor(request)
-    if throttle.is_locked(email, source_ip):
-        record(
-            actor, "auth.sign_in", outcome=Outcome.DENIED, actor_email=email, detail={"reason": "throttled"}
-        )
+    target = User.objects.filter(email=email).values_list("pk", flat=True).first()
+    device = devices.device_for(request, target)
+    wait = throttle.wait_seconds(email, source_ip, device)
+    if wait:
+        detail = {"reason": "throttled", "wait_seconds": wait, "known_device": bool(device)}
+        _record_failed_sign_in(actor, email, target, Outcome.DENIED, detail)
         raise SignInError(GENERIC_SIGN_IN_ERROR)
     user = EmailBackend().authenticate(request, email=email, password=password)
     if user is None:
         with transaction.atomic():
-            throttle.note_failure(email, source_ip)
-            record(
-                actor,
-                "auth.sign_in",
-                outcome=Outcome.FAILURE,
-                actor_email=email,
-                detail={"reason": "credentials"},
-            )
+            throttle.note_failure(email, source_ip, device)
+            detail = {"reason": "credentials", "known_device": bool(device)}
+            _record_failed_sign_in(actor, email, target, Outcome.FAILURE, detail)
         raise SignInError(GENERIC_SIGN_IN_ERROR)
     has_device = TOTPDevice.objects.filter(user=user).exists()
     if not has_device and not mfa_required(user):
@@ -140,6 +137,33 @@ def begin_sign_in(request: HttpRequest, email: str, password: str) -> SignInStep
         detail={"next": "mfa" if has_device else "mfa_setup"},
     )
     return SignInStep("mfa_verify" if has_device else "mfa_setup")
+
+
+def _record_failed_sign_in(
+    actor: Actor, email: str, target: int | None, outcome: str, detail: dict[str, object]
+) -> None:
+    """One audit row per organization the targeted person belongs to (so its admin's log shows the
+    attack on their member), or one without an organization for an unknown address."""
+    org_ids: list[int | None] = (
+        list(
+            Membership.objects.filter(user_id=target, is_active=True)
+            .values_list("organization_id", flat=True)
+            .distinct()
+            .order_by("organization_id")
+        )
+        if target is not None
+        else []
+    )
+    for org_id in org_ids or [None]:
+        organization = Organization(pk=org_id) if org_id is not None else None
+        row_actor = Actor(
+            user=None,
+            organization=organization,
+            request_id=actor.request_id,
+            source_ip=actor.source_ip,
+            upstream_request_id=actor.upstream_request_id,
+        )
+        record(row_actor, "auth.sign_in", outcome=outcome, actor_email=email, detail=detail)
 
 
 def pending_user(request: HttpRequest) -> User | None:
@@ -159,8 +183,10 @@ def complete_sign_in(request: HttpRequest, user: User, *, method: str) -> None:
     request.session[AUTH_AT] = now
     request.session[SEEN_AT] = now
     request.session.save()
+    device = devices.device_for(request, user.pk)
+    devices.remember(request, user.pk)  # the view's response carries the known-device cookie
     with transaction.atomic():
-        throttle.clear(user.email)
+        throttle.clear(user.email, getattr(request, "source_ip", None), device)
         UserSession.objects.create(
             user=user,
             session_key=request.session.session_key or "",
@@ -264,7 +290,7 @@ def verify_second_factor(request: HttpRequest, user: User, code: str) -> bool:
         )
         return True
     with transaction.atomic():
-        throttle.note_failure(user.email, actor.source_ip)
+        throttle.note_failure(user.email, actor.source_ip, devices.device_for(request, user.pk))
         record(actor, "auth.mfa_verify", outcome=Outcome.FAILURE)
     return False
 

@@ -11,10 +11,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kapstone.access.decorators import public, requires, signed_in
 from kapstone.access.policy import allows
 from kapstone.access.scoping import scoped_get
-from kapstone.accounts import services, throttle
+from kapstone.accounts import devices, services, throttle
 from kapstone.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, InviteForm, SignInForm
 from kapstone.accounts.middleware import ACTIVE_ORG
 from kapstone.accounts.models import Membership, TOTPDevice
+from kapstone.accounts.selectors import FAILED_SIGN_IN_DAYS, failed_sign_ins
 from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
 from kapstone.core.forms import add_service_errors
@@ -44,7 +45,7 @@ def sign_in(request: KapstoneRequest) -> HttpResponse:
         else:
             request.session["_kapstone_next"] = _next_url(request)
             if step.name == "done":
-                return redirect(request.session.pop("_kapstone_next", "/"))
+                return devices.set_cookie(request, redirect(request.session.pop("_kapstone_next", "/")))
             return redirect("accounts:mfa_verify" if step.name == "mfa_verify" else "accounts:mfa_setup")
     return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)}, status=200)
 
@@ -58,11 +59,11 @@ def mfa_verify(request: KapstoneRequest) -> HttpResponse:
         return redirect("accounts:login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if throttle.is_locked(user.email, request.source_ip):
+        if throttle.is_locked(user.email, request.source_ip, devices.device_for(request, user.pk)):
             form.add_error(None, services.GENERIC_SIGN_IN_ERROR)
         elif services.verify_second_factor(request, user, form.cleaned_data["code"]):
             services.complete_sign_in(request, user, method="password+totp")
-            return redirect(request.session.pop("_kapstone_next", "/"))
+            return devices.set_cookie(request, redirect(request.session.pop("_kapstone_next", "/")))
         else:
             form.add_error("code", "That code was not accepted. Codes change every 30 seconds and work once.")
     return render(request, "accounts/mfa_verify.html", {"form": form})
@@ -90,11 +91,8 @@ def mfa_setup(request: KapstoneRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             services.complete_sign_in(request, user, method="password+totp_enrolled")
-            return render(
-                request,
-                "accounts/recovery_codes.html",
-                {"codes": codes, "next": request.session.pop("_kapstone_next", "/")},
-            )
+            context = {"codes": codes, "next": request.session.pop("_kapstone_next", "/")}
+            return devices.set_cookie(request, render(request, "accounts/recovery_codes.html", context))
     uri = services.provisioning_uri(user, secret)
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#111", light="#fff")
     return render(request, "accounts/mfa_setup.html", {"form": form, "secret": secret, "qr_svg": qr_svg})
@@ -155,7 +153,10 @@ def members(request: AuthenticatedRequest) -> HttpResponse:
         .select_related("user")
         .order_by("user__full_name", "role")
     )
-    return render(request, "accounts/members.html", {"memberships": rows, "form": form})
+    org = request.actor.organization
+    failed = failed_sign_ins(org) if org is not None and allows(request.actor, "member.manage") else None
+    context = {"memberships": rows, "form": form, "failed_sign_ins": failed, "days": FAILED_SIGN_IN_DAYS}
+    return render(request, "accounts/members.html", context)
 
 
 @requires("member.manage")
