@@ -168,7 +168,7 @@ def main() -> None:
         lines = selectors.lines_of(rows, view.derived, org.pk)  # type: ignore[attr-defined]
         sets = shipped_sets().all()
         http = signed_in_client(trainee)
-        assert http.get("/practicum/").status_code == 200
+        assert http.get("/practicum/ledger/").status_code == 200
         credential, did_document, status_list = _credential_files(org, trainee)
         now = dt.datetime.now(dt.UTC)
         assert verify(credential, did_document=did_document, status_list=status_list, now=now).valid
@@ -179,7 +179,7 @@ def main() -> None:
             "sets": len(sets),
             "core": _timed(lambda: [check_set(s, lines) for s in sets], args.rounds),
             "ledger": _timed(lambda: selectors.ledger(actor, trainee), args.rounds),  # type: ignore[arg-type]
-            "page": _timed(lambda: http.get("/practicum/"), args.rounds),
+            "page": _timed(lambda: http.get("/practicum/ledger/"), args.rounds),
             "verify": _timed(
                 lambda: verify(credential, did_document=did_document, status_list=status_list, now=now),
                 args.rounds * 10,

@@ -31,6 +31,7 @@ def _tobys_entry(w: Any) -> dict[str, Any]:
 
 
 ROWS: dict[str, Row] = {
+    "practicum:home": Row(only(("avery", "sam", "toby"), ok=302)),  # to the ledger, desk or certificates
     "practicum:ledger": Row(only(("toby",))),
     "practicum:entry_new": Row(only(("toby",))),
     "practicum:entry_reverse": Row(only(("toby",), ok=405), _tobys_entry),  # POST only

@@ -222,7 +222,7 @@ def test_the_ledger_pages_show_the_client_only_to_the_care_team(world: Any) -> N
     entry = log(world, 120, kind="co_facilitated_session", session_kind="administration",
                 client_id=world.clients["rowan"].pk)  # fmt: skip
     verify(world, entry)
-    page = signed_in_client(world.users["toby"]).get("/practicum/")
+    page = signed_in_client(world.users["toby"]).get("/practicum/ledger/")
     assert page.status_code == 200 and "Rowan" in page.content.decode()
     # Sam supervises Toby and is on Rowan's team: sees Rowan. Take Sam off the team: counted, not named.
     from kapstone.clients.models import CareTeamMember
@@ -260,3 +260,16 @@ def test_review_through_the_page_by_another_orgs_member_is_404(world: Any) -> No
     )
     assert response.status_code == 404
     assert LedgerEntry.objects.get(pk=entry.pk).status == "pending"
+
+
+@pytest.mark.parametrize(("who", "lands"), [("toby", "/practicum/ledger/"), ("sam", "/practicum/desk/"),
+                                            ("avery", "/credentials/manage/")])  # fmt: skip
+def test_the_one_navigation_link_lands_each_role_on_its_page(world: Any, who: str, lands: str) -> None:
+    from tests.conftest import signed_in_client
+
+    http = signed_in_client(world.users[who])
+    assert http.get("/practicum/")["Location"] == lands
+    assert 'href="/practicum/"' in http.get("/dashboard/").content.decode()
+    assert (
+        'href="/practicum/"' not in signed_in_client(world.users["theo"]).get("/dashboard/").content.decode()
+    )

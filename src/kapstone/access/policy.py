@@ -99,6 +99,7 @@ POLICY: dict[str, dict[str, Scope]] = {
     # --- Practicum and certificates (kapstone.practicum, kapstone.credentials).
     # A trainee's own ledger; a supervisor reaches only the trainees they supervise (practicum
     # Supervision rows), which the selectors narrow to. Verifying needs the entry's named supervisor.
+    "practicum.home":     {A: ORG, S: ORG, R: ORG},  # the one navigation link: ledger, desk or certificates
     "practicum.own":      {R: ORG},
     "practicum.trainee":  {S: ORG},
     "practicum.verify":   {S: ORG},

@@ -33,6 +33,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Protocols", "care:protocols", "protocol.edit"),
     NavItem("Consent form", "intake:consent_template", "consent.template.edit"),
     NavItem("Training", "training:home", "training.home"),
+    NavItem("Practicum", "practicum:home", "practicum.home"),
 )
 
 

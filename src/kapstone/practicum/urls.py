@@ -6,7 +6,8 @@ from kapstone.practicum import views
 
 app_name = "practicum"
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", views.my_ledger, name="ledger"),
+    path("", views.home, name="home"),
+    path("ledger/", views.my_ledger, name="ledger"),
     path("entries/new/", views.entry_new, name="entry_new"),
     path("entries/<int:pk>/reverse/", views.entry_reverse, name="entry_reverse"),
     path("entries/<int:pk>/review/", views.entry_review, name="entry_review"),

@@ -30,6 +30,18 @@ def _page(request: AuthenticatedRequest, trainee: User, *, own: bool) -> HttpRes
     })  # fmt: skip
 
 
+@requires("practicum.home")
+@require_GET
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    """The navigation's one link: a trainee's ledger, a supervisor's desk, an admin's certificates."""
+    actor = request.actor
+    if allows(actor, "practicum.own"):
+        return redirect("practicum:ledger")
+    if allows(actor, "practicum.desk"):
+        return redirect("practicum:desk")
+    return redirect("credentials:manage")
+
+
 @requires("practicum.own")
 @require_GET
 def my_ledger(request: AuthenticatedRequest) -> HttpResponse:
@@ -110,7 +122,8 @@ def fact_record(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @requires("practicum.desk")
 @require_GET
 def desk(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "practicum/desk.html", {"desk": desk_reads.desk_for(request.actor)})
+    context = {"desk": desk_reads.desk_for(request.actor), "trainees": selectors.my_trainees(request.actor)}
+    return render(request, "practicum/desk.html", context)
 
 
 @requires("practicum.meeting")
