@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "kapstone.accounts.middleware.SessionPolicyMiddleware",
     "kapstone.accounts.middleware.ActiveOrganizationMiddleware",
+    # The person's (or their organization's) time zone and clock, once the organization is known.
+    "kapstone.core.localtime.LocalTimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -116,6 +118,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kapstone.core.context_processors.shell",
             ],
+            # Local time ("when", "day", "clock", "iso") and plain words ("label") on every page.
+            "builtins": ["kapstone.core.templatetags.shell"],
         },
     }
 ]
@@ -268,6 +272,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = KAPSTONE_ENV != "production"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# One date format for values shown without a filter (kapstone/core/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["kapstone.core.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -19,6 +19,8 @@ from kapstone.screening.urls import screening_patterns
 core_patterns = ([
     path("", core_views.home, name="home"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
+    path("preferences/", core_views.preferences, name="preferences"),
+    path("organization/settings/", core_views.organization_settings, name="organization_settings"),
     path("healthz", core_views.healthz, name="healthz"),
 ], "core")  # fmt: skip
 

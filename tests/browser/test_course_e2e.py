@@ -117,7 +117,7 @@ def test_a_whole_course_preparation_dosing_with_an_alert_discharge_and_integrati
     page.get_by_label("Dose:", exact=True).fill("150")
     page.get_by_label("Tier").select_option("psycholytic")
     page.get_by_label("Lot / batch").fill("RDT-2291")
-    page.get_by_role("button", name="Record give the dose").click()
+    page.get_by_role("button", name="Record the dose").click()
     expect(page.locator("#status-line")).to_contain_text("Dosed")
     session = CareSession.objects.get(course=course, kind="dosing")
     assert DoseRecord.objects.get(session=session).lot == "RDT-2291"

@@ -14,3 +14,22 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         return
     for field, errors in exc.message_dict.items():
         form.add_error(field if field in form.fields and field != NON_FIELD_ERRORS else None, errors)
+
+
+class TimeSettingsForm(forms.Form):
+    """A time zone and a clock; ``inherit`` adds the "as my organization" choice for a person."""
+
+    time_zone = forms.ChoiceField(label="Time zone")
+    clock = forms.ChoiceField(label="Clock")
+
+    def __init__(self, *args: object, inherit: bool = False, **kwargs: object) -> None:
+        from kapstone.core.localtime import CLOCKS, zone_choices
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        same = [("", "As my organization")] if inherit else []
+        zone = self.fields["time_zone"]
+        clock = self.fields["clock"]
+        assert isinstance(zone, forms.ChoiceField) and isinstance(clock, forms.ChoiceField)
+        zone.choices = [*same, *zone_choices()]
+        clock.choices = [*same, *CLOCKS]
+        zone.required = clock.required = not inherit

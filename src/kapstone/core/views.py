@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.timezone import now
 from django.views.decorators.http import require_GET
 
-from kapstone.access.decorators import public, signed_in
+from kapstone.access.decorators import public, requires, signed_in
 from kapstone.access.policy import allows
+from kapstone.core.forms import TimeSettingsForm
 from kapstone.core.http import AuthenticatedRequest
 from kapstone.core.navigation import dashboard_panels, dashboard_sections
+from kapstone.core.preferences import organization_time_set, preferences_set
 
 
 @public
@@ -65,3 +69,32 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def error_500(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
+
+
+@signed_in
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
+    """A person's own time zone and clock (blank: their organization's)."""
+    user = request.actor.user
+    assert user is not None
+    initial = {"time_zone": user.time_zone, "clock": user.clock}
+    form = TimeSettingsForm(request.POST or None, initial=initial, inherit=True)
+    if request.method == "POST" and form.is_valid():
+        preferences_set(request.actor, **form.cleaned_data)
+        messages.success(request, "Your time settings are saved.")
+        return redirect("core:preferences")
+    context = {"form": form, "organization": request.actor.organization, "now": now()}
+    return render(request, "core/preferences.html", context)
+
+
+@requires("member.manage")
+def organization_settings(request: AuthenticatedRequest) -> HttpResponse:
+    """The organization's time zone and clock: every page shows times in them."""
+    organization = request.actor.organization
+    assert organization is not None
+    initial = {"time_zone": organization.time_zone, "clock": organization.clock}
+    form = TimeSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        organization_time_set(request.actor, **form.cleaned_data)
+        messages.success(request, "The organization's time settings are saved.")
+        return redirect("core:organization_settings")
+    return render(request, "core/organization_settings.html", {"form": form, "organization": organization})

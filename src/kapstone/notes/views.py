@@ -20,6 +20,7 @@ from kapstone.accounts.models import User
 from kapstone.clients.selectors import client_get
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
+from kapstone.core.localtime import format_datetime
 from kapstone.notes import selectors, services
 from kapstone.notes.definitions import get_template
 from kapstone.notes.forms import (
@@ -41,10 +42,12 @@ def _sessions_of(client_pk: int) -> list[tuple[int, str]]:
     sessions = CareSession.objects.filter(client_id=client_pk).order_by(
         "-started_at", "-scheduled_at", "-pk"
     )[:50]
-    return [
-        (s.pk, f"{s.get_kind_display()} · {s.started_at or s.scheduled_at or 'not started'}")
-        for s in sessions
-    ]
+    shown = []
+    for s in sessions:
+        moment = s.started_at or s.scheduled_at
+        when = format_datetime(moment) if moment else "not started"
+        shown.append((s.pk, f"{s.get_kind_display()} · {when}"))
+    return shown
 
 
 # --- Progress notes -------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from django import template
-from django.utils import timezone
 
 from kapstone.access.policy import allows
+from kapstone.core import localtime
 from kapstone.core.actor import Actor
 
 register = template.Library()
@@ -22,12 +22,13 @@ def px(value: float) -> str:
 
 @register.filter
 def hm(value: datetime | None) -> str:
-    return timezone.localtime(value).strftime("%H:%M") if value else ""
+    """The time of day in the person's zone and clock, zone named (kapstone.core.localtime)."""
+    return localtime.format_time(value)
 
 
 @register.filter
 def when(value: datetime | None) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    return localtime.format_datetime(value)
 
 
 @register.filter

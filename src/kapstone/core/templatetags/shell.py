@@ -1,0 +1,71 @@
+"""Filters every page may use without loading them (settings: TEMPLATES builtins).
+
+``when`` "2 Dec 2026, 14:30 MST", ``day`` "2 Dec 2026", ``clock`` "14:30 MST" — in the person's zone
+and clock (kapstone.core.localtime); ``iso`` for machine-readable attributes (``<time datetime>``);
+``label`` a key in plain words (kapstone.core.labels).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django import template
+
+from kapstone.core import labels, localtime, wording
+
+register = template.Library()
+
+
+@register.filter
+def when(value: datetime | date | None) -> str:
+    if isinstance(value, datetime):
+        return localtime.format_datetime(value)
+    return localtime.format_date(value)
+
+
+@register.filter
+def day(value: datetime | date | None) -> str:
+    return localtime.format_date(value)
+
+
+@register.filter
+def clock(value: datetime | None) -> str:
+    return localtime.format_time(value)
+
+
+@register.filter
+def iso(value: datetime | date | None) -> str:
+    return localtime.iso(value)
+
+
+@register.filter
+def label(value: object, kind: str = "") -> str:
+    return labels.label(str(value), kind=kind) if value not in (None, "") else ""
+
+
+@register.filter
+def plain(value: object) -> str:
+    """A message with the internal keys it names in words (kapstone.core.labels.plain)."""
+    return labels.plain(str(value)) if value not in (None, "") else ""
+
+
+@register.filter
+def change_words(panel: object) -> str:
+    """A measures panel's change from baseline in words (kapstone.core.wording)."""
+    change = getattr(panel, "change", None)
+    history = getattr(panel, "history", None)
+    instrument = getattr(history, "instrument", None)
+    if change is None or not getattr(change, "computable", False) or change.baseline_total is None:
+        return ""
+    name = getattr(instrument, "short_title", "") or str(change.instrument)
+    statuses = {
+        criterion: str(getattr(getattr(change, criterion, None), "status", ""))
+        for criterion in ("response", "remission", "reliable_change", "reliable_change_fixed")
+    }
+    return wording.change_in_words(
+        name,
+        change.baseline_total,
+        change.latest_total,
+        lower_is_better=change.direction != "higher_is_better",
+        statuses=statuses,
+    )

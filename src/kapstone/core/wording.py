@@ -1,0 +1,53 @@
+"""Change from baseline in words: "PHQ-9 down 12 points (67 %) since baseline: response",
+"GAD-7 up 6 points (43 %) since baseline: worse". Never a negative improvement.
+
+Pure Python, no Django: plain numbers and the criteria's statuses in, one sentence out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+Number = int | float
+
+
+def _n(value: Number) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def change_verdict(statuses: Mapping[str, str], *, better: bool, same: bool = False) -> str:
+    """The one word a clinician reads first, strongest first: remission, response, reliably better;
+    reliably worse, worse; or no change."""
+    if same:
+        return "no change"
+    if better:
+        if statuses.get("remission") == "met":
+            return "remission"
+        if statuses.get("response") == "met":
+            return "response"
+        if "improved" in (statuses.get("reliable_change"), statuses.get("reliable_change_fixed")):
+            return "reliable improvement"
+        return "better, not yet a response"
+    if "deteriorated" in (statuses.get("reliable_change"), statuses.get("reliable_change_fixed")):
+        return "reliably worse"
+    return "worse"
+
+
+def change_in_words(
+    name: str,
+    baseline: Number,
+    latest: Number,
+    *,
+    lower_is_better: bool,
+    statuses: Mapping[str, str] | None = None,
+) -> str:
+    difference = latest - baseline
+    if difference == 0:
+        return f"{name} unchanged since baseline ({_n(baseline)}): no change"
+    direction = "down" if difference < 0 else "up"
+    points = abs(difference)
+    unit = "point" if points == 1 else "points"
+    percent = f" ({round(points * 100 / abs(baseline))} %)" if baseline else ""
+    better = (difference < 0) == lower_is_better
+    verdict = change_verdict(statuses or {}, better=better)
+    return f"{name} {direction} {_n(points)} {unit}{percent} since baseline: {verdict}"
