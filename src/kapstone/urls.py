@@ -46,6 +46,7 @@ client_patterns = ([
 audit_patterns = ([
     path("", audit_views.audit_log, name="log"),
     path("export.csv", audit_views.audit_export, name="export"),
+    path("checkpoint.json", audit_views.audit_checkpoint, name="checkpoint"),
 ], "audit")  # fmt: skip
 
 portal_patterns = ([

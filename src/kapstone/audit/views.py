@@ -4,11 +4,13 @@ import csv
 from collections.abc import Iterator
 
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from kapstone.access.decorators import requires
+from kapstone.audit.checkpoint import dumps, make_checkpoint
 from kapstone.audit.forms import AuditFilterForm
 from kapstone.audit.selectors import audit_events
 from kapstone.audit.services import record
@@ -62,4 +64,18 @@ def audit_export(request: AuthenticatedRequest) -> StreamingHttpResponse:
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kapstone-audit.csv"'
+    return response
+
+
+@requires("audit.export")
+@require_GET
+def audit_checkpoint(request: AuthenticatedRequest) -> HttpResponse:
+    """A signed checkpoint of the chain's head, to keep off this server (tamper evidence for the
+    newest rows: `kapstone audit verify --checkpoint FILE`)."""
+    with transaction.atomic():
+        record(request.actor, "audit.checkpoint", object_type="audit_log")  # covered by the checkpoint
+        checkpoint = make_checkpoint()
+    response = HttpResponse(dumps(checkpoint), content_type="application/json; charset=utf-8")
+    name = f"kapstone-audit-checkpoint-{checkpoint['head_id']}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

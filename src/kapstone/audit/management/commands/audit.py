@@ -1,23 +1,55 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kapstone.audit.services import verify_chain
+from kapstone.audit.checkpoint import CheckpointError, dumps, load, make_checkpoint, verify_against
+from kapstone.audit.services import record, verify_chain
+from kapstone.core.actor import SYSTEM
 
 
 class Command(BaseCommand):
-    help = "Audit log tools. `kapstone audit verify` checks the hash chain and names the first broken link."
+    help = (
+        "Audit log tools. `kapstone audit verify` checks the hash chain and names the first broken link; "
+        "with --checkpoint FILE it also proves every row up to that signed head is still there. "
+        "`kapstone audit checkpoint [--out FILE]` writes a signed checkpoint of the chain's head."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("subcommand", choices=["verify"])
+        parser.add_argument("subcommand", choices=["verify", "checkpoint"])
+        parser.add_argument("--checkpoint", type=Path, help="verify against this signed checkpoint")
+        parser.add_argument("--out", type=Path, help="write the checkpoint here (default: standard output)")
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
-        report = verify_chain()
-        if not report.ok:
+        if subcommand == "checkpoint":
+            self._checkpoint(options.get("out"))
+            return
+        if options.get("checkpoint"):
+            try:
+                report = verify_against(load(options["checkpoint"]))
+            except CheckpointError as exc:
+                raise CommandError(str(exc)) from exc
+            if not report.ok:
+                raise CommandError(report.reason)
+            self.stdout.write(report.reason)
+            return
+        chain = verify_chain()
+        if not chain.ok:
             raise CommandError(
-                f"Audit chain BROKEN at event {report.first_broken_id}: {report.reason}. "
-                f"{report.checked} events before it verified."
+                f"Audit chain BROKEN at event {chain.first_broken_id}: {chain.reason}. "
+                f"{chain.checked} events before it verified."
             )
-        self.stdout.write(f"Audit chain intact: {report.checked} events verified.")
+        self.stdout.write(f"Audit chain intact: {chain.checked} events verified.")
+
+    def _checkpoint(self, out: Path | None) -> None:
+        record(SYSTEM, "audit.checkpoint", object_type="audit_log")  # the checkpoint covers its own row
+        text = dumps(make_checkpoint())
+        if out is None:
+            self.stdout.write(text, ending="")
+            return
+        if out.exists():
+            raise CommandError(f"{out} already exists; checkpoints are never overwritten.")
+        out.write_text(text, encoding="utf-8")
+        self.stdout.write(f"Checkpoint written to {out}. Keep it away from this server.")
