@@ -122,6 +122,8 @@ def test_a_client_over_89_loses_the_year_of_birth_too() -> None:
         ("Mr. Quillby called", "name"),
         ("her husband Bartholomew said", "name"),
         ("grew up in Thistlewick", "place"),
+        ("Spoke with Kowalczyk about the plan", "name"),
+        ("On Tuesday 5/6 she felt better", "date"),
         ("near Hollis County", "place"),
     ],
 )

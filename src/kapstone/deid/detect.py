@@ -151,7 +151,8 @@ DATES = [
         r"(?<![\w/.\-])(?:0?[1-9]|[12]\d|3[01])[/.\-](?:0?[1-9]|[12]\d|3[01])[/.\-](\d{4}|\d{2})(?![\w/\-]|\.\d)"
     ),
     re.compile(
-        rf"{LEFT}(?:on|since|by|until|till|from|dated|before|after|of|to|next|last)\s+"
+        rf"{LEFT}(?:on|since|by|until|till|from|dated|before|after|of|to|next|last|"
+        rf"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tue|wed|thu|fri|sat|sun)\.?)\s+"
         r"((?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\w/])",
         ICASE,
     ),
@@ -220,6 +221,12 @@ HEADER_NAME = re.compile(
 WITH_NAME = re.compile(
     rf"{LEFT}(?:with|and|by|from|to|told|asked|called|texted|visited|saw|met)\s+({CAP})\s+({CAP}){RIGHT}"
 )
+# One capitalised word after a verb of speaking or meeting someone: a person, more often than not.
+CONTACT_NAME = re.compile(
+    rf"{LEFT}(?:spoke\s+with|spoke\s+to|talked\s+(?:with|to)|told|asked|called|texted|emailed|visited|saw|met"
+    rf"|phoned|according\s+to|per)\s+((?-i:{CAP})){RIGHT}(?!\s+(?-i:{CAP}))",
+    ICASE,
+)
 CAP_WORD = re.compile(rf"{LEFT}({CAP}){RIGHT}")
 POSSESSIVE_TAIL = re.compile(r"['’]s?$")
 NUMBERISH = re.compile(r"(?<![\w\-])(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9][A-Za-z0-9\-]{4,}(?![\w\-])")
@@ -274,6 +281,10 @@ def _names(text: str) -> Iterator[Hit]:
         if _name_ok(a) and _name_ok(b):
             yield Hit("name", m.start(1), m.end(2), "two capitalised words after a verb of contact",
                       "name:" + f"{a} {b}".lower(), 0.7, "detector")  # fmt: skip
+    for m in CONTACT_NAME.finditer(text):
+        if _name_ok(m.group(1)):
+            yield Hit("name", m.start(1), m.end(1), "a capitalised word after a verb of contact",
+                      "name:" + m.group(1).lower(), 0.6, "detector")  # fmt: skip
     for m in CAP_WORD.finditer(text):
         word = POSSESSIVE_TAIL.sub("", m.group(1))
         low = word.lower()
