@@ -126,6 +126,9 @@ ROWS.update(
         "community:post_flag": Row(only(ALL_STAFF, ok=POST_ONLY), kwargs=lambda w: {"pk": theos_post(w).pk}),
         "community:moderate": Row(only(MODERATORS, ok=POST_ONLY), kwargs=lambda w: {"pk": theos_post(w).pk}),
         "community:moderation": Row(only(MODERATORS)),
+        "community:topic_subscribe": Row(
+            only(ALL_STAFF, ok=POST_ONLY), kwargs=lambda w: {"pk": theos_post(w).topic_id}
+        ),
     }
 )
 

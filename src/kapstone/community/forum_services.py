@@ -23,6 +23,7 @@ from kapstone.access.scoping import scoped_get
 from kapstone.audit.services import record
 from kapstone.clients.selectors import clients_scoped
 from kapstone.community.common import member_ids
+from kapstone.community.forum_notify import after_publish
 from kapstone.community.forum_text import has_link, render
 from kapstone.community.models import Flag, Listing, ModerationAction, Post, Space, Topic
 from kapstone.core.actor import Actor
@@ -146,6 +147,7 @@ def topic_create(actor: Actor, *, space_pk: object, title: str, body: str) -> Po
         post = Post(topic=topic, author_id=user_id)
         _fill(actor, post, body)
         post.save()
+        after_publish(post)
         record(
             actor,
             "forum.post",
@@ -165,6 +167,7 @@ def post_reply(actor: Actor, *, topic_pk: object, body: str) -> Post:
         post = Post(topic=topic, author_id=member_ids(actor)[0])
         _fill(actor, post, body)
         post.save()
+        after_publish(post)
         record(
             actor,
             "forum.post",
@@ -197,6 +200,7 @@ def post_edit(
         post.version += 1
         post.updated_at = timezone.now()
         post.save()
+        after_publish(post)
         record(
             actor,
             "forum.post",
@@ -336,3 +340,14 @@ def moderation_log(actor: Actor) -> list[ModerationAction]:
         .select_related("moderator", "post", "topic")
         .order_by("-at", "-pk")[:500]
     )
+
+
+def topic_subscribe(actor: Actor, *, topic_pk: object, follow: bool) -> Topic:
+    topic = topic_get(actor, topic_pk)
+    user_id = member_ids(actor)[0]
+    if follow:
+        topic.subscribers.add(user_id)
+    else:
+        topic.subscribers.remove(user_id)
+    record(actor, "forum.view", object_type="topic", object_id=topic.pk, detail={"follow": follow})
+    return topic

@@ -97,6 +97,7 @@ def topic(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "form": form,
         "flag_form": FlagForm(),
         "moderator": svc.is_moderator(request.actor),
+        "following": the_topic.subscribers.filter(pk=request.user.pk).exists(),
     }
     return render(request, "community/topic.html", context, status=400 if request.method == "POST" else 200)
 
@@ -175,4 +176,15 @@ def topic_lock(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     locked = request.POST.get("locked") == "1"
     svc.topic_lock(request.actor, topic_pk=pk, locked=locked, reason=request.POST.get("reason", ""))
     messages.success(request, "Topic locked." if locked else "Topic unlocked.")
+    return redirect("community:topic", pk=pk)
+
+
+@requires("forum.view")
+@require_POST
+def topic_subscribe(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    follow = request.POST.get("follow") == "1"
+    svc.topic_subscribe(request.actor, topic_pk=pk, follow=follow)
+    messages.success(
+        request, "You follow this topic; new posts come in your digest." if follow else "Unfollowed."
+    )
     return redirect("community:topic", pk=pk)

@@ -34,6 +34,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("spaces/<int:pk>/", fv.space, name="space"),
     path("topics/<int:pk>/", fv.topic, name="topic"),
     path("topics/<int:pk>/lock/", fv.topic_lock, name="topic_lock"),
+    path("topics/<int:pk>/follow/", fv.topic_subscribe, name="topic_subscribe"),
     path("posts/<int:pk>/edit/", fv.post_edit, name="post_edit"),
     path("posts/<int:pk>/flag/", fv.post_flag, name="post_flag"),
     path("posts/<int:pk>/moderate/", fv.moderate, name="moderate"),

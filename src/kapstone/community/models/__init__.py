@@ -1,7 +1,7 @@
 """Models of the community app, one module per part."""
 
 from kapstone.community.models.directory import Listing, Referral
-from kapstone.community.models.forum import Flag, ModerationAction, Post, Space, Topic
+from kapstone.community.models.forum import DigestMark, Flag, ModerationAction, Post, Space, Topic
 from kapstone.community.models.library import Resource, ResourceFile
 from kapstone.community.models.mentorship import (
     MentorProfile,
@@ -13,6 +13,7 @@ from kapstone.community.models.workshops import CalendarFeed, Registration, Work
 
 __all__ = [
     "CalendarFeed",
+    "DigestMark",
     "Flag",
     "Listing",
     "MentorProfile",

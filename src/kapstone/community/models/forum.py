@@ -114,3 +114,13 @@ class ModerationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.moderator_id or 'system'}"
+
+
+class DigestMark(models.Model):
+    """When a person's last forum digest was sent: the next one covers what came after."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Digest of user {self.user_id} at {self.sent_at:%Y-%m-%d %H:%M}"
