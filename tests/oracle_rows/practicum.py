@@ -39,5 +39,7 @@ ROWS: dict[str, Row] = {
     "practicum:trainee": Row(only(("sam",)), _toby_supervised_by_sam),
     "practicum:fact_record": Row(only(("sam",), ok=405), _toby_supervised_by_sam),  # POST only
     "practicum:desk": Row(only(("sam",))),
+    "practicum:ledger_pdf": Row(only(("toby",))),
+    "practicum:export": Row(only(("avery", "sam")), lambda w: {"what": "status"}),
     "practicum:meeting_new": Row(only(("sam",))),
 }

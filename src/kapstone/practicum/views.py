@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -46,6 +47,35 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def my_ledger(request: AuthenticatedRequest) -> HttpResponse:
     return _page(request, request.user, own=True)
+
+
+@requires("practicum.own")
+@require_GET
+def my_ledger_pdf(request: AuthenticatedRequest) -> HttpResponse:
+    from kapstone.accounts.models import Organization
+    from kapstone.practicum.export import ledger_pdf
+
+    view = selectors.ledger(request.actor, request.user)
+    name = Organization.objects.get(pk=request.actor.organization_id or -1).name
+    response = HttpResponse(ledger_pdf(view, organization_name=name), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="practicum-ledger.pdf"'
+    return response
+
+
+@requires("practicum.export")
+@require_GET
+def export_csv(request: AuthenticatedRequest, what: str) -> HttpResponseBase:
+    from django.http import Http404, StreamingHttpResponse
+
+    from kapstone.audit.services import record
+    from kapstone.practicum.export import cohort_csv
+
+    if what not in ("status", "entries"):
+        raise Http404
+    record(request.actor, "practicum.export", object_type="practicum", detail={"what": what})
+    response = StreamingHttpResponse(cohort_csv(request.actor, what), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="practicum-{what}.csv"'
+    return response
 
 
 @requires("practicum.trainee")
