@@ -23,15 +23,17 @@ def make_group(world: Any, as_user: Any, **extra: str) -> ConsultationGroup:
 def test_the_admin_makes_a_group_and_adds_members_up_to_its_size(world: Any, as_user: Any) -> None:
     g = make_group(world, as_user)
     assert g.facilitator == world.users["sam"] and g.max_members == 3
+    avery = as_user("avery")
     for name in ("theo", "tamsin", "priya"):
-        as_user("avery").post(f"/consultation/groups/{g.pk}/members/", {"user": world.users[name].pk})
+        response = avery.post(
+            f"/consultation/groups/{g.pk}/members/", {"user": world.users[name].pk}, follow=True
+        )
     assert set(GroupMember.objects.filter(group=g).values_list("user__email", flat=True)) == {
         "sam@test.example",
         "theo@test.example",
         "tamsin@test.example",
     }
-    page = as_user("avery").get(f"/consultation/groups/{g.pk}/", follow=True).content.decode()
-    assert "This group is full (3 members)." in page
+    assert "This group is full (3 members)." in response.content.decode()
 
 
 def test_a_refused_group_keeps_what_was_typed(world: Any, as_user: Any) -> None:
