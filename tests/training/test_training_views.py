@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.urls import reverse
-from training_support import FIXTURES, mini_files, published_cohort
+from training_support import FIXTURES, actor, mini_files, published_cohort
 
 from kapstone.audit.models import AuditEvent
 from kapstone.training.models import (
@@ -245,3 +245,28 @@ def test_the_supervisor_grades_a_short_answer_and_the_module_is_decided(world: A
     assert attempt.status == "passed" and attempt.graded_by == world.users["sam"]
     assert ModuleCompletion.objects.filter(enrollment=enrollment, module_id="safety").exists()
     assert sam.get(url).status_code == 404  # decided: nothing left to grade
+
+
+def test_the_lead_moves_one_trainee_to_a_new_version_keeping_what_maps_across(
+    world: Any, as_user: Any
+) -> None:
+    from kapstone.training import services
+
+    cohort, enrollment = published_cohort(world)
+    services.lesson_complete(actor(world, "toby"), enrollment=enrollment, lesson_id="first")
+    lead = actor(world, "avery")
+    newer = services.lesson_edit(
+        lead, version=cohort.version, lesson_id="second", body="New.", new_version="2.0"
+    )
+    services.version_publish(lead, version=newer)
+    avery = as_user("avery")
+    url = reverse("training:cohort_move", kwargs={"pk": cohort.pk})
+    response = avery.post(url, {"enrollment": enrollment.pk, "version": newer.pk}, follow=True)
+    assert "1 completed lesson(s) carried across." in response.content.decode()
+    enrollment.refresh_from_db()
+    assert (
+        enrollment.version_id == newer.pk and LessonCompletion.objects.get().version_id == cohort.version_id
+    )
+    cohort.refresh_from_db()
+    assert cohort.version_id != newer.pk  # the cohort itself stays on its version
+    assert avery.post(url, {"enrollment": "x", "version": newer.pk}, follow=True).status_code == 200

@@ -344,3 +344,33 @@ def attempt_mark(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         {"attempt": attempt, "items": items, "error": error},
         status=422 if error else 200,
     )
+
+
+@requires("training.lead")
+@require_POST
+def cohort_move(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Move one trainee of the cohort to another published version, keeping what maps across."""
+    row = selectors.cohort_get(request.actor, pk)
+    enrollment = row.enrollments.filter(pk=_int(request.POST.get("enrollment"))).first()
+    target = selectors.versions_led(request.actor).filter(pk=_int(request.POST.get("version"))).first()
+    if enrollment is None or target is None:
+        messages.error(request, "Choose a trainee of this cohort and a version.")
+        return redirect("training:cohort", pk=row.pk)
+    try:
+        report = services.enrollment_move(request.actor, enrollment=enrollment, version=target)
+    except Refused as exc:
+        messages.error(request, exc.reason)
+    else:
+        lost = report["not_in_new_version"]
+        messages.success(
+            request,
+            f"Moved {enrollment.trainee} to {target.version}: {len(report['kept'])} "
+            f"completed lesson(s) carried across"
+            + (f"; not in the new version: {', '.join(lost)}" if lost else "."),
+        )
+    return redirect("training:cohort", pk=row.pk)
+
+
+def _int(value: object) -> int:
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 12 else 0

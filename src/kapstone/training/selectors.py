@@ -191,7 +191,7 @@ class GridRow:
 def cohort_grid(cohort: Cohort) -> tuple[list[Module], list[GridRow]]:
     """Trainee × module for the lead; "behind" = fewer modules complete than the cohort's median."""
     program = curriculum_of(cohort.version)
-    enrollments = list(cohort.enrollments.select_related("trainee").order_by("trainee__full_name"))
+    enrollments = list(cohort.enrollments.select_related("trainee", "version").order_by("trainee__full_name"))
     done = defaultdict(set)
     for e_id, m_id in ModuleCompletion.objects.filter(enrollment__cohort=cohort).values_list(
         "enrollment_id", "module_id"

@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("versions/<int:pk>/cohorts/new/", lead_views.cohort_create, name="cohort_create"),
     path("cohorts/<int:pk>/", lead_views.cohort, name="cohort"),
     path("cohorts/<int:pk>/enroll/", lead_views.cohort_enroll, name="cohort_enroll"),
+    path("cohorts/<int:pk>/move/", lead_views.cohort_move, name="cohort_move"),
     path("cohorts/<int:pk>/sessions/new/", lead_views.live_session_create, name="live_session_create"),
     path("sessions/<int:pk>/attendance/", lead_views.attendance, name="attendance"),
 ]
