@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from kapstone.access.decorators import public
 from kapstone.training.curriculum.loader import CurriculumError, split_front_matter
-from kapstone.training.render import link_citations, render_markdown
+from kapstone.training.render import drop_title, link_citations, render_markdown
 
 GUIDE = Path(__file__).resolve().parent / "guide" / "guide.md"
 
@@ -52,8 +52,8 @@ def _load(path: str, mtime: float) -> Guide:
     sources = [s for s in sources if s["url"].startswith(("https://", "http://")) or not s["url"]]
     numbers = {s["key"]: i for i, s in enumerate(sources, 1)}
     reviewed = meta.get("last_reviewed")
-    html = link_citations(render_markdown(body), numbers)
     title = str(meta.get("title") or "A beginner's guide to ketamine-assisted psychotherapy")
+    html = link_citations(render_markdown(drop_title(body, title)), numbers)
     return Guide(title, reviewed if isinstance(reviewed, dt.date) else None, sources, html)
 
 

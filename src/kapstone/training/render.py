@@ -71,3 +71,11 @@ def link_citations(html: str, numbers: Mapping[str, int]) -> SafeString:
         return f'<a class="cite" href="#source-{escape(key)}">[{numbers[key]}]</a>'
 
     return mark_safe(re.sub(r"\[([A-Za-z0-9_.-]{1,40})\]", link, html))  # noqa: S308 (keys are [A-Za-z0-9_.-])
+
+
+def drop_title(text: str, title: str) -> str:
+    """The text without a first ``# heading`` that repeats the page's own title (shown as its h1)."""
+    lines = text.lstrip("\n").split("\n")
+    if lines and lines[0].startswith("# ") and lines[0][2:].strip() == title.strip():
+        return "\n".join(lines[1:])
+    return text

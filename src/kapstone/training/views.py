@@ -20,7 +20,7 @@ from kapstone.training import grading, journal, selectors, services
 from kapstone.training.chart import Series, levels_chart
 from kapstone.training.curriculum import Question
 from kapstone.training.forms import CommentForm, JournalForm, new_key
-from kapstone.training.render import render_markdown
+from kapstone.training.render import drop_title, render_markdown
 
 
 @requires("training.home")
@@ -38,11 +38,6 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "is_lead": allows(actor, "training.lead"),
         },
     )
-
-
-def _lesson_body(text: str, title: str) -> str:
-    lines = text.lstrip("\n").split("\n")
-    return "\n".join(lines[1:]) if lines and lines[0].lstrip("# ").strip() == title.strip() else text
 
 
 @requires("training.learn")
@@ -67,7 +62,7 @@ def lesson(request: AuthenticatedRequest, pk: int, lesson_id: str) -> HttpRespon
             "program": program,
             "module": module,
             "lesson": item,
-            "body": render_markdown(_lesson_body(item.body, item.title), shift_headings=1),
+            "body": render_markdown(drop_title(item.body, item.title)),
             "sources": [program.source(key) for key in item.sources],
             "done": enrollment.lessons_done.filter(lesson_id=item.id).first(),
             "previous": order[at - 1] if at else None,
