@@ -227,3 +227,22 @@ def test_referral_pages_round_trip_and_other_people_get_404(world: Any) -> None:
         )
         assert page.status_code == 404
     assert AuditEvent.objects.filter(action="referral.view", outcome="denied").count() == 2
+
+
+def test_the_demo_listings_are_fictional_and_one_shows_a_verified_certificate(
+    world: Any, certificates: Any
+) -> None:
+    from kapstone.community.demo import bulk_listings, demo_listings
+
+    certificates[world.users["theo"].pk] = "active"
+    made = demo_listings(world.org_a, owner=world.users["theo"], certificate_title=CERT)
+    body = (
+        HttpClient()
+        .get(reverse("directory:search"), {"route": "im", "modality": "ifs", "state": "CO"})
+        .content.decode()
+    )
+    assert "Sage Example, LMFT" in body and f"Verified certificate: {CERT}" in body
+    assert body.count("Verified certificate") == 1
+    assert all("fictional" in m.bio.lower() for m in made)
+    assert bulk_listings(world.org_b, 50) == 50
+    assert Listing.objects.filter(organization=world.org_b).count() == 50

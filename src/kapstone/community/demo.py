@@ -66,9 +66,12 @@ DEMO_LISTINGS = (
 )
 
 
-def demo_listings(organization: Organization, *, owner: User | None = None) -> list[Listing]:
+def demo_listings(
+    organization: Organization, *, owner: User | None = None, certificate_title: str = ""
+) -> list[Listing]:
     """A few opted-in fictional listings in ``organization``. ``owner`` (a demo member) gets the
-    second one, so a certificate the credentials app issued to them shows as verified."""
+    second one, naming ``certificate_title``: a certificate the credentials app issued to them, so
+    the directory shows it as verified (re-read from the credential sources on every page)."""
     made = []
     for index, (name, kind, state, routes, modalities, tele, accepting, langs) in enumerate(DEMO_LISTINGS):
         listing = Listing(
@@ -85,6 +88,7 @@ def demo_listings(organization: Organization, *, owner: User | None = None) -> l
             languages=encode_set(langs),
             bio="A fictional listing for the demonstration organization.",
             opted_in=True,
+            certificate_title=certificate_title if index == 1 and owner is not None else "",
         )
         listing.search_text = search_text_of(listing)
         listing.save()
