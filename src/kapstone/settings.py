@@ -313,9 +313,19 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # SafeFormatter: CR/LF/ANSI in a logged value become visible escapes, tracebacks are indented,
+    # path tokens masked (kapstone.core.logsafe; security.md T8).
+    "formatters": {
+        "plain": {
+            "()": "kapstone.core.logsafe.SafeFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("KAPSTONE_LOG_LEVEL", "WARNING")},
+    # Even at DEBUG: Django's template engine logs a failed variable lookup with the whole context
+    # (a TOTP secret, recovery codes, note text), and the SQL logger its parameters. Never.
+    "loggers": {"django.template": {"level": "INFO"}, "django.db.backends": {"level": "INFO"}},
 }
 
 # --- Kapstone -------------------------------------------------------------------------------------

@@ -1,22 +1,22 @@
-"""Access logs without secrets: single-use tokens in paths (invitations, questionnaire links) are masked."""
+"""Access logs without secrets or forged lines: single-use tokens in paths (invitations,
+questionnaire links) are masked, and CR/LF/ANSI in any field are made visible (kapstone.core.logsafe)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from gunicorn.glogging import Logger
 
-# A path segment that is a bearer credential: whoever reads the log could use it.
-TOKEN_PATHS = re.compile(r"^(/accounts/invitation/|/q/)(?!done/)[^/]+")
+from kapstone.core.logsafe import TOKEN_PATHS, redact_tokens, safe_atoms
+
+__all__ = ["TOKEN_PATHS", "RedactingLogger", "redact_path"]
 
 
 def redact_path(path: str) -> str:
-    return TOKEN_PATHS.sub(r"\1[token]", path)
+    return redact_tokens(path)
 
 
 class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type information
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        atoms["U"] = redact_path(atoms.get("U", ""))
-        return atoms
+        return safe_atoms(atoms)
