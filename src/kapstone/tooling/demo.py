@@ -114,6 +114,9 @@ def load_demo() -> list[DemoSignIn]:
             record(SYSTEM, "demo.load", object_type="organization", object_id=org.pk)
             _demo_measures(org, people)
             _demo_course(org, people, portal)
+            from kapstone.credentials.demo import seed_certificates  # a valid and a revoked certificate
+
+            seed_certificates(org, people, password=DEMO_PASSWORD, domain=DEMO_DOMAIN)
     return sign_ins
 
 
