@@ -129,3 +129,26 @@ def test_a_locked_topic_takes_no_replies_and_a_post_page_keeps_the_typed_text(wo
     )
     assert page.status_code == 400 and "read www.example.org please" in page.content.decode()
     assert Post.objects.count() == 1
+
+
+def test_attachments_need_trust_and_a_true_type_and_follow_the_posts_visibility(world: Any) -> None:
+    from kapstone.community.models import PostAttachment
+
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    space = _space(world)
+    post = svc.topic_create(actor(world, "toby"), space_pk=space.pk, title="Handout", body=CALM)
+    with pytest.raises(svc.Refused, match="New members can attach"):
+        svc.attachment_add(actor(world, "toby"), post_pk=post.pk, filename="h.pdf", data=pdf)
+    for n in range(svc.TRUSTED_AFTER_POSTS):
+        svc.post_reply(actor(world, "toby"), topic_pk=post.topic_id, body=f"{CALM} ({n})")
+    with pytest.raises(svc.Refused, match="content is PDF"):
+        svc.attachment_add(actor(world, "toby"), post_pk=post.pk, filename="h.png", data=pdf)
+    attached = svc.attachment_add(actor(world, "toby"), post_pk=post.pk, filename="My handout.PDF", data=pdf)
+    assert (attached.filename, attached.content_type) == ("My-handout.pdf", "application/pdf")
+    url = reverse("community:attachment", args=[attached.pk])
+    assert signed_in_client(world.users["tamsin"]).get(url).content == pdf
+    svc.post_flag(actor(world, "tamsin"), post_pk=post.pk, reason="client_info")
+    assert signed_in_client(world.users["tamsin"]).get(url).status_code == 404
+    assert signed_in_client(world.users["olive"]).get(url).status_code == 404
+    assert signed_in_client(world.users["sam"]).get(url).status_code == 200
+    assert PostAttachment.objects.count() == 1

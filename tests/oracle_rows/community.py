@@ -114,6 +114,16 @@ def theos_post(w: Any) -> Any:
     )
 
 
+def theos_attachment(w: Any) -> dict[str, Any]:
+    from kapstone.community.models import PostAttachment
+
+    post = theos_post(w)
+    found = PostAttachment.objects.create(
+        post=post, filename="a.pdf", content_type="application/pdf", size=9, sha256="0" * 64, data=b"%PDF-1.4"
+    )
+    return {"pk": found.pk}
+
+
 ROWS.update(
     {
         "community:spaces": Row(only(ALL_STAFF)),
@@ -126,6 +136,10 @@ ROWS.update(
         "community:post_flag": Row(only(ALL_STAFF, ok=POST_ONLY), kwargs=lambda w: {"pk": theos_post(w).pk}),
         "community:moderate": Row(only(MODERATORS, ok=POST_ONLY), kwargs=lambda w: {"pk": theos_post(w).pk}),
         "community:moderation": Row(only(MODERATORS)),
+        "community:attachment_add": Row(
+            only(ALL_STAFF, ok=POST_ONLY), kwargs=lambda w: {"pk": theos_post(w).pk}
+        ),
+        "community:attachment": Row(only(STAFF_IN_A), kwargs=theos_attachment),
         "community:topic_subscribe": Row(
             only(ALL_STAFF, ok=POST_ONLY), kwargs=lambda w: {"pk": theos_post(w).topic_id}
         ),

@@ -11,11 +11,13 @@ a member whose licence their organization attested starts at level 1.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from kapstone.access.policy import allows
@@ -25,7 +27,7 @@ from kapstone.clients.selectors import clients_scoped
 from kapstone.community.common import member_ids
 from kapstone.community.forum_notify import after_publish
 from kapstone.community.forum_text import has_link, render
-from kapstone.community.models import Flag, Listing, ModerationAction, Post, Space, Topic
+from kapstone.community.models import Flag, Listing, ModerationAction, Post, PostAttachment, Space, Topic
 from kapstone.core.actor import Actor
 from kapstone.core.contract import Refused, check_version
 from kapstone.deid import Known, KnownPerson, deidentify
@@ -62,7 +64,8 @@ def topic_get(actor: Actor, pk: object) -> Topic:
 
 def posts_visible(actor: Actor, topic: Topic) -> list[Post]:
     """Published posts; the author also sees their held and hidden ones; moderators see all."""
-    posts = topic.posts.select_related("author").order_by("created_at", "pk")
+    files = Prefetch("attachments", queryset=PostAttachment.objects.defer("data").order_by("pk"))
+    posts = topic.posts.select_related("author").prefetch_related(files).order_by("created_at", "pk")
     if not is_moderator(actor):
         posts = posts.filter(Q(status=S.PUBLISHED) | Q(author_id=actor.user_id))
     return list(posts)
@@ -351,3 +354,43 @@ def topic_subscribe(actor: Actor, *, topic_pk: object, follow: bool) -> Topic:
         topic.subscribers.remove(user_id)
     record(actor, "forum.view", object_type="topic", object_id=topic.pk, detail={"follow": follow})
     return topic
+
+
+def attachment_add(actor: Actor, *, post_pk: object, filename: str, data: bytes) -> PostAttachment:
+    """Attach a PDF or image to one's own post: trust level 1 and up, checked by content and size."""
+    from kapstone.community.library import check_upload
+
+    post = own_post_get(actor, post_pk)
+    user_id, org_id = member_ids(actor)
+    if trust_level(user_id, org_id) < 1:
+        raise Refused(
+            f"New members can attach files after {TRUSTED_AFTER_POSTS} accepted posts.", field="file"
+        )
+    kind = check_upload(filename, data)
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", filename.rsplit(".", 1)[0]).strip("-")[:60] or "attachment"
+    with transaction.atomic():
+        attachment = PostAttachment.objects.create(
+            post=post,
+            filename=stem + kind.extensions[0],
+            content_type=kind.content_type,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            data=data,
+        )
+        record(
+            actor,
+            "forum.post",
+            object_type="post_attachment",
+            object_id=attachment.pk,
+            detail={"post": post.pk, "size": len(data)},
+        )
+    return attachment
+
+
+def attachment_get(actor: Actor, pk: object) -> PostAttachment:
+    """An attachment of a post the actor may read (published, their own, or any for moderators)."""
+    posts = Post.objects.filter(topic__space__in=spaces_visible(actor))
+    if not is_moderator(actor):
+        posts = posts.filter(Q(status=S.PUBLISHED) | Q(author_id=actor.user_id))
+    scoped = PostAttachment.objects.filter(post__in=posts)
+    return scoped_get(actor, scoped, pk, action="forum.view", object_type="post_attachment")

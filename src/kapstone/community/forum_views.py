@@ -188,3 +188,33 @@ def topic_subscribe(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         request, "You follow this topic; new posts come in your digest." if follow else "Unfollowed."
     )
     return redirect("community:topic", pk=pk)
+
+
+@requires("forum.post")
+@require_POST
+def attachment_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose a file to attach.")
+        return redirect("community:post_edit", pk=pk)
+    from kapstone.community.library import max_bytes
+
+    try:
+        svc.attachment_add(
+            request.actor, post_pk=pk, filename=upload.name or "", data=upload.read(max_bytes() + 1)
+        )
+    except Refused as exc:
+        messages.error(request, exc.reason)
+    else:
+        messages.success(request, "File attached.")
+    return redirect("community:post_edit", pk=pk)
+
+
+@requires("forum.view")
+@require_GET
+def attachment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    found = svc.attachment_get(request.actor, pk)
+    response = HttpResponse(bytes(found.data), content_type=found.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{found.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,7 +1,15 @@
 """Models of the community app, one module per part."""
 
 from kapstone.community.models.directory import Listing, Referral
-from kapstone.community.models.forum import DigestMark, Flag, ModerationAction, Post, Space, Topic
+from kapstone.community.models.forum import (
+    DigestMark,
+    Flag,
+    ModerationAction,
+    Post,
+    PostAttachment,
+    Space,
+    Topic,
+)
 from kapstone.community.models.library import Resource, ResourceFile
 from kapstone.community.models.mentorship import (
     MentorProfile,
@@ -22,6 +30,7 @@ __all__ = [
     "MentorshipRequest",
     "ModerationAction",
     "Post",
+    "PostAttachment",
     "Referral",
     "Registration",
     "Resource",

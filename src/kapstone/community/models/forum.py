@@ -124,3 +124,18 @@ class DigestMark(models.Model):
 
     def __str__(self) -> str:
         return f"Digest of user {self.user_id} at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class PostAttachment(models.Model):
+    """A PDF or image on a post, from a member at trust level 1 or more; checked by content."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.filename
