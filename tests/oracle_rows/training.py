@@ -104,6 +104,7 @@ ROWS: dict[str, Row] = {
     "training:attempt_mark": Row(only(SUPERVISOR), kwargs=pending_attempt),
     "training:journal": Row(only(("sam", "toby"))),
     "training:journal_entry": Row(only(TRAINEE), kwargs=entry),
+    "training:journal_edit": Row(only(TRAINEE), kwargs=entry),
     "training:journal_share": Row(only(("sam", "toby"), ok=405), kwargs=entry),  # POST only
     "training:journal_comment": Row(only(("sam", "toby"), ok=405), kwargs=entry),
     "training:programs": Row(only(LEAD)),

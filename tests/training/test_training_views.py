@@ -270,3 +270,19 @@ def test_the_lead_moves_one_trainee_to_a_new_version_keeping_what_maps_across(
     cohort.refresh_from_db()
     assert cohort.version_id != newer.pk  # the cohort itself stays on its version
     assert avery.post(url, {"enrollment": "x", "version": newer.pk}, follow=True).status_code == 200
+
+
+def test_an_edit_from_an_older_copy_is_refused_with_the_text_kept(world: Any, as_user: Any) -> None:
+    published_cohort(world)
+    toby = as_user("toby")
+    toby.post(reverse("training:journal"), {"title": "Week two", "body": "First thoughts."})
+    entry = JournalEntry.objects.get()
+    url = reverse("training:journal_edit", kwargs={"pk": entry.pk})
+    assert toby.post(url, {"title": "Week two", "body": "Second thoughts.", "version": 1}).status_code == 302
+    stale = toby.post(url, {"title": "Week two", "body": "From an old tab.", "version": 1})
+    assert stale.status_code == 409 and "From an old tab." in stale.content.decode()
+    entry.refresh_from_db()
+    assert entry.body == "Second thoughts." and entry.version == 2
+    journal_share = reverse("training:journal_share", kwargs={"pk": entry.pk})
+    toby.post(journal_share, {"share": "1"})
+    assert as_user("sam").get(url).status_code == 404  # shared to read, not to edit

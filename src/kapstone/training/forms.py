@@ -138,5 +138,12 @@ class JournalForm(forms.Form):
         _choices(self, "lesson_id", [("", "—"), *lessons])
 
 
+class JournalEditForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200)
+    body = forms.CharField(label="Entry (Markdown)", widget=forms.Textarea(attrs={"rows": 12}))
+    confirmed_no_client = forms.BooleanField(label="These words do not name a client", required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("attempts/<int:pk>/mark/", lead_views.attempt_mark, name="attempt_mark"),
     path("journal/", views.journal_list, name="journal"),
     path("journal/<int:pk>/", views.journal_entry, name="journal_entry"),
+    path("journal/<int:pk>/edit/", views.journal_edit, name="journal_edit"),
     path("journal/<int:pk>/share/", views.journal_share, name="journal_share"),
     path("journal/<int:pk>/comment/", views.journal_comment, name="journal_comment"),
     path("programs/", lead_views.programs, name="programs"),

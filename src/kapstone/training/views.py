@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kapstone.access.decorators import requires
 from kapstone.access.policy import allows
-from kapstone.core.contract import NotYours, Refused
+from kapstone.core.contract import NotYours, Refused, Stale
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 from kapstone.training import grading, journal, selectors, services
 from kapstone.training.chart import Series, levels_chart
 from kapstone.training.curriculum import Question
-from kapstone.training.forms import CommentForm, JournalForm, new_key
+from kapstone.training.forms import CommentForm, JournalEditForm, JournalForm, new_key
 from kapstone.training.render import drop_title, render_markdown
 
 
@@ -248,3 +248,39 @@ def journal_comment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         journal.journal_comment(request.actor, entry=entry, body=form.cleaned_data["body"])
     return redirect("training:journal_entry", pk=entry.pk)
+
+
+@requires("training.learn")
+@require_http_methods(["GET", "POST"])
+def journal_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The author edits an entry; an edit made from an older copy is refused (409), the text kept."""
+    actor = request.actor
+    entry = selectors.journal_get(actor, pk)
+    if entry.author_id != actor.user_id:
+        raise NotYours
+    form = JournalEditForm(
+        request.POST or None, initial={"title": entry.title, "body": entry.body, "version": entry.version}
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            journal.journal_edit(
+                actor,
+                entry=entry,
+                version=data["version"],
+                title=data["title"],
+                body=data["body"],
+                confirmed_no_client=data["confirmed_no_client"],
+            )
+            return redirect("training:journal_entry", pk=entry.pk)
+        except Refused as exc:
+            add_service_errors(form, exc.as_validation_error())
+            status = 422
+        except Stale as exc:
+            form.add_error(None, str(exc))
+            entry.refresh_from_db()
+            status = 409
+    elif request.method == "POST":
+        status = 422
+    return render(request, "training/journal_edit.html", {"entry": entry, "form": form}, status=status)
