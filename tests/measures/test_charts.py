@@ -179,7 +179,7 @@ def test_the_numbers_are_one_click_away_and_change_is_shown_with_its_rationale(w
     assert html.count("<summary>Show the numbers</summary>") == 2
     table = html.split("<summary>Show the numbers</summary>")[2].split("</table>")[0]  # the PHQ-9 one
     assert table.count("<tr>") == 5  # header + 4 responses
-    assert "Baseline 16" in html and "latest 0" in html and "improvement" not in html
+    assert "Baseline 16" in html and "latest 0" in html and "% improvement" not in html
     assert "PHQ-9 down 16 points (100 %) since baseline: remission" in html
     assert "Response</th><td>Met" in html and "Remission</th><td>Met" in html
     assert "Reliable change (published threshold)</th><td>Improved" in html

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kapstone.core.wording import change_in_words, change_verdict
+from kapstone.core.wording import change_in_words, change_verdict, reason_in_words
 
 
 def test_a_fall_on_a_lower_is_better_scale_is_a_response_when_the_criterion_is_met() -> None:
@@ -45,3 +45,11 @@ def test_never_a_negative_number_and_worse_only_when_worse(before: int, after: i
     assert "-" not in text and "improvement" not in text
     got_worse = (after > before) if lower else (after < before)
     assert text.endswith("worse") == got_worse
+
+
+def test_a_criterions_reason_says_better_or_worse_never_a_negative_improvement() -> None:
+    assert reason_in_words("-42.86% improvement < 50%") == "42.86 % worse < 50%"
+    assert reason_in_words("66.67% improvement >= 50%") == "66.67 % better >= 50%"
+    assert reason_in_words("deteriorated (improvement -6 points; threshold 6)") == (
+        "deteriorated (6 points worse; threshold 6)"
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from kapstone.accounts.models import Role
-from kapstone.core.navigation import nav_for
+from kapstone.core.navigation import nav_for, nav_sections
 
 
 def shell(request: HttpRequest) -> dict[str, object]:
@@ -13,6 +13,7 @@ def shell(request: HttpRequest) -> dict[str, object]:
     orgs = {m.organization_id: m.organization for m in getattr(request, "memberships", [])}
     return {
         "nav_items": nav_for(actor),
+        "nav_sections": nav_sections(actor),
         "actor": actor,
         "switchable_orgs": list(orgs.values()) if len(orgs) > 1 else [],
         "role_labels": [Role(role).label for role in sorted(actor.roles)],

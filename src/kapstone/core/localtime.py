@@ -118,7 +118,7 @@ class LocalTimeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user if request.user.is_authenticated else None
-        zone, style = preferences_for(user, _organization_of(request) if user is not None else None)  # type: ignore[arg-type]
+        zone, style = preferences_for(user, _organization_of(request) if user is not None else None)
         try:
             timezone.activate(ZoneInfo(zone))
         except (ZoneInfoNotFoundError, ValueError):

@@ -1,14 +1,34 @@
-"""Role-aware navigation and dashboard panels, derived from the access policy (never a second list)."""
+"""Role-aware navigation and dashboard panels, derived from the access policy (never a second list).
+
+Each link names the policy action that opens it; a person sees the links their roles allow. Links
+fall into sections (Clients, Dosing, Measures, Notes, Training, Community, Admin) by their URL
+namespace, so an app that arrives with its namespace lands in its section; an app may also add
+links from its ``AppConfig`` (``nav_items``, tuples of label, URL name, action[, section]).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.urls import reverse
+from django.apps import apps
+from django.urls import NoReverseMatch, reverse
 
-from kapstone.access.policy import allows
+from kapstone.access.policy import POLICY, allows
 from kapstone.core.actor import Actor
+
+SECTIONS = ("Desk", "Clients", "Dosing", "Measures", "Notes", "Training", "Community", "Admin")
+SECTION_OF_NAMESPACE: Mapping[str, str] = {
+    "clients": "Clients", "intake": "Clients", "care": "Dosing", "measures": "Measures",
+    "outcomes": "Measures", "notes": "Notes", "training": "Training", "practicum": "Training",
+    "credentials": "Training", "community": "Community", "consultation": "Community",
+    "accounts": "Admin", "audit": "Admin", "screening": "Admin", "core": "Admin",
+}  # fmt: skip
+# Clinic configuration is the admin's section, whichever app it lives in.
+CONFIGURATION_ACTIONS = frozenset(
+    {"instrument.configure", "ruleset.edit", "protocol.edit", "consent.template.edit", "member.view",
+     "member.manage", "audit.view"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -16,13 +36,29 @@ class NavItem:
     label: str
     url_name: str
     action: str
+    section: str = ""
 
     @property
     def url(self) -> str:
         return reverse(self.url_name)
 
+    @property
+    def group(self) -> str:
+        if self.section:
+            return self.section
+        if self.action in CONFIGURATION_ACTIONS:
+            return "Admin"
+        return SECTION_OF_NAMESPACE.get(self.url_name.split(":", 1)[0], "Admin")
+
+
+@dataclass(frozen=True)
+class NavSection:
+    title: str
+    items: list[NavItem]
+
 
 NAV: tuple[NavItem, ...] = (
+    NavItem("Desk", "core:dashboard", "desk.view", "Desk"),
     NavItem("Clients", "clients:list", "client.list"),
     NavItem("Caseload", "measures:caseload", "outcomes.caseload"),
     NavItem("Program outcomes", "outcomes:program", "outcomes.program"),
@@ -32,14 +68,58 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Screening rules", "screening:ruleset", "ruleset.edit"),
     NavItem("Protocols", "care:protocols", "protocol.edit"),
     NavItem("Consent form", "intake:consent_template", "consent.template.edit"),
+    NavItem("Organization settings", "core:organization_settings", "member.manage"),
+    NavItem("Notes to co-sign", "notes:cosign_queue", "note.cosign"),
     NavItem("Training", "training:home", "training.home"),
     NavItem("Practicum", "practicum:home", "practicum.home"),
-    NavItem("Consultation", "consultation:home", "consultation.view"),
 )
 
 
+def _app_items() -> Iterable[NavItem]:
+    """Links an app declares on its AppConfig, then each capability app's home page: an installed
+    app whose URL namespace has a ``home`` and whose ``<app>.home`` or ``<app>.view`` action is in
+    the policy gets a link under its own name, without an entry here."""
+    for config in apps.get_app_configs():
+        for entry in getattr(config, "nav_items", ()):
+            yield NavItem(*entry)
+    for config in apps.get_app_configs():
+        namespace = config.label
+        action = next((a for a in (f"{namespace}.home", f"{namespace}.view") if a in POLICY), None)
+        if action is not None and namespace in SECTION_OF_NAMESPACE:
+            yield NavItem(getattr(config, "nav_label", namespace.capitalize()), f"{namespace}:home", action)
+
+
+def _reachable(item: NavItem) -> bool:
+    try:
+        reverse(item.url_name)
+    except NoReverseMatch:  # an app that is not installed (or has not mounted its URLs yet)
+        return False
+    return True
+
+
+def _allowed(actor: Actor, item: NavItem) -> bool:
+    if item.action == "desk.view":  # every signed-in staff member has a desk
+        return actor.user is not None and actor.user.is_staff_member
+    return allows(actor, item.action)
+
+
 def nav_for(actor: Actor) -> list[NavItem]:
-    return [item for item in NAV if allows(actor, item.action)]
+    seen: set[str] = set()
+    items = []
+    for item in (*NAV, *_app_items()):
+        if item.url_name in seen or not _allowed(actor, item) or not _reachable(item):
+            continue
+        seen.add(item.url_name)
+        items.append(item)
+    return items
+
+
+def nav_sections(actor: Actor) -> list[NavSection]:
+    """The side navigation: the person's links by section, in the sections' order."""
+    items = nav_for(actor)
+    order = {name: n for n, name in enumerate(SECTIONS)}
+    groups = sorted({item.group for item in items}, key=lambda name: order.get(name, len(SECTIONS)))
+    return [NavSection(name, [item for item in items if item.group == name]) for name in groups]
 
 
 def dashboard_panels(actor: Actor) -> list[NavItem]:

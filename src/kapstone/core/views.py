@@ -9,9 +9,10 @@ from django.views.decorators.http import require_GET
 
 from kapstone.access.decorators import public, requires, signed_in
 from kapstone.access.policy import allows
+from kapstone.core.desk import desks_for
 from kapstone.core.forms import TimeSettingsForm
 from kapstone.core.http import AuthenticatedRequest
-from kapstone.core.navigation import dashboard_panels, dashboard_sections
+from kapstone.core.navigation import dashboard_sections
 from kapstone.core.preferences import organization_time_set, preferences_set
 
 
@@ -30,7 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     actor = request.actor
     context = {
-        "panels": dashboard_panels(actor),
+        "desks": desks_for(actor),
         "can_list_clients": allows(actor, "client.list"),
         "sections": dashboard_sections(actor),
     }

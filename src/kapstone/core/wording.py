@@ -6,6 +6,7 @@ Pure Python, no Django: plain numbers and the criteria's statuses in, one senten
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 Number = int | float
@@ -51,3 +52,22 @@ def change_in_words(
     better = (difference < 0) == lower_is_better
     verdict = change_verdict(statuses or {}, better=better)
     return f"{name} {direction} {_n(points)} {unit}{percent} since baseline: {verdict}"
+
+
+_PERCENT = re.compile(r"(-?\d+(?:\.\d+)?)\s?% improvement")
+_POINTS = re.compile(r"improvement (-?\d+(?:\.\d+)?) points?")
+
+
+def _signed(number: str, unit: str) -> str:
+    value = float(number)
+    shown = f"{abs(value):g}"
+    if value == 0:
+        return f"no change ({shown} {unit})"
+    return f"{shown} {unit} {'better' if value > 0 else 'worse'}"
+
+
+def reason_in_words(text: str) -> str:
+    """A criterion's reason with its signed "improvement" turned into better or worse:
+    "-42.86% improvement < 50%" → "42.86 % worse < 50%"."""
+    text = _PERCENT.sub(lambda m: _signed(m.group(1), "%"), text)
+    return _POINTS.sub(lambda m: _signed(m.group(1), "points"), text)

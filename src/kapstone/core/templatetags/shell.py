@@ -69,3 +69,17 @@ def change_words(panel: object) -> str:
         lower_is_better=change.direction != "higher_is_better",
         statuses=statuses,
     )
+
+
+@register.filter
+def waited(value: datetime | None) -> str:
+    """How long something has waited: '12 min', '5 h', '3 days'."""
+    from kapstone.core.desk import age
+
+    return age(value)
+
+
+@register.filter
+def reason_words(value: object) -> str:
+    """A change criterion's reason without a signed "improvement" (kapstone.core.wording)."""
+    return wording.reason_in_words(str(value)) if value not in (None, "") else ""
