@@ -286,3 +286,10 @@ def test_an_edit_from_an_older_copy_is_refused_with_the_text_kept(world: Any, as
     journal_share = reverse("training:journal_share", kwargs={"pk": entry.pk})
     toby.post(journal_share, {"share": "1"})
     assert as_user("sam").get(url).status_code == 404  # shared to read, not to edit
+
+
+def test_the_dashboard_shows_a_trainee_their_progress(world: Any, as_user: Any) -> None:
+    published_cohort(world)
+    page = as_user("toby").get(reverse("core:dashboard")).content.decode()
+    assert "Your training" in page and "0 of 2 modules complete" in page
+    assert "Your training" not in as_user("sam").get(reverse("core:dashboard")).content.decode()
