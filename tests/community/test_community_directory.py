@@ -246,3 +246,15 @@ def test_the_demo_listings_are_fictional_and_one_shows_a_verified_certificate(
     assert all("fictional" in m.bio.lower() for m in made)
     assert bulk_listings(world.org_b, 50) == 50
     assert Listing.objects.filter(organization=world.org_b).count() == 50
+
+
+def test_the_referral_picker_lists_only_my_clients_and_leads_to_the_form(world: Any) -> None:
+    theo = signed_in_client(world.users["theo"])
+    page = theo.get(reverse("community:referrals")).content.decode()
+    assert "Rowan Fictional" in page and "Harper Notreal" not in page
+    start = theo.get(reverse("community:referrals"), {"client": world.clients["rowan"].pk})
+    assert start.status_code == 302 and start["Location"].endswith(
+        f"/referrals/new/{world.clients['rowan'].pk}/"
+    )
+    other = theo.get(reverse("community:referral_new", args=[world.clients["harper"].pk]))
+    assert other.status_code == 404

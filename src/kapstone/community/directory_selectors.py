@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 
 from kapstone.access.scoping import scoped_get
+from kapstone.audit.services import record
+from kapstone.clients.models import Client
+from kapstone.clients.selectors import clients_scoped
 from kapstone.community.common import member_ids
 from kapstone.community.hooks import CredentialClaim, active_credentials_of
 from kapstone.community.models import Listing, Referral
@@ -169,8 +172,6 @@ def referral_get(actor: Actor, pk: object, *, action: str = "referral.view") -> 
     referral = scoped_get(
         actor, referrals_scoped(actor), pk, action=action, object_type="referral", audit_read=False
     )
-    from kapstone.audit.services import record
-
     sender = referral.from_user_id == actor.user_id
     record(
         actor,
@@ -197,3 +198,11 @@ def referrals_sent(actor: Actor) -> list[Referral]:
         .select_related("to_user")
         .order_by("-created_at")[:200]
     )
+
+
+def referral_clients(actor: Actor) -> list[Client]:
+    """The actor's own clients (care team), for the "refer a client" picker; audited as a list read."""
+    clients = list(clients_scoped(actor, "referral.send").order_by("family_name", "given_name", "pk")[:500])
+    if clients:
+        record(actor, "referral.send", object_type="client", detail={"list": len(clients)})
+    return clients

@@ -131,10 +131,17 @@ def attest(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @requires("referral.view")
 @require_GET
 def referrals(request: AuthenticatedRequest) -> HttpResponse:
+    picked = request.GET.get("client", "")
+    if picked:  # "Refer a client": the picker below, a plain GET form that works without script
+        return redirect("community:referral_new", pk=int(picked) if picked.isdigit() else 0)
     return render(
         request,
         "community/referrals.html",
-        {"inbox": sel.referral_inbox(request.actor), "sent": sel.referrals_sent(request.actor)},
+        {
+            "inbox": sel.referral_inbox(request.actor),
+            "sent": sel.referrals_sent(request.actor),
+            "clients": sel.referral_clients(request.actor),
+        },
     )
 
 
