@@ -196,3 +196,37 @@ def test_the_pages_register_and_join_the_waitlist(world: Any) -> None:
     assert "On the waitlist" in page
     again = tamsin.post(url, follow=True).content.decode()
     assert "already registered or on the waitlist" in again
+
+
+def test_reminders_go_once_to_everyone_registered_within_a_day(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    soon = _workshop(
+        world,
+        starts_at=timezone.now() + dt.timedelta(hours=5),
+        ends_at=timezone.now() + dt.timedelta(hours=6),
+    )
+    later = _workshop(world)  # in three days
+    for workshop in (soon, later):
+        svc.register(actor(world, "theo"), workshop_pk=workshop.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert svc.reminders_send() == 1
+        assert svc.reminders_send() == 0
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["theo@test.example"], "Reminder: Integration skills")
+    ]
+
+
+def test_the_feed_keeps_a_cancelled_workshop_as_cancelled_and_drops_a_cancelled_registration(
+    world: Any,
+) -> None:
+    kept, left = _workshop(world), _workshop(world, title="Left early")
+    for workshop in (kept, left):
+        svc.register(actor(world, "theo"), workshop_pk=workshop.pk)
+    svc.registration_cancel(actor(world, "theo"), workshop_pk=left.pk)
+    svc.workshop_cancel(actor(world, "sam"), workshop_pk=kept.pk)
+    token = svc.feed_create(actor(world, "theo"))
+    feed = Calendar.from_ical(HttpClient().get(reverse("community:calendar_feed", args=[token])).content)
+    assert [(str(e["UID"]), str(e["STATUS"]), int(e["SEQUENCE"])) for e in feed.walk("VEVENT")] == [
+        (kept.uid, "CANCELLED", 1)
+    ]
