@@ -77,3 +77,9 @@ def test_the_management_command_runs_without_a_database(cli: object, tmp_path: P
     assert json.loads(result.stdout)["text"] == "[CLIENT]'s plan."
     bad = cli.run("deid", "--known", str(tmp_path / "nope.json"), env=cli.env(tmp_path), check=False)  # type: ignore[attr-defined]
     assert bad.returncode == 2
+
+
+def test_a_note_that_is_not_utf8_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    stream = io.TextIOWrapper(io.BytesIO(b"Rowan \xff\xfe seen"), encoding="utf-8")
+    code = main([], stdin=stream)
+    assert code == 2 and "not UTF-8" in capsys.readouterr().err
