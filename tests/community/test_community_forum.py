@@ -59,10 +59,14 @@ def test_a_detector_finding_is_held_until_the_author_confirms_after_review(world
 
 
 def test_flagged_for_client_information_it_disappears_from_everyone_but_author_and_moderators(
-    world: Any,
+    world: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from django.core import mail
+
     post = svc.topic_create(actor(world, "theo"), space_pk=_space(world).pk, title="Circles", body=CALM)
-    svc.post_flag(actor(world, "tamsin"), post_pk=post.pk, reason="client_info")
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.post_flag(actor(world, "tamsin"), post_pk=post.pk, reason="client_info")
+    assert [m.to for m in mail.outbox] == [["theo@test.example"]] and CALM not in mail.outbox[0].body
     post.refresh_from_db()
     assert (post.status, post.hidden_reason) == ("hidden", "client_info")
     url = reverse("community:topic", args=[post.topic_id])

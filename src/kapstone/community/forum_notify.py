@@ -80,3 +80,14 @@ def digest_send(now: dt.datetime | None = None, *, first_window: dt.timedelta = 
             sent += 1
         DigestMark.objects.update_or_create(user=user, defaults={"sent_at": now})
     return sent
+
+
+def returned_to_author(post: Post, reason: str) -> None:
+    """Tell the author their post was hidden and is back with them to edit (on commit; no post text)."""
+    url = reverse("community:post_edit", args=[post.pk])
+    label = Post.Hidden(reason).label
+    transaction.on_commit(partial(
+        send_mail, "Your post was hidden and returned to you",
+        f"Your post in “{post.topic.title}” is hidden ({label.lower()}). Only you and the moderators see "
+        f"it now. Please review and edit it: {url}\\n", None, [post.author.email],
+    ))  # fmt: skip

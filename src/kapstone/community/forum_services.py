@@ -25,7 +25,7 @@ from kapstone.access.scoping import scoped_get
 from kapstone.audit.services import record
 from kapstone.clients.selectors import clients_scoped
 from kapstone.community.common import member_ids
-from kapstone.community.forum_notify import after_publish
+from kapstone.community.forum_notify import after_publish, returned_to_author
 from kapstone.community.forum_text import has_link, render
 from kapstone.community.models import Flag, Listing, ModerationAction, Post, PostAttachment, Space, Topic
 from kapstone.core.actor import Actor
@@ -237,6 +237,7 @@ def post_flag(actor: Actor, *, post_pk: object, reason: str, note: str = "") -> 
                 ModerationAction.objects.create(
                     organization_id=org_id, post=post, action="auto_hide", reason=Flag.Reason(reason).label
                 )
+                returned_to_author(post, hidden)
     except IntegrityError:
         raise Refused("You already flagged this post.") from None
     return flag
