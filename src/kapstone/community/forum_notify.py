@@ -89,5 +89,5 @@ def returned_to_author(post: Post, reason: str) -> None:
     transaction.on_commit(partial(
         send_mail, "Your post was hidden and returned to you",
         f"Your post in “{post.topic.title}” is hidden ({label.lower()}). Only you and the moderators see "
-        f"it now. Please review and edit it: {url}\\n", None, [post.author.email],
+        f"it now. Please review and edit it: {url}\n", None, [post.author.email],
     ))  # fmt: skip
