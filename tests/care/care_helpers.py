@@ -66,6 +66,8 @@ def go_checklist(
         "same_day_medications": [],
         "mood_result": "no_risk",
         "weight_kg": 70,
+        "current_psychotic_symptoms": False,
+        "current_manic_symptoms": False,
     }  # fmt: skip
     for attestation in protocol_attestations:
         data[f"attest_{attestation}"] = True

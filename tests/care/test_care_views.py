@@ -86,6 +86,7 @@ def test_go_over_http_starts_and_redirects_to_the_room(world: Any, as_user: Any,
     data = go_checklist()
     form = {k: (v.strftime("%Y-%m-%dT%H:%M") if hasattr(v, "strftime") else v) for k, v in data.items()}
     form.update(version=session.version, medications_reviewed="on", attest_escort_present="on")
+    form.update(current_psychotic_symptoms="no", current_manic_symptoms="no")
     form.pop("same_day_medications")
     response = as_user("theo").post(url("dosing_start", session.pk), form)
     assert response.status_code == 302, response.content.decode()[:2000]

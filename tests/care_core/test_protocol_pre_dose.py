@@ -31,6 +31,7 @@ def good(protocol: Protocol) -> PreDoseChecklist:
         attestations={a.id: True for a in protocol.pre_dose.attestations},
         mood_check=MoodCheck(done=True, result="no_risk"),
         dose_number=1,
+        current_state={"current_psychotic_symptoms": False, "current_manic_symptoms": False},
     )
 
 

@@ -208,8 +208,8 @@ def edited_default(version: str = "1.0.1", *, replace: tuple[str, str] | None = 
     from kapstone.screening.ruleset import DEFAULT_RULESET
 
     text = DEFAULT_RULESET.read_text(encoding="utf-8")
-    assert 'version = "1.0.0"' in text
-    text = text.replace('version = "1.0.0"', f'version = "{version}"', 1)
+    assert 'version = "1.1.0"' in text
+    text = text.replace('version = "1.1.0"', f'version = "{version}"', 1)
     if replace:
         assert replace[0] in text
         text = text.replace(replace[0], replace[1], 1)

@@ -49,19 +49,19 @@ def test_a_rule_level_problem_names_the_rule(world) -> None:
 
 
 def test_every_change_raises_the_version(world) -> None:
-    same_version = edited_default("1.0.0", replace=('title = "Sleep apnoea"', 'title = "Sleep apnoea (any)"'))
-    with pytest.raises(ValidationError, match="kapstone-default 1.0.0 is already used"):
+    same_version = edited_default("1.1.0", replace=('title = "Sleep apnoea"', 'title = "Sleep apnoea (any)"'))
+    with pytest.raises(ValidationError, match="kapstone-default 1.1.0 is already used"):
         ruleset_save(actor(world, "avery"), same_version)
     with pytest.raises(ValidationError, match="Nothing changed"):
-        ruleset_save(actor(world, "avery"), edited_default("1.0.0"))
+        ruleset_save(actor(world, "avery"), edited_default("1.1.0"))
 
 
 def test_a_clinic_edit_changes_screenings_from_then_on_and_is_recorded_on_each(world) -> None:
     ready_for_screening(world, sleep_apnoea=True)
     before = screening_run(actor(world, "theo"), world.clients["rowan"])
-    assert before.outcome == "needs_prescriber_review" and before.ruleset_version == "1.0.0"
+    assert before.outcome == "needs_prescriber_review" and before.ruleset_version == "1.1.0"
     text = edited_default(
-        "1.1.0",
+        "1.2.0",
         replace=(
             'id = "sleep_apnoea"\nlevel = "prescriber_judgement"',
             'id = "sleep_apnoea"\nlevel = "contraindicated"',
@@ -70,13 +70,13 @@ def test_a_clinic_edit_changes_screenings_from_then_on_and_is_recorded_on_each(w
     row = ruleset_save(actor(world, "priya"), text, note="Our anaesthetist excludes untreated apnoea")
     after = screening_run(actor(world, "theo"), world.clients["rowan"])
     assert after.outcome == "contraindicated" and after.clinic_ruleset == row
-    assert (after.ruleset_id, after.ruleset_version) == ("kapstone-default", "1.1.0")
+    assert (after.ruleset_id, after.ruleset_version) == ("kapstone-default", "1.2.0")
     before.refresh_from_db()
-    assert before.ruleset_version == "1.0.0"  # the old evaluation still says what it was made under
+    assert before.ruleset_version == "1.1.0"  # the old evaluation still says what it was made under
     event = AuditEvent.objects.get(action="ruleset.activate")
     assert (
-        event.detail["previous"] == "kapstone-default 1.0.0"
-        and event.detail["ruleset"] == "kapstone-default 1.1.0"
+        event.detail["previous"] == "kapstone-default 1.1.0"
+        and event.detail["ruleset"] == "kapstone-default 1.2.0"
     )
 
 
@@ -165,7 +165,7 @@ def test_each_organization_has_its_own_rule_set(world, as_user) -> None:
         as_user("olive").get(reverse("screening:ruleset_version", kwargs={"vid": row.pk})).status_code == 404
     )
     page = as_user("olive").get(reverse("screening:ruleset")).content.decode()
-    assert "kapstone-default 1.0.0" in page and "1.0.1" not in page
+    assert "kapstone-default 1.1.0" in page and "1.0.1" not in page
     with pytest.raises(PermissionError):
         ruleset_activate(actor(world, "theo"), row)
 

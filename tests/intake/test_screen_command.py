@@ -39,6 +39,8 @@ BASELINE = {
         "psychosis": False,
         "schizophrenia_spectrum": False,
         "mania": False,
+        "current_psychotic_symptoms": False,
+        "current_manic_symptoms": False,
         "family_history_psychosis": False,
         "substance_use_disorder": False,
         "ketamine_misuse": False,
@@ -71,7 +73,7 @@ def screen(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
 def test_the_shipped_default_without_an_organization(tmp_path, capsys) -> None:
     code, data = screen(capsys, write(tmp_path, BASELINE))
     assert code == 0 and data["outcome"] == "no_flags"
-    assert data["ruleset"]["id"] == "kapstone-default" and data["ruleset"]["version"] == "1.0.0"
+    assert data["ruleset"]["id"] == "kapstone-default" and data["ruleset"]["version"] == "1.1.0"
 
 
 @pytest.mark.parametrize(
@@ -110,7 +112,7 @@ def test_the_organizations_active_rule_set_and_settings_are_used(world, tmp_path
         "bp_above_review_threshold"
     ]
     code, data = screen(capsys, path, "--organization=otherbrook-test")
-    assert code == 0 and data["ruleset"]["version"] == "1.0.0" and data["outcome"] == "no_flags"
+    assert code == 0 and data["ruleset"]["version"] == "1.1.0" and data["outcome"] == "no_flags"
 
 
 @pytest.mark.django_db

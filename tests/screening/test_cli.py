@@ -43,7 +43,7 @@ def test_evaluated_prints_the_evaluation_and_exits_0(
     assert code == EXIT_OK
     assert data["outcome"] == "no_flags"
     assert data["ruleset"]["id"] == "kapstone-default"  # type: ignore[index]
-    assert data["ruleset"]["version"] == "1.0.0"  # type: ignore[index]
+    assert data["ruleset"]["version"] == "1.1.0"  # type: ignore[index]
     rules = data["rules"]
     assert isinstance(rules, list) and rules
     for rule in rules:

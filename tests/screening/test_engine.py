@@ -62,7 +62,7 @@ def test_empty_facts_are_insufficient_and_name_every_fact_a_decision_needs(rules
     needed = {f for r in ruleset.rules if r.level != "clinic_policy" for f in r.facts}
     assert set(evaluation.missing_facts) == needed
     assert "weight_kg" not in evaluation.missing_facts
-    assert evaluation.summary.startswith("Insufficient information: 37 rule(s) cannot be decided")
+    assert evaluation.summary.startswith("Insufficient information: 39 rule(s) cannot be decided")
 
 
 def test_only_a_known_contraindication_with_nothing_else_known(ruleset: RuleSet) -> None:

@@ -34,6 +34,8 @@ TABLE: dict[str, tuple[dict[str, object], dict[str, object]]] = {
         {"history.hepatic_impairment": "severe", "product": "racemic_ketamine"},
     ),
     "schizophrenia_spectrum_disorder": ({"history.schizophrenia_spectrum": True}, {}),
+    "current_psychotic_symptoms": ({"history.current_psychotic_symptoms": True}, {}),
+    "current_manic_symptoms": ({"history.current_manic_symptoms": True}, {}),
     "cssrs_high_risk": ({"cssrs_risk": "high"}, {"cssrs_risk": "moderate"}),
     "under_minimum_age": ({"age_years": 17}, {"age_years": 18}),
     # prescriber judgement

@@ -37,7 +37,7 @@ from kapstone.screening.ruleset import (
 
 def test_default_ruleset_metadata(ruleset: RuleSet) -> None:
     assert ruleset.id == "kapstone-default"
-    assert ruleset.version == "1.0.0"
+    assert ruleset.version == "1.1.0"
     assert isinstance(ruleset.effective, dt.date)
     assert ruleset.path == str(DEFAULT_RULESET)
     assert default_ruleset() is ruleset  # loaded once

@@ -221,6 +221,16 @@ class PreDoseForm(VersionedForm):
         label="Taken today", required=False, widget=forms.CheckboxSelectMultiple
     )
     mood_result = forms.ChoiceField(label="Mood and suicidality check (C-SSRS / PHQ-9)", required=False)
+    current_psychotic_symptoms = forms.TypedChoiceField(
+        label="Psychotic symptoms now (hallucinations, delusions, disorganised thinking)?",
+        required=False, coerce=lambda v: v == "yes", empty_value=None,
+        choices=[("", "Not asked yet"), ("no", "No"), ("yes", "Yes")],
+    )  # fmt: skip
+    current_manic_symptoms = forms.TypedChoiceField(
+        label="Manic or hypomanic symptoms now?",
+        required=False, coerce=lambda v: v == "yes", empty_value=None,
+        choices=[("", "Not asked yet"), ("no", "No"), ("yes", "Yes")],
+    )  # fmt: skip
     justification = _text(
         "Prescriber's justification",
         2,

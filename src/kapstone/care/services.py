@@ -855,6 +855,7 @@ def dosing_start(
         mood_check=MoodCheck(done=True, result=mood) if mood else None,
         dose_number=len(history) + 1,
         previous_dosing_at=history[-1][1].given_at if history else None,
+        current_state={name: _yes_no(data.get(name)) for name in CURRENT_STATE_FIELDS},
     )  # fmt: skip
     if checklist.vitals is not None:
         # An impossible reading is bad input (the field is named), not a clinical no-go.
@@ -874,6 +875,7 @@ def dosing_start(
         "attestations": attestations,
         "mood_check": mood,
         "weight_kg": str(weight) if weight not in (None, "") else None,
+        "current_state": dict(checklist.current_state),
         "dose_number": checklist.dose_number,
         "previous_dosing_at": checklist.previous_dosing_at.isoformat()
         if checklist.previous_dosing_at
@@ -937,6 +939,18 @@ def dosing_start(
         _audit(actor, "dosing.start", session, client.pk, decision=result.decision, number=session.number,
                protocol=result.protocol_id, version=result.protocol_version)  # fmt: skip
     return DosingStart(True, result, readiness)
+
+
+CURRENT_STATE_FIELDS = ("current_psychotic_symptoms", "current_manic_symptoms")
+
+
+def _yes_no(value: Any) -> bool | None:
+    """A current-state answer: True / False, or None when not asked (never guessed)."""
+    if value is True or value in ("yes", "true", "on"):
+        return True
+    if value is False or value in ("no", "false"):
+        return False
+    return None
 
 
 def _int(value: float | None) -> int | None:

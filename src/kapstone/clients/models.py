@@ -98,6 +98,11 @@ PSYCHIATRIC_HISTORY = (
     ("psychosis", "Psychosis (ever, including psychotic features of a mood episode)"),
     ("schizophrenia_spectrum", "Schizophrenia-spectrum or psychotic bipolar disorder"),
     ("mania", "Mania or hypomania (ever)"),
+    (
+        "current_psychotic_symptoms",
+        "Psychotic symptoms NOW (hallucinations, delusions, disorganised thinking)",
+    ),
+    ("current_manic_symptoms", "Manic or hypomanic symptoms NOW"),
     ("family_history_psychosis", "Psychosis in a first-degree relative"),
     ("substance_use_disorder", "Substance use disorder, including alcohol (ever)"),
     ("ketamine_misuse", "Ketamine or PCP misuse (more than rare recreational use)"),
@@ -160,6 +165,9 @@ class Intake(models.Model):
     psychosis = _yes_no("Psychosis")
     schizophrenia_spectrum = _yes_no("Schizophrenia-spectrum disorder")
     mania = _yes_no("Mania or hypomania")
+    # Current state, distinct from lifetime history (issue #11): asked at intake and again pre-dose.
+    current_psychotic_symptoms = _yes_no("Current psychotic symptoms")
+    current_manic_symptoms = _yes_no("Current manic or hypomanic symptoms")
     family_history_psychosis = _yes_no("Family history of psychosis")
     substance_use_disorder = _yes_no("Substance use disorder")
     ketamine_misuse = _yes_no("Ketamine misuse")

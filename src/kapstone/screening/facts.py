@@ -171,6 +171,15 @@ _HISTORY_FLAGS: tuple[tuple[str, str], ...] = (
     ("psychosis", "Lifetime history of psychosis (including psychotic features of a mood episode)."),
     ("schizophrenia_spectrum", "Schizophrenia-spectrum disorder (or psychotic bipolar disorder)."),
     ("mania", "Lifetime history of mania or hypomania."),
+    (
+        "current_psychotic_symptoms",
+        "Current psychotic symptoms (hallucinations, delusions, disorganised thinking), as asked now: "
+        "distinct from lifetime history.",
+    ),
+    (
+        "current_manic_symptoms",
+        "Current manic or hypomanic symptoms, as asked now: distinct from lifetime history.",
+    ),
     ("family_history_psychosis", "Psychosis in a first-degree relative."),
     ("substance_use_disorder", "Lifetime history of substance use disorder (including alcohol)."),
     ("ketamine_misuse", "History of ketamine or PCP misuse (more than rare recreational use)."),

@@ -43,7 +43,7 @@ from .results import (
     IntervalCheck,
     NextStep,
 )
-from .shared import VitalBounds, default_safety_floors, default_vital_bounds
+from .shared import VitalBounds, default_current_state, default_safety_floors, default_vital_bounds
 
 __all__ = [
     "check_discharge",
@@ -1114,6 +1114,7 @@ def check_pre_dose(
     _attestations(protocol, checklist.attestations, add)
     _mood(protocol, checklist.mood_check, add)
     _interval(protocol, checklist, planned, add)
+    _current_state(checklist.current_state, add)
 
     statuses = {i.status for i in items}
     decision = NO_GO if NO_GO in statuses else NEEDS_JUSTIFICATION if NEEDS_JUSTIFICATION in statuses else GO
@@ -1130,6 +1131,22 @@ def check_pre_dose(
 
 
 _Add = Callable[..., None]
+
+
+def _current_state(answers: Mapping[str, bool | None], add: _Add) -> None:
+    """Current psychosis / mania, asked today: yes is a no-go or needs a prescriber's reason (per
+    ``shared/current_state.toml``); not asked is a no-go."""
+    for question in default_current_state().questions:
+        value = answers.get(question.id)
+        if value is None:
+            add(question.id, question.label, NO_GO, "not asked today", question.sources)
+        elif value is True:
+            status = NO_GO if question.if_yes == "no_go" else NEEDS_JUSTIFICATION
+            add(question.id, question.label, status, question.message, question.sources)
+        elif value is False:
+            add(question.id, question.label, OK, "asked: none now", question.sources)
+        else:
+            add(question.id, question.label, NO_GO, f"expected yes or no (got {value!r})", question.sources)
 
 
 def _interval(protocol: Protocol, checklist: PreDoseChecklist, planned: datetime | None, add: _Add) -> None:

@@ -91,6 +91,9 @@ class PreDoseChecklist:
     # dosing session's dose was given (None for the first dose). No dose number = cannot check.
     dose_number: int | None = None
     previous_dosing_at: datetime | None = None
+    # Current mental state asked today (shared/current_state.toml): question id -> yes (True) / no
+    # (False); a question left out is "not asked" (no go).
+    current_state: Mapping[str, bool | None] = field(default_factory=lambda: _EMPTY)
 
 
 @dataclass(frozen=True, slots=True)

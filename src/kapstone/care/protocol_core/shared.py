@@ -231,3 +231,58 @@ def load_safety_floors(path: Path | str | None = None) -> SafetyFloors:
 @functools.cache
 def default_safety_floors() -> SafetyFloors:
     return load_safety_floors()
+
+
+# --------------------------------------------------------------------------------------------
+# Current mental state asked before every dose (issue #11)
+# --------------------------------------------------------------------------------------------
+
+CURRENT_STATE_OUTCOMES = ("no_go", "needs_justification")
+
+
+@dataclass(frozen=True, slots=True)
+class StateQuestion:
+    id: str
+    label: str
+    if_yes: str  # no_go | needs_justification
+    message: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentState:
+    id: str
+    version: str
+    questions: tuple[StateQuestion, ...]
+    path: str
+
+
+def load_current_state(path: Path | str | None = None) -> CurrentState:
+    """Load the pre-dose current-state questions (default: the shipped file)."""
+    data, source = read_toml(path if path is not None else SHARED_DIR / "current_state.toml")
+    root = Node(data, "", source)
+    ident, version = header(root, "current_state")
+    root.string("note")
+    questions: list[StateQuestion] = []
+    for node in root.tables("questions", required=True):
+        sources: tuple[str, ...] = node.strings("sources")
+        if not sources:
+            raise node.fail("sources", "cite at least one source")
+        questions.append(
+            StateQuestion(
+                node.ident("id"),
+                node.string("label"),
+                node.choice("if_yes", CURRENT_STATE_OUTCOMES),
+                node.string("message"),
+                sources,
+            )
+        )
+        node.finish()
+    unique_ids(root, "questions", [q.id for q in questions])
+    root.finish()
+    return CurrentState(ident, version, tuple(questions), source)
+
+
+@functools.cache
+def default_current_state() -> CurrentState:
+    return load_current_state()
