@@ -31,7 +31,7 @@ def _tobys_entry(w: Any) -> dict[str, Any]:
 
 
 ROWS: dict[str, Row] = {
-    "practicum:home": Row(only(("avery", "sam", "toby"), ok=302)),  # to the ledger, desk or certificates
+    "practicum:home": Row(only(("avery", "sam", "toby"), ok=302)),  # to the ledger, desk or program
     "practicum:ledger": Row(only(("toby",))),
     "practicum:entry_new": Row(only(("toby",))),
     "practicum:entry_reverse": Row(only(("toby",), ok=405), _tobys_entry),  # POST only
@@ -39,6 +39,10 @@ ROWS: dict[str, Row] = {
     "practicum:trainee": Row(only(("sam",)), _toby_supervised_by_sam),
     "practicum:fact_record": Row(only(("sam",), ok=405), _toby_supervised_by_sam),  # POST only
     "practicum:desk": Row(only(("sam",))),
+    "practicum:program": Row(only(("avery",))),
+    "practicum:program_configure": Row(only(("avery",), ok=405)),  # POST only
+    "practicum:supervision_assign": Row(only(("avery",), ok=405)),  # POST only
+    "practicum:supervision_end": Row(only(("avery",), ok=405), lambda w: {"pk": 1}),  # POST only
     "practicum:ledger_pdf": Row(only(("toby",))),
     "practicum:export": Row(only(("avery", "sam")), lambda w: {"what": "status"}),
     "practicum:meeting_new": Row(only(("sam",))),

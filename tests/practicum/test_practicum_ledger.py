@@ -263,7 +263,7 @@ def test_review_through_the_page_by_another_orgs_member_is_404(world: Any) -> No
 
 
 @pytest.mark.parametrize(("who", "lands"), [("toby", "/practicum/ledger/"), ("sam", "/practicum/desk/"),
-                                            ("avery", "/credentials/manage/")])  # fmt: skip
+                                            ("avery", "/practicum/program/")])  # fmt: skip
 def test_the_one_navigation_link_lands_each_role_on_its_page(world: Any, who: str, lands: str) -> None:
     from tests.conftest import signed_in_client
 

@@ -99,12 +99,13 @@ POLICY: dict[str, dict[str, Scope]] = {
     # --- Practicum and certificates (kapstone.practicum, kapstone.credentials).
     # A trainee's own ledger; a supervisor reaches only the trainees they supervise (practicum
     # Supervision rows), which the selectors narrow to. Verifying needs the entry's named supervisor.
-    "practicum.home":     {A: ORG, S: ORG, R: ORG},  # the one navigation link: ledger, desk or certificates
+    "practicum.home":     {A: ORG, S: ORG, R: ORG},  # the one navigation link: ledger, desk or program
     "practicum.own":      {R: ORG},
     "practicum.trainee":  {S: ORG},
     "practicum.verify":   {S: ORG},
     "practicum.desk":     {S: ORG},
     "practicum.meeting":  {S: ORG},
+    "practicum.configure": {A: ORG},  # enabled sets, their settings, the certificate's set, supervisions
     "practicum.export":   {A: ORG, S: ORG},  # the program's trainees (a supervisor: their own), no client named
     # Certificates: a supervisor signs off and issues; the admin (and the supervisor) revoke or
     # suspend; a trainee sees their own. Verification pages are public.

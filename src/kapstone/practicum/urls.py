@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from kapstone.practicum import views
+from kapstone.practicum import program_views, views
 
 app_name = "practicum"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -17,4 +17,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("trainees/<int:pk>/facts/", views.fact_record, name="fact_record"),
     path("desk/", views.desk, name="desk"),
     path("meetings/new/", views.meeting_new, name="meeting_new"),
+    path("program/", program_views.page, name="program"),
+    path("program/configure/", program_views.configure, name="program_configure"),
+    path("program/supervision/", program_views.assign, name="supervision_assign"),
+    path("program/supervision/<int:pk>/end/", program_views.end, name="supervision_end"),
 ]

@@ -34,13 +34,13 @@ def _page(request: AuthenticatedRequest, trainee: User, *, own: bool) -> HttpRes
 @requires("practicum.home")
 @require_GET
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """The navigation's one link: a trainee's ledger, a supervisor's desk, an admin's certificates."""
+    """The navigation's one link: a trainee's ledger, a supervisor's desk, an admin's program page."""
     actor = request.actor
     if allows(actor, "practicum.own"):
         return redirect("practicum:ledger")
     if allows(actor, "practicum.desk"):
         return redirect("practicum:desk")
-    return redirect("credentials:manage")
+    return redirect("practicum:program")
 
 
 @requires("practicum.own")
