@@ -156,3 +156,30 @@ def test_attachments_need_trust_and_a_true_type_and_follow_the_posts_visibility(
     assert signed_in_client(world.users["olive"]).get(url).status_code == 404
     assert signed_in_client(world.users["sam"]).get(url).status_code == 200
     assert PostAttachment.objects.count() == 1
+
+
+def test_an_active_platform_certificate_starts_a_member_at_trust_level_1(world: Any) -> None:
+    import datetime as dt
+
+    from kapstone.community.hooks import (
+        CredentialClaim,
+        register_credential_source,
+        unregister_credential_source,
+    )
+
+    status = {"now": "active"}
+
+    def source(user_id: int) -> list[CredentialClaim]:
+        if user_id != world.users["toby"].pk:
+            return []
+        return [
+            CredentialClaim("Kapstone KAP certificate", "Larkspur", dt.date(2026, 1, 1), status["now"], "")
+        ]
+
+    register_credential_source(source)
+    try:
+        assert svc.trust_level(world.users["toby"].pk, world.org_a.pk) == 1
+        status["now"] = "revoked"
+        assert svc.trust_level(world.users["toby"].pk, world.org_a.pk) == 0
+    finally:
+        unregister_credential_source(source)

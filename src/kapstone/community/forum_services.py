@@ -6,7 +6,8 @@ the author's own caseload as the known values (the clients the author may list).
 else the engine finds holds it until the author confirms, having looked, that it identifies no one.
 A post flagged as containing client information is hidden at once from everyone but its author and
 the moderators. New members cannot post links until they have a few accepted posts (trust level 1);
-a member whose licence their organization attested starts at level 1.
+a member whose licence their organization attested, or who holds an active platform certificate,
+starts at level 1.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from kapstone.clients.selectors import clients_scoped
 from kapstone.community.common import member_ids
 from kapstone.community.forum_notify import after_publish, returned_to_author
 from kapstone.community.forum_text import has_link, render
+from kapstone.community.hooks import active_credentials_of
 from kapstone.community.models import Flag, Listing, ModerationAction, Post, PostAttachment, Space, Topic
 from kapstone.core.actor import Actor
 from kapstone.core.contract import Refused, check_version
@@ -73,7 +75,9 @@ def posts_visible(actor: Actor, topic: Topic) -> list[Post]:
 
 def trust_level(user_id: int, organization_id: int) -> int:
     if Listing.objects.filter(user_id=user_id, licence_attested_at__isnull=False).exists():
-        return 1
+        return 1  # a licence the organization admin attested
+    if active_credentials_of(user_id):
+        return 1  # a platform certificate that is active now
     accepted = Post.objects.filter(
         author_id=user_id, status=S.PUBLISHED, topic__space__organization_id=organization_id
     ).count()
