@@ -4,9 +4,20 @@ never on ours, so a GET is allowed for each admin of their own)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.oracle_kit import STAFF_IN_A, Row, only
+
+
+def rowan_note_pending_cosign(w: Any) -> dict[str, Any]:
+    from tests.notes.notes_helpers import signed_note
+
+    return {"pk": signed_note(w, "toby").pk}
+
 
 ROWS: dict[str, Row] = {
     "core:preferences": Row(only((*STAFF_IN_A, "olive"))),
     "core:organization_settings": Row(only(("avery",))),
+    # Return a trainee's note with comments: the supervisor who may co-sign it (POST only).
+    "notes:return": Row(only(("sam",), ok=405), kwargs=rowan_note_pending_cosign),
 }

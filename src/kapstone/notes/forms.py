@@ -96,3 +96,12 @@ class GrantForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["supervisor"]).choices = supervisors
         cast(forms.ChoiceField, self.fields["note"]).choices = [("", "All my psychotherapy notes"), *notes]
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="Comments for the trainee",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4_000,
+        help_text="What to add or correct. They answer by addendum; the note stays waiting for your co-sign.",
+    )

@@ -187,3 +187,29 @@ class PsychNoteGrant(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class NoteReturn(models.Model):
+    """A supervisor's comments on a trainee's note, instead of co-signing it yet.
+
+    The signed note itself never changes (its triggers refuse it): the trainee answers by addendum,
+    which marks the return answered, and the note stays in the co-sign queue until co-signed.
+    """
+
+    note = models.ForeignKey(ProgressNote, on_delete=models.PROTECT, related_name="returns")
+    returned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    returned_at = models.DateTimeField(default=timezone.now)
+    comment = models.TextField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ("returned_at", "pk")
+        indexes: ClassVar = [models.Index(fields=["note", "answered_at"], name="notes_return_open")]
+
+    def __str__(self) -> str:
+        return f"Return of note {self.note_id} by {self.returned_by_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None

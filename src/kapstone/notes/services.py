@@ -26,6 +26,7 @@ from kapstone.notes import hashing
 from kapstone.notes.definitions import MAX_SECTION_CHARS, UnknownTemplateError, get_template
 from kapstone.notes.models import Addendum, ProgressNote, PsychNoteGrant, PsychotherapyNote
 from kapstone.notes.psychvault import seal_into
+from kapstone.notes.returns import returns_answer
 from kapstone.notes.sealing import SealingError
 from kapstone.notes.selectors import may_cosign
 
@@ -324,6 +325,7 @@ def addendum_add(actor: Actor, note: ProgressNote, text: str) -> Addendum:
             client_id=current.client_id,
             detail={"note_id": current.pk, "content_hash": digest},
         )
+        returns_answer(actor, current)  # the author's addendum answers a supervisor's return
     return addendum
 
 

@@ -13,6 +13,7 @@ notes_patterns = (
         path("<int:pk>/sign/", views.note_sign, name="sign"),
         path("<int:pk>/addendum/", views.note_addendum, name="addendum"),
         path("<int:pk>/cosign/", views.note_cosign, name="cosign"),
+        path("<int:pk>/return/", views.note_return, name="return"),
         path("cosign/", views.cosign_queue, name="cosign_queue"),
         path("clients/<int:pk>/psychotherapy/", views.psychnote_list, name="psychnote_list"),
         path("clients/<int:pk>/psychotherapy/new/", views.psychnote_create, name="psychnote_create"),

@@ -21,7 +21,7 @@ from kapstone.clients.selectors import client_get
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 from kapstone.core.localtime import format_datetime
-from kapstone.notes import selectors, services
+from kapstone.notes import returns, selectors, services
 from kapstone.notes.definitions import get_template
 from kapstone.notes.forms import (
     AddendumForm,
@@ -29,6 +29,7 @@ from kapstone.notes.forms import (
     NewNoteForm,
     NoteEditorForm,
     PsychNoteForm,
+    ReturnForm,
     field_name,
 )
 from kapstone.notes.models import ProgressNote
@@ -98,7 +99,9 @@ def note_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _detail_context(request: AuthenticatedRequest, note: ProgressNote) -> dict[str, object]:
+def _detail_context(
+    request: AuthenticatedRequest, note: ProgressNote, return_form: ReturnForm | None = None
+) -> dict[str, object]:
     actor = request.actor
     return {
         "note": note,
@@ -111,6 +114,8 @@ def _detail_context(request: AuthenticatedRequest, note: ProgressNote) -> dict[s
         "can_addendum": note.is_signed and allows(actor, "note.addendum"),
         "can_cosign": note.status == ProgressNote.Status.PENDING_COSIGN and selectors.may_cosign(actor, note),
         "signs_as_trainee": services.signs_as_trainee(actor),
+        "returns": returns.open_returns_of(note),
+        "return_form": return_form or ReturnForm(),
     }
 
 
@@ -324,6 +329,26 @@ def note_cosign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return _locked(request, exc.note, str(exc))
     messages.success(request, f"Co-signed {note.author.full_name}'s note.")
     return redirect("notes:detail", pk=note.pk)
+
+
+@requires("note.cosign")
+@require_POST
+def note_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Return a trainee's note with comments; they answer by addendum, the note stays unco-signed."""
+    actor = request.actor
+    note = selectors.note_get(actor, pk, action="note.cosign")
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            returns.note_return(actor, note, comment=form.cleaned_data["comment"])
+        except returns.NotAllowed:
+            raise Http404 from None
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Returned to {note.author.full_name} with your comments.")
+            return redirect("notes:detail", pk=note.pk)
+    return render(request, "notes/detail.html", _detail_context(request, note, form), status=422)
 
 
 @requires("note.cosign")
