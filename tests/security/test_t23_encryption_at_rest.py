@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 KAPSTONE = [sys.executable, "-m", "kapstone.cli"]
@@ -99,3 +101,36 @@ def test_t23_canaries_absent_at_rest_readable_after_rotation_unreadable_without_
     leaked = sum(f"zq-{kind}-{n:02d}" in logs for kind in ("canary", "legacy") for n in range(12))
     print(f"T23 canaries in captured logs: {leaked}")
     assert leaked == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_t23_on_postgresql_a_plain_sql_dump_holds_no_canary(world, settings, tmp_path, monkeypatch):
+    """The PostgreSQL side: notes written through the service, committed, then a plain-text
+    ``pg_dump`` of the database (uncompressed, so a plaintext body would be visible) is searched."""
+    from django.db import connection
+
+    from kapstone.core.actor import Actor
+    from kapstone.core.backup import _pg_args, _pg_env, _tool
+    from kapstone.notes.services import psychnote_create
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (run with DATABASE_URL); the SQLite file drill is the test above")
+    monkeypatch.delenv("KAPSTONE_PSYCHNOTE_KEYS", raising=False)
+    settings.KAPSTONE_PSYCHNOTE_KEY_FILE = tmp_path / "keys" / "psychnote-keys"
+    canaries = [f"zq-pg-canary-{n:02d}-lakehouse" for n in range(12)]
+    theo = Actor(user=world.users["theo"], organization=world.org_a, roles=frozenset({"therapist"}))
+    for text in canaries:
+        psychnote_create(theo, world.clients["rowan"], f"Reflections. {text}.")
+    cfg = connection.settings_dict
+    dump = subprocess.run(  # noqa: S603 - fixed argument list
+        [_tool("pg_dump"), "--data-only", "--format=plain", *_pg_args(cfg), str(cfg["NAME"])],
+        env=_pg_env(cfg),
+        capture_output=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    assert b"notes_psychotherapynote" in dump
+    # bytea is dumped as hex: look for the hex form too, so a stored plaintext could not hide there.
+    found = sum(text.encode() in dump or text.encode().hex().encode() in dump for text in canaries)
+    print(f"T23 PostgreSQL: canaries planted 12; found in a plain pg_dump: {found}")
+    assert found == 0
