@@ -89,3 +89,16 @@ def test_logged_meetings_count_as_individual_consultation_for_the_mentee(world: 
             reverse("community:mentorship_detail", args=[pairing.pk])
         )
         assert page.status_code == 404
+
+
+def test_a_mentor_profile_with_an_unknown_time_zone_or_state_is_refused(world: Any) -> None:
+    with pytest.raises(Refused, match="time zone"):
+        svc.profile_save(actor(world, "sam"), capacity=1, time_zone="Atlantis/Central")
+    with pytest.raises(Refused, match="state codes"):
+        svc.profile_save(actor(world, "sam"), capacity=1, states=["CO", "Colorado"])
+    with pytest.raises(Refused, match="between 0 and 20"):
+        svc.profile_save(actor(world, "sam"), capacity=99)
+    profile = svc.profile_save(
+        actor(world, "sam"), capacity=2, states=["co", " or"], time_zone="America/Denver"
+    )
+    assert profile.states == "|CO|OR|"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -22,7 +23,7 @@ from kapstone.audit.services import record
 from kapstone.community.common import member_ids
 from kapstone.community.matching import stable_match
 from kapstone.community.models import MentorProfile, Mentorship, MentorshipMeeting, MentorshipRequest
-from kapstone.community.vocab import MODALITY_CODES, ROUTE_CODES, decode_set, encode_set
+from kapstone.community.vocab import MODALITY_CODES, ROUTE_CODES, STATE_CODES, decode_set, encode_set
 from kapstone.core.actor import Actor
 from kapstone.core.contract import Refused
 
@@ -53,6 +54,15 @@ def profile_save(
     user_id, org_id = member_ids(actor)
     if not 0 <= capacity <= 20:
         raise Refused("Capacity is between 0 and 20 mentees.", field="capacity")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Refused(
+            f"“{time_zone[:64]}” is not a time zone we know (e.g. America/Denver).", field="time_zone"
+        ) from None
+    states = [x.strip().upper() for x in states if x.strip()]
+    if set(states) - STATE_CODES:
+        raise Refused("Use two-letter US state codes, separated by commas.", field="states")
     with transaction.atomic():
         profile, _ = MentorProfile.objects.update_or_create(
             user_id=user_id,
@@ -63,7 +73,7 @@ def profile_save(
                 "modalities": _codes(modalities, MODALITY_CODES, "modalities"),
                 "routes": _codes(routes, ROUTE_CODES, "routes"),
                 "languages": encode_set([x.strip().title() for x in languages if "|" not in x]),
-                "states": encode_set([x.strip().upper() for x in states if "|" not in x]),
+                "states": encode_set(states),
                 "time_zone": time_zone,
                 "availability": availability.strip(),
                 "active": active,
