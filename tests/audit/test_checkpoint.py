@@ -130,3 +130,16 @@ def test_the_admin_downloads_a_checkpoint_and_others_get_404(world, as_user):
     assert row.action == "audit.checkpoint" and row.actor_id == world.users["avery"].pk
     for name in ("theo", "olive"):
         assert as_user(name).get("/audit/checkpoint.json").status_code == 404
+
+
+def test_a_scheduled_job_can_mail_the_checkpoint(world, tmp_path):
+    from django.core import mail
+
+    events(world, 2)
+    call_command("audit", "checkpoint", "--mail", "offsite@test.example", stdout=io.StringIO())
+    (message,) = mail.outbox
+    assert message.to == ["offsite@test.example"]
+    name, content, _ = message.attachments[0]
+    path = tmp_path / name
+    path.write_text(content)
+    assert "including every event up to the checkpoint's head" in verify(path)

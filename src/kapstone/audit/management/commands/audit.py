@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.core.mail import EmailMessage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kapstone.audit.checkpoint import CheckpointError, dumps, load, make_checkpoint, verify_against
@@ -21,10 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("subcommand", choices=["verify", "checkpoint"])
         parser.add_argument("--checkpoint", type=Path, help="verify against this signed checkpoint")
         parser.add_argument("--out", type=Path, help="write the checkpoint here (default: standard output)")
+        parser.add_argument(
+            "--mail", action="append", default=[], metavar="ADDRESS", help="also mail it (repeatable)"
+        )
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
         if subcommand == "checkpoint":
-            self._checkpoint(options.get("out"))
+            self._checkpoint(options.get("out"), options.get("mail") or [])
             return
         if options.get("checkpoint"):
             try:
@@ -43,11 +47,31 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Audit chain intact: {chain.checked} events verified.")
 
-    def _checkpoint(self, out: Path | None) -> None:
+    def _checkpoint(self, out: Path | None, mail_to: list[str]) -> None:
         record(SYSTEM, "audit.checkpoint", object_type="audit_log")  # the checkpoint covers its own row
-        text = dumps(make_checkpoint())
+        checkpoint = make_checkpoint()
+        text = dumps(checkpoint)
+        if mail_to:
+            message = EmailMessage(
+                subject=f"Kapstone audit checkpoint at event {checkpoint['head_id']}",
+                body=(
+                    "The attached file is a signed checkpoint of this server's audit log. Keep it "
+                    "somewhere the server cannot reach; `kapstone audit verify --checkpoint FILE` "
+                    "uses it to prove no newer rows were deleted.\n"
+                ),
+                to=mail_to,
+            )
+            message.attach(
+                f"kapstone-audit-checkpoint-{checkpoint['head_id']}.json", text, "application/json"
+            )
+            message.send()
         if out is None:
-            self.stdout.write(text, ending="")
+            if not mail_to:
+                self.stdout.write(text, ending="")
+            else:
+                self.stdout.write(
+                    f"Checkpoint at event {checkpoint['head_id']} mailed to {len(mail_to)} address(es)."
+                )
             return
         if out.exists():
             raise CommandError(f"{out} already exists; checkpoints are never overwritten.")
