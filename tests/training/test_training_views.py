@@ -224,6 +224,8 @@ def test_attendance_is_recorded_by_the_lead(world: Any, as_user: Any) -> None:
     from kapstone.training.selectors import earned_hours
 
     assert [(h.kind, h.minutes) for h in earned_hours(world.users["toby"])] == [("didactic_live", 90)]
+    home = as_user("toby").get(reverse("training:home")).content.decode()
+    assert "0.0 h self-paced" in home and "1.5 h live" in home
 
 
 def test_the_supervisor_grades_a_short_answer_and_the_module_is_decided(world: Any, as_user: Any) -> None:

@@ -28,11 +28,18 @@ from kapstone.training.render import drop_title, render_markdown
 def home(request: AuthenticatedRequest) -> HttpResponse:
     actor = request.actor
     mine = [(e, selectors.progress(e)) for e in selectors.my_enrollments(actor)]
+    hours = selectors.earned_hours(request.user) if mine else []
+    minutes = {
+        kind: sum(h.minutes for h in hours if h.kind == kind)
+        for kind in ("didactic_self_paced", "didactic_live")
+    }
     return render(
         request,
         "training/home.html",
         {
             "mine": mine,
+            "self_paced_hours": round(minutes.get("didactic_self_paced", 0) / 60, 1),
+            "live_hours": round(minutes.get("didactic_live", 0) / 60, 1),
             "supervised": selectors.supervised_enrollments(actor),
             "cohorts": list(selectors.cohorts_led(actor).order_by("-created_at")),
             "is_lead": allows(actor, "training.lead"),
