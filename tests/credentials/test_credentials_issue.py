@@ -193,3 +193,26 @@ def test_kapstone_credential_verify_offline(world: Any, cli: Any, tmp_path: Path
     assert revoked.returncode == 1 and json.loads(revoked.stdout)["status"] == "revoked"
     unreadable = cli.run("credential", "verify", str(tmp_path / "nope.json"), env=env, check=False)
     assert unreadable.returncode == 2 and "cannot read" in unreadable.stderr
+
+
+def test_list_export_and_rotate_key_commands(world: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from django.core.management import call_command
+
+    complete_kap_ledger(world)
+    credential = issue(world)
+    call_command("credential", "list", "--json")
+    [row] = json.loads(capsys.readouterr().out)
+    assert row == {
+        "code": credential.code,
+        "holder": "Toby Test",
+        "program": credential.title,
+        "status": "valid",
+        "issued": credential.issued_at.date().isoformat(),
+    }
+    call_command("credential", "export", credential.code)
+    assert json.loads(capsys.readouterr().out) == credential.document
+    call_command("credential", "rotate-key", world.org_a.slug)
+    fragment = capsys.readouterr().out.split("\t")[0]
+    assert fragment.startswith("larkspur-test-2-")
+    assert IssuerKey.objects.get(fragment=fragment).retired_at is None
+    assert IssuerKey.objects.filter(organization=world.org_a, retired_at__isnull=False).count() == 1

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 USAGE = (
     "usage: kapstone credential {verify FILE [--did-document F|--key F] [--status-list F] "
-    "| list [--json] | export CODE}"
+    "| list [--json] | export CODE | rotate-key ORG_SLUG}"
 )
 
 
@@ -22,13 +22,14 @@ class Command(BaseCommand):
     help = (
         "Certificates: 'verify FILE' checks a credential offline (signature, issuer key, schema, dates, "
         "status; exit 0 valid, 1 not valid, 2 bad input); 'list [--json]' lists issued credentials; "
-        "'export CODE' prints one."
+        "'export CODE' prints one; 'rotate-key ORG_SLUG' retires the organization's signing key (it stays "
+        "in the DID document, so what it signed still verifies) and makes a new one."
     )
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
 
     def run(self, argv: Sequence[str]) -> int:
-        if not argv or argv[0] not in ("verify", "list", "export"):
+        if not argv or argv[0] not in ("verify", "list", "export", "rotate-key"):
             print(USAGE, file=sys.stderr)
             return 2
         if argv[0] == "verify":
@@ -52,6 +53,17 @@ class Command(BaseCommand):
         if len(argv) != 2:
             print(USAGE, file=sys.stderr)
             return 2
+        if argv[0] == "rotate-key":
+            from kapstone.accounts.models import Organization
+            from kapstone.credentials.keys import rotate
+
+            organization = Organization.objects.filter(slug=argv[1]).first()
+            if organization is None:
+                print(f"kapstone credential rotate-key: no organization {argv[1]!r}", file=sys.stderr)
+                return 2
+            key = rotate(organization)
+            sys.stdout.write(f"{key.fragment}\t{key.public_multibase}\n")
+            return 0
         credential = Credential.objects.filter(code=argv[1].upper()).first()
         if credential is None:
             print(f"kapstone credential export: no credential {argv[1]!r}", file=sys.stderr)
