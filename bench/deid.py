@@ -5,6 +5,7 @@ to it as the consultation app gives them.
     python -m bench.deid                  # held-out part (the figures to report)
     python -m bench.deid --part dev       # the part the rules were tuned on
     python -m bench.deid --no-known       # detectors only: what the engine finds without the record
+    python -m bench.deid --part freeform  # hand-written notes in other styles, detectors only
     python -m bench.deid --misses 20      # print some misses (dev only: the held-out part is not for tuning)
 
 Recall: a planted identifier counts as found when every letter and digit of it lies inside a
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.deid_corpus import TODAY, load
+from bench.deid_corpus import DATA, TODAY, load
 from kapstone.deid import Known, KnownPerson, deidentify
 
 
@@ -99,20 +101,43 @@ def report(tally: Tally, title: str) -> list[str]:
     return lines
 
 
+TAG = re.compile(r"\[\[([a-z_]+)\|([^\]]+)\]\]")
+
+
+def freeform() -> list[dict[str, Any]]:
+    """The hand-written notes in bench/data/deid/freeform.txt, tags turned into offsets (no record)."""
+    raw = (DATA / "freeform.txt").read_text(encoding="utf-8")
+    body = "\n".join(line for line in raw.splitlines() if not line.startswith("#"))
+    notes = []
+    for number, chunk in enumerate(body.split("\n---\n")):
+        text, spans, at = "", [], 0
+        for m in TAG.finditer(chunk):
+            text += chunk[at : m.start()]
+            spans.append(
+                {"class": m.group(1), "start": len(text), "end": len(text) + len(m.group(2)), "known": False}
+            )
+            text += m.group(2)
+            at = m.end()
+        text += chunk[at:]
+        empty = {"people": [], "values": {}, "dates": [], "date_of_birth": "1900-01-01"}
+        notes.append({"id": f"freeform-{number}", "text": text.strip("\n"), "spans": spans, "record": empty})
+    return notes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.deid", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--part", choices=("heldout", "dev"), default="heldout")
+    parser.add_argument("--part", choices=("heldout", "dev", "freeform"), default="heldout")
     parser.add_argument("--no-known", action="store_true", help="detectors only, without the record")
     parser.add_argument("--misses", type=int, default=0, help="print this many misses and false alarms (dev)")
     args = parser.parse_args(argv)
-    if args.misses and args.part == "heldout":
-        parser.error("misses are for the dev part: the held-out part is not read while tuning")
-    tally = evaluate(load(args.part), use_known=not args.no_known)
-    title = (
-        f"de-identification, {args.part} part, {'detectors only' if args.no_known else 'record + detectors'}"
-    )
+    if args.misses and args.part != "dev":
+        parser.error("misses are for the dev part: the held-out parts are not read while tuning")
+    notes = freeform() if args.part == "freeform" else load(args.part)
+    alone = args.no_known or args.part == "freeform"
+    tally = evaluate(notes, use_known=not alone)
+    title = f"de-identification, {args.part} part, {'detectors only' if alone else 'record + detectors'}"
     print("\n".join(report(tally, title)))
     for miss in tally.misses[: args.misses]:
         print("MISS", *miss)

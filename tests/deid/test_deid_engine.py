@@ -177,3 +177,9 @@ def test_spans_are_sorted_non_overlapping_and_say_why() -> None:
                                   "on 3/8/2027.", "see www.example.net/page."])  # fmt: skip
 def test_an_identifier_at_the_end_of_a_sentence_is_found(text: str) -> None:
     assert deidentify(text, today=TODAY).text.endswith("].")
+
+
+@pytest.mark.parametrize("text", ["Next session Thursday 2/13.", "Seen on 12/13 and on 10/10."])
+def test_a_month_and_day_without_a_year_is_a_date_of_no_year(text: str) -> None:
+    result = deidentify(text, today=TODAY)
+    assert "/" not in result.text and "[DATE]" in result.text

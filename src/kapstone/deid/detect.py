@@ -236,6 +236,8 @@ def _year(group: str | None) -> int | None:
     if not group:
         return None
     g = group.lstrip("'")
+    if not g.isdigit():
+        return None  # the date part of "on 2/13", not a year
     if len(g) == 4:
         return int(g)
     if len(g) == 2:
@@ -440,12 +442,10 @@ def _dates(text: str) -> Iterator[Hit]:
                 span_start, span_end = m.start(pattern.groups), m.end(pattern.groups)  # the date part only
             year = next((y for g in groups if (y := _year(g)) is not None), None)
             if year is None:
-                tail = re.search(r"(?:[/.\-]|,?\s+)(\d{4}|'?\d{2})$", m.group(0))
-                year = (
-                    _year(tail.group(1))
-                    if tail and not re.fullmatch(r"\d{1,2}[/.\-]\d{1,2}", m.group(0))
-                    else None
-                )
+                found = text[span_start:span_end]  # "2/13" has no year, whatever precedes it
+                tail = re.search(r"(?:[/.\-]|,?\s+)(\d{4}|'?\d{2})$", found)
+                no_year = re.fullmatch(r"\d{1,2}[/.\-]\d{1,2}", found)
+                year = _year(tail.group(1)) if tail and not no_year else None
             yield Hit("date", span_start, span_end, "a date", f"date:{year}", 0.9, "detector")
 
 
