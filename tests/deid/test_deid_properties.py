@@ -196,3 +196,43 @@ def test_any_text_gives_well_formed_spans(text: str) -> None:
         end = span.end
     for flag in result.flags:
         assert 0 <= flag.start < flag.end <= len(text)
+
+
+TOKENS = [
+    "on", "since", "Thursday", "Tue.", "2/13", "12/13/24", "3.4.2021", "2024-02-30", "March", "May", "14th",
+    "of", "'19", "aged", "93", "95-year-old", "in her nineties", "Dr.", "Mr", "Quill", "Rowan's", "sister",
+    "named", "with", "Kowalczyk", "IL", "62704", "zip", "03601-1234", "555-201-3344", "(555)", "x12", "fax",
+    "SSN", "123-45-6789", "MRN:", "A-00123", "VIN", "1HGCM82633A004352", "10.0.0.256", "10.0.0.1.", "::1",
+    "fe80::1", "www.", "http://", "a@b.co", "@handle", "IMG_1.jpg", "Apt", "4B", "12", "Elm", "St.", "County",
+    "Hospital", "lives", "in", "Springfield,", "OR", ".", ",", "\n", "Name:", "judge", "small town",
+    "[CLIENT]",
+]  # fmt: skip
+
+
+SEPARATORS = st.lists(st.sampled_from([" ", "\n", ", ", ". "]), max_size=40)
+
+
+def _join(tokens: list[str], seps: list[str], glue: str = " ") -> str:
+    return "".join(t + (seps[i] if i < len(seps) else glue) for i, t in enumerate(tokens))
+
+
+def _well_formed(text: str) -> str:
+    result = deidentify(text, today=TODAY)
+    end = 0
+    for span in result.spans:
+        assert end <= span.start < span.end <= len(text)
+        end = span.end
+    return result.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=40), SEPARATORS)
+def test_clinical_looking_text_never_breaks_the_engine(tokens: list[str], seps: list[str]) -> None:
+    out = _well_formed(_join(tokens, seps))
+    assert deidentify(out, today=TODAY).text == out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=40))
+def test_tokens_glued_together_never_break_the_engine(tokens: list[str]) -> None:
+    _well_formed("".join(tokens))

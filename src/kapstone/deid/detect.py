@@ -110,7 +110,7 @@ LABELLED = _labelled()
 PHOTO_FILE = re.compile(rf"{LEFT}[\w\-.]+\.(?:jpe?g|png|heic|gif|bmp|tiff?|webp){RIGHT}", ICASE)
 
 EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}(?![\w-])"
+    r"(?<![\w.+-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}(?![A-Za-z-])"
 )
 URL = re.compile(
     r"(?<![\w@])(?:(?:https?|ftp)://|www\.)[^\s<>\"'()\[\]]+"
