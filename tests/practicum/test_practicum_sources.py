@@ -49,3 +49,14 @@ def test_lesson_hours_from_another_app_count_under_their_topics(
     assert ethics.message == "5 h of 25 h: 20 h missing"
     [derived] = view.derived
     assert derived.source_label == "Recorded in fakeapp" and derived.earned.label == "Lesson: ethics of touch"
+
+
+def test_the_training_community_and_consultation_sources_are_registered_and_read(
+    world: Any, _own_sources_only: dict[str, Any]
+) -> None:
+    """They exist now (each app exposes earned_hours), so the ledger reads them with its own."""
+    assert {"training", "community", "consultation", "notes", "meetings"} <= set(_own_sources_only)
+    sources._SOURCES.update(_own_sources_only)
+    supervise(world)
+    view = selectors.ledger(actor(world, "toby"), world.users["toby"])
+    assert len(view.reports) == 3 and view.derived == []  # nothing recorded in them yet, and no error
