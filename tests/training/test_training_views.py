@@ -88,6 +88,11 @@ def test_an_unsafe_curriculum_import_is_refused_with_the_line_and_a_good_zip_imp
     refused = avery.post(reverse("training:programs"), {"archive": zipped(files)})
     assert refused.status_code == 422 and "01-basics/module.toml, line 5" in refused.content.decode()
     assert not ProgramVersion.objects.exists()
+    bomb = zipped({**mini_files(), "01-basics/huge.md": "x" * 5_000_001})
+    assert (
+        "unpack to more than 5 MB"
+        in avery.post(reverse("training:programs"), {"archive": bomb}).content.decode()
+    )
     assert avery.post(reverse("training:programs"), {"archive": zipped(mini_files())}).status_code == 302
     assert ProgramVersion.objects.get().files == mini_files()
 

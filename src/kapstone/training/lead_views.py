@@ -43,6 +43,8 @@ def _unzip(upload: object) -> dict[str, str]:
             names = [
                 n for n in archive.namelist() if n.endswith((".toml", ".md")) and not n.startswith("__MACOSX")
             ]
+            if sum(archive.getinfo(n).file_size for n in names) > services.MAX_FILES_CHARS:
+                raise Refused("The program's files unpack to more than 5 MB.", field="archive")
             files = {n: archive.read(n).decode("utf-8") for n in names}
     except (zipfile.BadZipFile, UnicodeDecodeError, KeyError) as exc:
         raise Refused(f"The .zip cannot be read: {exc}", field="archive") from exc
