@@ -216,3 +216,14 @@ def test_list_export_and_rotate_key_commands(world: Any, capsys: pytest.CaptureF
     assert fragment.startswith("larkspur-test-2-")
     assert IssuerKey.objects.get(fragment=fragment).retired_at is None
     assert IssuerKey.objects.filter(organization=world.org_a, retired_at__isnull=False).count() == 1
+
+
+def test_the_database_refuses_to_change_an_issued_document(world: Any) -> None:
+    from django.db import IntegrityError, InternalError, OperationalError, transaction
+
+    complete_kap_ledger(world)
+    credential = issue(world)
+    with pytest.raises((IntegrityError, InternalError, OperationalError)), transaction.atomic():
+        Credential.objects.filter(pk=credential.pk).update(document={"forged": True})
+    Credential.objects.filter(pk=credential.pk).update(status="suspended")  # the status may change
+    assert Credential.objects.get(pk=credential.pk).document == credential.document

@@ -273,3 +273,14 @@ def test_the_one_navigation_link_lands_each_role_on_its_page(world: Any, who: st
     assert (
         'href="/practicum/"' not in signed_in_client(world.users["theo"]).get("/dashboard/").content.decode()
     )
+
+
+def test_the_database_refuses_to_change_a_verified_entry_below_the_orm(world: Any) -> None:
+    from django.db import IntegrityError, InternalError, OperationalError, transaction
+
+    supervise(world)
+    entry = log(world, 600)
+    verify(world, entry)
+    with pytest.raises((IntegrityError, InternalError, OperationalError)), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).update(minutes=6000)
+    assert LedgerEntry.objects.get(pk=entry.pk).minutes == 600
