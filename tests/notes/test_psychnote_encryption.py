@@ -135,3 +135,11 @@ def test_a_malformed_key_ring_is_refused_with_its_reason(text, message):
 def test_the_last_key_of_the_ring_is_the_active_one():
     ring = parse_ring(f"# comment\nold {KEY}\n\nnew:{KEY.replace('A', 'B', 1)}", source="t")
     assert ring.active_id == "new" and set(ring.keys) == {"old", "new"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compact_runs_outside_a_transaction_on_either_database(world, key_file, capsys):
+    write(world)
+    call_command("psychnotes", "compact")
+    assert "Compacted" in capsys.readouterr().out
+    assert read_body(PsychotherapyNote.objects.get()) == SECRET
