@@ -172,7 +172,7 @@ def test_a_new_template_version_requires_renewal(world, as_user) -> None:
     ]
     assert not readiness.touch_opt_in.consented  # no touch without a current consent
     home = as_user("rowan_portal").get(reverse("portal:home")).content.decode()
-    assert "The consent form changed to version 2" in home
+    assert "The consent form has changed" in home
     sign_consent(world)
     assert dosing_readiness(world.clients["rowan"]).ready
 
@@ -308,12 +308,14 @@ def test_the_touch_agreement_is_visible_for_the_dosing_room(world, as_user) -> N
     assert "Supportive touch agreed: hand on my shoulder. Stop signal: raised hand." in html
 
 
-def test_the_client_records_their_choices_in_the_portal_with_the_principles_shown(world, as_user) -> None:
+def test_the_client_records_their_choices_in_the_portal_without_staff_notes(world, as_user) -> None:
     from kapstone.clients.models import CarePreferences
 
     http = as_user("rowan_portal")
     page = http.get(reverse("portal:choices")).content.decode()
-    assert "Empowerment, voice &amp; choice" in page and "Cultural, historical &amp; gender issues" in page
+    assert "Empowerment, voice &amp; choice" not in page  # the principles are notes for staff (issue #12)
+    staff_page = as_user("theo").get(reverse("intake:choices", kwargs={"pk": world.clients["rowan"].pk}))
+    assert "Empowerment, voice &amp; choice" in staff_page.content.decode()
     response = http.post(
         reverse("portal:choices"),
         {
@@ -339,12 +341,12 @@ def test_the_client_records_their_choices_in_the_portal_with_the_principles_show
         AuditEvent.objects.filter(action="preferences.edit", client_id=world.clients["rowan"].pk).count() == 1
     )
     home = http.get(reverse("portal:home")).content.decode()
-    assert "Quiet piano, no lyrics" in home and "Your plan" in home and "Upcoming sessions" in home
+    assert "Quiet piano, no lyrics" in home and "Your plan" in home and "Your next sessions" in home
 
 
 def test_the_portal_shows_the_plan_consent_and_sessions(world, as_user) -> None:
     cleared_and_consented(world)
     home = as_user("rowan_portal").get(reverse("portal:home")).content.decode()
-    assert "Your prescriber has cleared you for treatment" in home
-    assert "Withdraw my consent" in home and "Change my choices" in home
-    assert "Trustworthiness &amp; transparency" in home
+    assert "Your doctor says you can start" in home
+    assert "Take back my consent" in home and "Change my choices" in home
+    assert "Trustworthiness &amp; transparency" not in home  # no staff notes in the portal

@@ -139,7 +139,7 @@ def test_the_report_puts_flags_first_with_sources(world, as_user) -> None:
     judgement = (
         html.index("History of psychosis") if "History of psychosis" in html else html.index("psychosis")
     )
-    insufficient = html.index("insufficient information: history.seizure")
+    insufficient = html.index("insufficient information: Seizures")  # the fact in words
     checklist = html.index("Clinic checklist")
     assert contraindication < judgement < insufficient < checklist
     assert "SPRAVATO (esketamine) US Prescribing Information" in html  # a cited source, in full

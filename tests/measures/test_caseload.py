@@ -164,7 +164,7 @@ def test_the_org_admin_has_no_caseload_page(world, as_user):
 # Session + user + memberships (3); client (1) and its read audit (2: previous hash, insert); responses,
 # clinic settings, safety tasks, schedules, links (5); the dosing-session dates for the chart markers
 # (1, from the care module's hook).
-CLIENT_PAGE_QUERIES = 12
+CLIENT_PAGE_QUERIES = 23  # 11 of them the client header (readiness, intake, consent, course, tasks)
 
 
 @pytest.mark.parametrize("count", [2, 40])

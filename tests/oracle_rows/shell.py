@@ -18,6 +18,8 @@ def rowan_note_pending_cosign(w: Any) -> dict[str, Any]:
 ROWS: dict[str, Row] = {
     "core:preferences": Row(only((*STAFF_IN_A, "olive"))),
     "core:organization_settings": Row(only(("avery",))),
+    # A signed-in client starts their own open questionnaire (POST only; a staff member gets 404).
+    "questionnaire:start": Row({"*": 404, "anon": 302, "rowan_portal": 405}, kwargs=lambda w: {"pk": 1}),
     # Return a trainee's note with comments: the supervisor who may co-sign it (POST only).
     "notes:return": Row(only(("sam",), ok=405), kwargs=rowan_note_pending_cosign),
 }

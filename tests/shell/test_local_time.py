@@ -59,7 +59,7 @@ def test_pages_show_times_in_the_organizations_zone_and_a_persons_override(world
     assert (world.users["theo"].time_zone, world.users["theo"].clock) == ("Europe/Berlin", "24h")
     page = theo.get("/preferences/").content.decode()
     assert " CET</strong>" in page and "am CET" not in page and "pm CET" not in page
-    event = AuditEvent.objects.get(action="preferences.edit")
+    event = AuditEvent.objects.get(action="time_settings.edit")
     assert event.detail["after"] == {"time_zone": "Europe/Berlin", "clock": "24h"}
 
     # Blank again: back to the organization's zone.

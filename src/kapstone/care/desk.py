@@ -4,6 +4,7 @@ dosing decisions waiting for a prescriber's justification and open alerts for th
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
@@ -11,8 +12,9 @@ from django.utils import timezone
 from kapstone.access.policy import allows
 from kapstone.accounts.models import Role
 from kapstone.care.models import Alert, CareSession, DosingDetail
-from kapstone.care.selectors import sessions_scoped
+from kapstone.care.selectors import client_courses, course_overview, sessions_scoped
 from kapstone.core.actor import Actor
+from kapstone.core.client_header import HeaderFact, register_header
 from kapstone.core.desk import Queue, QueueItem, register_queue
 from kapstone.core.localtime import format_time
 
@@ -111,3 +113,24 @@ for _role in (Role.THERAPIST, Role.TRAINEE, Role.PRESCRIBER):
     register_queue(_role.value, todays_sessions)
 register_queue(Role.PRESCRIBER.value, doses_to_justify)
 register_queue(Role.PRESCRIBER.value, open_alerts)
+
+
+def course_fact(actor: Actor, client: Any) -> list[HeaderFact]:
+    """The client's open course: protocol, phase and the core's next required step."""
+    if not allows(actor, "course.view"):
+        return []
+    current = next((c for c in client_courses(client) if c.is_open), None)
+    if current is None:
+        return [HeaderFact("Course", "No open course", order=50)]
+    overview = course_overview(current)
+    url = reverse("care:course", args=[current.pk])
+    course = f"{current.protocol.title} · {current.get_status_display()} · {overview.phase}"
+    facts = [HeaderFact("Course", course, url=url, order=50)]
+    level = "alert" if overview.step.overdue else ""
+    facts.append(HeaderFact("Course step", overview.step.text, level, url, order=55))
+    if overview.open_alerts:
+        facts.append(HeaderFact("Dosing alerts", f"{overview.open_alerts} open", "alert", url, order=5))
+    return facts
+
+
+register_header(course_fact)

@@ -20,7 +20,7 @@ def preferences_set(actor: Actor, *, time_zone: str, clock: str) -> User:
         user.time_zone, user.clock = time_zone, clock
         user.full_clean(exclude=["password"])
         user.save(update_fields=["time_zone", "clock"])
-        record(actor, "preferences.edit", object_type="user", object_id=user.pk,
+        record(actor, "time_settings.edit", object_type="user", object_id=user.pk,
                detail={"before": before, "after": {"time_zone": time_zone, "clock": clock}})  # fmt: skip
     return user
 

@@ -3,6 +3,8 @@ due for the clinician's clients."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,8 +12,13 @@ from kapstone.access.policy import allows
 from kapstone.accounts.models import Role
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
+from kapstone.core.client_header import HeaderFact, register_header
 from kapstone.core.desk import Queue, QueueItem, register_queue
+from kapstone.core.localtime import format_date
+from kapstone.core.portal import PortalItem, register_portal_items
+from kapstone.measures.instruments import get_instrument_or_newest
 from kapstone.measures.models import MeasureSchedule, SafetyTask
+from kapstone.measures.portal_signed_in import open_links
 from kapstone.measures.selectors import open_safety_tasks
 
 
@@ -79,3 +86,47 @@ for _role in (Role.THERAPIST, Role.TRAINEE, Role.PRESCRIBER, Role.SUPERVISOR):
     register_queue(_role.value, safety_tasks)
 for _role in (Role.THERAPIST, Role.TRAINEE):
     register_queue(_role.value, measures_due)
+
+
+def safety_fact(actor: Actor, client: Any) -> list[HeaderFact]:
+    """Open safety tasks for this client, by level (highest first)."""
+    if not allows(actor, "safety.acknowledge"):
+        return []
+    open_tasks = SafetyTask.objects.filter(client=client, acknowledged_at__isnull=True).order_by(
+        "-level_rank"
+    )
+    counts: dict[str, int] = {}
+    for level in open_tasks.values_list("level", flat=True):
+        counts[str(SafetyTask.Level(level).label)] = counts.get(str(SafetyTask.Level(level).label), 0) + 1
+    if not counts:
+        return [HeaderFact("Safety tasks", "None open", order=20)]
+    text = ", ".join(f"{n} {name.lower()}" for name, n in counts.items())
+    url = reverse("measures:client", args=[client.pk])
+    return [HeaderFact("Safety tasks", f"Open: {text}", "alert", url, order=1)]
+
+
+register_header(safety_fact)
+
+
+def open_questionnaires(client: Any) -> list[PortalItem]:
+    """The client's questionnaires still open, for their portal home after sign-in."""
+    items = []
+    for link in open_links(client):
+        try:
+            title = get_instrument_or_newest(link.instrument_id, link.instrument_version).title
+        except LookupError:  # an instrument no longer shipped: still listed, by its id
+            title = link.instrument_id.upper()
+        started = " You started it: your answers are kept." if link.saved_at else ""
+        items.append(
+            PortalItem(
+                "questionnaire",
+                title,
+                f"Open until {format_date(link.expires_at)}.{started}",
+                post_url=reverse("questionnaire:start", args=[link.pk]),
+                until=link.expires_at,
+            )
+        )
+    return items
+
+
+register_portal_items(open_questionnaires)

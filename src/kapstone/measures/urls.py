@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kapstone.measures import portal_views, views
+from kapstone.measures import portal_signed_in, portal_views, views
 
 measures_patterns = ([
     path("caseload/", views.caseload, name="caseload"),
@@ -19,5 +19,6 @@ measures_patterns = ([
 
 questionnaire_patterns = ([
     path("done/", portal_views.done, name="done"),
+    path("mine/<int:pk>/start/", portal_signed_in.start, name="start"),
     path("<str:token>/", portal_views.questionnaire, name="fill"),
 ], "questionnaire")  # fmt: skip

@@ -83,3 +83,29 @@ def waited(value: datetime | None) -> str:
 def reason_words(value: object) -> str:
     """A change criterion's reason without a signed "improvement" (kapstone.core.wording)."""
     return wording.reason_in_words(str(value)) if value not in (None, "") else ""
+
+
+@register.inclusion_tag("includes/client_header.html", takes_context=True)
+def client_header(context: template.Context, client: object) -> dict[str, object]:
+    """The client header and tabs (kapstone.core.client_header) for the acting person."""
+    from kapstone.core.client_header import client_tabs, header_facts
+
+    actor = context.get("actor")
+    request = context.get("request")
+    if actor is None or client is None:
+        return {"show": False}
+    path = getattr(request, "path", "")
+    return {
+        "show": True,
+        "client": client,
+        "facts": header_facts(actor, client),
+        "tabs": client_tabs(actor, client, path),
+    }
+
+
+@register.simple_tag
+def portal_list(client: object, kind: str) -> list[object]:
+    """What apps list on the client's portal home (kapstone.core.portal)."""
+    from kapstone.core.portal import portal_items
+
+    return list(portal_items(client, kind))

@@ -1,0 +1,83 @@
+"""The client header on every client page (issue #12 item 2): age, allergies, touch agreement as
+signed, open safety tasks, course and next step, and tabs to each part of the record."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from tests.readiness_helpers import TOUCH_SCOPE, record_intake, sign_consent
+
+from kapstone.clients.desk import age_on
+from kapstone.measures.models import SafetyTask
+
+pytestmark = pytest.mark.django_db
+TABS = ("Overview", "Intake", "Screening", "Consent", "Course", "Measures", "Notes")
+
+
+def header(html: str) -> str:
+    start = html.index('<header class="client-header"')
+    return html[start : html.index("</header>", start)]
+
+
+def fact(html: str, label: str) -> str:
+    found = re.search(rf"<dt>{label}</dt><dd>(?:<a [^>]*>)?(.*?)(?:</a>)?</dd>", header(html))
+    assert found, f"no {label} in the header"
+    return found.group(1)
+
+
+def test_age_counts_whole_years_up_to_the_birthday() -> None:
+    assert age_on(date(1985, 6, 15), date(2026, 6, 14)) == 40
+    assert age_on(date(1985, 6, 15), date(2026, 6, 15)) == 41
+
+
+def test_a_new_client_header_says_what_is_not_known_yet(world: Any, as_user: Any) -> None:
+    rowan = world.clients["rowan"]
+    html = as_user("theo").get(f"/clients/{rowan.pk}/").content.decode()
+    assert fact(html, "Allergies") == "Not asked yet (no intake)"
+    assert fact(html, "Touch") == "No current consent"
+    assert fact(html, "Safety tasks") == "None open"
+    assert fact(html, "Course") == "No open course"
+    assert "Next step" in header(html)
+    tabs = re.findall(r'<li><a href="[^"]+"( aria-current="page")?>(\w+)</a></li>', header(html))
+    assert [name for _, name in tabs] == list(TABS)
+    assert [name for current, name in tabs if current] == ["Overview"]
+
+
+def test_the_header_shows_touch_as_signed_and_open_safety_tasks(world: Any, as_user: Any) -> None:
+    record_intake(world, allergy_ketamine=True)
+    sign_consent(world, touch=True)
+    rowan = world.clients["rowan"]
+    SafetyTask.objects.create(
+        organization=world.org_a, client=rowan, instrument_id="phq9", instrument_version="1",
+        flag_id="phq9_item9", severity="safety", message="Item 9", source="clinician", level="high",
+        opened_at=timezone.now(),
+    )  # fmt: skip
+    rowan.refresh_from_db()
+    html = as_user("theo").get(f"/clients/{rowan.pk}/").content.decode()
+    assert fact(html, "Age") == "41"
+    assert fact(html, "Allergies").startswith("Ketamine")
+    assert fact(html, "Touch") == f"Agreed: {TOUCH_SCOPE}"
+    assert fact(html, "Safety tasks") == "Open: 1 high risk"
+    assert 'class="client-fact fact-alert"><dt>Safety tasks' in header(html)
+
+
+def test_every_tab_page_carries_the_header_and_marks_itself(world: Any, as_user: Any) -> None:
+    theo = as_user("theo")
+    rowan = world.clients["rowan"]
+    overview = theo.get(f"/clients/{rowan.pk}/").content.decode()
+    links = dict(
+        (name, url) for url, name in re.findall(r'<a href="([^"]+)"[^>]*>(\w+)</a>', header(overview))
+    )
+    for name in TABS:
+        html = theo.get(links[name]).content.decode()
+        assert f'aria-current="page">{name}</a>' in header(html), name
+
+
+def test_someone_off_the_care_team_gets_no_header_and_no_page(world: Any, as_user: Any) -> None:
+    rowan = world.clients["rowan"]
+    for name in ("tamsin", "olive", "avery"):
+        assert as_user(name).get(f"/clients/{rowan.pk}/").status_code == 404
