@@ -125,6 +125,19 @@ def test_overlapping_entries_for_the_same_person_are_refused(world: Any) -> None
     assert LedgerEntry.objects.count() == 1
 
 
+def test_entries_with_start_times_cannot_overlap(world: Any) -> None:
+    supervise(world)
+    log(world, 120, kind="co_facilitated_session", session_kind="integration", starts_at=dt.time(9, 0))
+    with pytest.raises(
+        Refused, match="overlaps the co-facilitated session logged from 09:00 for 120 minutes"
+    ):
+        log(world, 60, kind="individual_consultation", starts_at=dt.time(10, 30))
+    log(world, 60, kind="individual_consultation", starts_at=dt.time(11, 0))  # back to back is fine
+    with pytest.raises(Refused, match="ends on the day it starts"):
+        log(world, 120, kind="personal_practice", starts_at=dt.time(23, 0))
+    assert LedgerEntry.objects.count() == 2
+
+
 def test_double_submit_with_the_same_key_writes_one_entry(world: Any) -> None:
     supervise(world)
     first = log(world, idempotency_key="k-1")

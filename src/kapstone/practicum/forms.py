@@ -19,6 +19,8 @@ def _choices(field: forms.Field) -> forms.ChoiceField:
 class EntryForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of hours", choices=list(KIND_LABELS.items()))
     occurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    starts_at = forms.TimeField(label="Start time (optional)", required=False,
+                                widget=forms.TimeInput(attrs={"type": "time"}))  # fmt: skip
     minutes = forms.IntegerField(label="Duration (minutes)", help_text="More than 0, at most 1440.")
     supervisor = forms.TypedChoiceField(label="Supervisor who will verify it", coerce=int)
     description = forms.CharField(label="What you did (no client names)", max_length=300, required=False)

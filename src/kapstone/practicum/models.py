@@ -99,6 +99,9 @@ class LedgerEntry(IdempotentEntry):
     trainee = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=32, choices=list(KIND_LABELS.items()))
     occurred_on = models.DateField()
+    starts_at = models.TimeField(
+        null=True, blank=True, help_text="When it began, to refuse overlapping entries."
+    )
     minutes = models.PositiveIntegerField()
     supervisor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     description = models.CharField(max_length=300, blank=True)

@@ -18,7 +18,7 @@ from kapstone.core.actor import Actor
 from kapstone.core.contract import NotYours, Refused, check_version
 from kapstone.core.models import create_once
 from kapstone.lib.hours import KINDS
-from kapstone.practicum.models import SESSION_KINDS, LedgerEntry, SupervisionMeeting
+from kapstone.practicum.models import KIND_LABELS, SESSION_KINDS, LedgerEntry, SupervisionMeeting
 from kapstone.practicum.selectors import enabled_sets, program_of, supervised_ids, supervisor_ids_of
 
 MAX_MINUTES = 24 * 60
@@ -62,6 +62,7 @@ def entry_log(
     online: bool | None = None,
     session_kind: str = "",
     client_id: int | None = None,
+    starts_at: dt.time | None = None,
     idempotency_key: str = "",
 ) -> LedgerEntry:
     """A trainee logs hours; they count once the named supervisor verifies them."""
@@ -108,6 +109,22 @@ def entry_log(
     same_day = same_day.exclude(status=LedgerEntry.Status.RETURNED)
     if same_day.filter(kind=kind, minutes=minutes, description=description.strip()).exists():
         raise Refused("The same entry is already logged for that day.", field="occurred_on")
+    if starts_at is not None:
+        begin = starts_at.hour * 60 + starts_at.minute
+        if begin + minutes > DAY_MINUTES:
+            raise Refused(
+                "An entry ends on the day it starts; log the rest on the next day.", field="minutes"
+            )
+        timed = same_day.filter(starts_at__isnull=False).values_list("starts_at", "minutes", "kind")
+        for other_start, other_minutes, other_kind in timed:
+            assert other_start is not None
+            other_begin = other_start.hour * 60 + other_start.minute
+            if begin < other_begin + other_minutes and other_begin < begin + minutes:
+                raise Refused(
+                    f"It overlaps the {KIND_LABELS[other_kind].lower()} logged from "
+                    f"{other_start:%H:%M} for {other_minutes} minutes that day.",
+                    field="starts_at",
+                )
     logged = same_day.aggregate(total=Sum("minutes"))["total"] or 0
     if logged + minutes > DAY_MINUTES:
         raise Refused(
@@ -122,7 +139,7 @@ def entry_log(
             minutes=minutes,
             supervisor_id=supervisor_id, description=description.strip()[:300], topics=list(topics),
             group_size=group_size, online=online, session_kind=session_kind, client_id=client_id,
-            idempotency_key=idempotency_key,
+            starts_at=starts_at, idempotency_key=idempotency_key,
         )  # fmt: skip
         entry.full_clean()
         entry.save()

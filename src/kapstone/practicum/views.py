@@ -103,7 +103,8 @@ def entry_new(request: AuthenticatedRequest) -> HttpResponse:
                 supervisor_id=data["supervisor"], description=data["description"],
                 topics=tuple(data["topics"]),
                 group_size=data["group_size"], online=form.online_value(), session_kind=data["session_kind"],
-                client_id=data["client"], idempotency_key=data["idempotency_key"],
+                client_id=data["client"], starts_at=data["starts_at"],
+                idempotency_key=data["idempotency_key"],
             )  # fmt: skip
         except Refused as exc:
             add_service_errors(form, exc.as_validation_error())
