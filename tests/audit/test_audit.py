@@ -47,7 +47,8 @@ def test_sign_in_failed_sign_in_and_sign_out_are_audited_with_who_where_and_whic
     event = the_event(failed, action="auth.sign_in")
     assert (event.outcome, event.actor_email, event.source_ip) == ("failure", "theo@test.example", IP)
     assert event.actor_id is None  # nobody is authenticated by a wrong password
-    assert event.detail == {"reason": "credentials"}
+    assert event.detail == {"reason": "credentials", "known_device": False}
+    assert event.organization_id == world.org_a.pk  # Larkspur's admin sees the attempt on its member
 
     with time_machine.travel(T0, tick=False):
         http.post("/accounts/sign-in/", {"email": "theo@test.example", "password": world.password})
