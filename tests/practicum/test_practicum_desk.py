@@ -52,3 +52,21 @@ def test_another_supervisors_desk_shows_none_of_it(world: Any) -> None:
     sol = Actor(user=world.users["sol"], organization=world.org_a, roles=frozenset({"supervisor"}))
     desk = desk_for(sol)
     assert desk.entries == [] and desk.notes == [] and desk.at_risk == []
+
+
+def test_short_answers_waiting_for_this_supervisors_grade_are_on_the_desk(world: Any) -> None:
+    from tests.training.training_support import actor as training_actor
+    from tests.training.training_support import published_cohort
+
+    from kapstone.training import services as training
+
+    _, enrollment = published_cohort(world)  # Toby enrolled with Sam as supervisor
+    attempt = training.quiz_submit(
+        training_actor(world, "toby"), enrollment=enrollment, module_id="safety", number=1,
+        answers={"s-1": ["0", "1"], "s-2": ["Check vital signs"]}, key="s",
+    )  # fmt: skip
+    desk = desk_for(actor(world, "sam"))
+    assert desk.training_available
+    [item] = desk.training
+    assert item.label == "Short answers by Toby Test" and item.url == f"/training/attempts/{attempt.pk}/mark/"
+    assert desk_for(actor(world, "avery")).training == []  # not the supervisor on that enrollment

@@ -3,8 +3,9 @@
 Notes awaiting co-sign come from the notes app's own scoped queue (so a supervisor reaches a
 trainee's clinical work only through the existing policy); ledger entries naming this supervisor;
 trainees at risk (behind on an hours requirement given the time left before their cohort ends).
-Short answers to grade and assessments due come from the training app if it exposes
-``selectors.grading_queue(actor)`` (checked by name, as the app is being built alongside).
+Short answers to grade come from the training app's knowledge-check attempts waiting for this
+supervisor's grade (read by name, as that app is being built alongside). Assessments due are not
+listed: the training app records assessments but keeps no due dates.
 """
 
 from __future__ import annotations
@@ -84,14 +85,35 @@ def _at_risk(actor: Actor, today: dt.date) -> list[Item]:
 
 
 def _training_queue(actor: Actor) -> tuple[bool, list[Item]]:
+    """Knowledge-check attempts with short answers waiting for this supervisor's grade, read through
+    the training app's own scoped enrollments (its grading page then checks access again). By name:
+    the training app is built alongside, and the desk says so if it is not there."""
     try:
-        module = importlib.import_module("kapstone.training.selectors")
+        from django.urls import reverse
+
+        training = importlib.import_module("kapstone.training.selectors")
+        models = importlib.import_module("kapstone.training.models")
     except ImportError:
         return False, []
-    queue = getattr(module, "grading_queue", None)
-    if queue is None:
+    scoped = getattr(training, "enrollments_scoped", None)
+    attempt_model = getattr(models, "QuizAttempt", None)
+    if scoped is None or attempt_model is None:
         return False, []
-    return True, [Item(label=i.label, detail=i.detail, url=i.url, since=i.since) for i in queue(actor)]
+    mine = scoped(actor).filter(supervisor_id=actor.user_id)
+    attempts = (
+        attempt_model.objects.filter(enrollment__in=mine, status="pending")
+        .select_related("enrollment__trainee")
+        .order_by("submitted_at", "pk")[:100]
+    )
+    return True, [
+        Item(
+            label=f"Short answers by {a.enrollment.trainee.full_name}",
+            detail=f"knowledge check of module {a.module_id}, attempt {a.number}",
+            url=reverse("training:attempt_mark", args=[a.pk]),
+            since=a.submitted_at,
+        )
+        for a in attempts
+    ]
 
 
 def desk_for(actor: Actor) -> Desk:
