@@ -10,10 +10,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.mine, name="mine"),
     path("manage/", views.manage, name="manage"),
     path("issue/<int:pk>/", views.issue, name="issue"),
+    path("status/<slug:slug>/", views.status_list, name="status_list"),
     path("<str:code>.json", views.download, name="download"),
     path("<str:code>.pdf", views.pdf, name="pdf"),
     path("<str:code>/status/", views.set_status, name="set_status"),
-    path("status/<slug:slug>/", views.status_list, name="status_list"),
 ]
 
 verify_patterns = ([
