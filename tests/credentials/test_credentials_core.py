@@ -162,3 +162,30 @@ def test_base58_round_trip(data: bytes) -> None:
 def test_did_web_for_a_host_with_a_port() -> None:
     assert did.did_for_host("localhost:8000") == "did:web:localhost%3A8000"
     assert did.host_for_did("did:web:localhost%3A8000") == "localhost:8000"
+
+
+_PRIVATE, _PUBLIC = _key()
+_SIGNED = _credential(_PRIVATE)
+
+
+def _strings(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(node, dict):
+        return [p for k, v in node.items() if k != "proof" for p in _strings(v, (*path, k))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _strings(v, (*path, i))]
+    return [path] if isinstance(node, str) and node else []
+
+
+@given(st.data())
+def test_changing_any_character_of_any_signed_value_breaks_the_signature(data: st.DataObject) -> None:
+    path = data.draw(st.sampled_from(_strings(_SIGNED)))
+    tampered = copy.deepcopy(_SIGNED)
+    parent = tampered
+    for step in path[:-1]:
+        parent = parent[step]
+    text = parent[path[-1]]
+    index = data.draw(st.integers(0, len(text) - 1))
+    parent[path[-1]] = text[:index] + chr(ord(text[index]) ^ 1) + text[index + 1 :]
+    report = verify(tampered, key_multibase=_PUBLIC, status_list=_list(_PRIVATE, {}), now=NOW)
+    assert next(c for c in report.checks if c.name == "signature").ok is False
+    assert not report.valid
