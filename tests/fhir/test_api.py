@@ -18,7 +18,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from tests.conftest import signed_in_client
 
 from kapstone.audit.models import AuditEvent
-from kapstone.measures import fhir
+from kapstone.measures import conf, fhir
 from kapstone.measures.instruments import get_instrument
 from kapstone.measures.models import Response, SafetyTask, Source
 
@@ -58,7 +58,7 @@ def qr_for(world: Any, answers: dict[str, Any], client: str = "rowan", **changes
         administered_at=WHEN,
         complete=True,
     )
-    resource = fhir.questionnaire_response_for(instrument, data)
+    resource = fhir.questionnaire_response_for(instrument, data, base=conf.fhir_base())
     del resource["id"]
     resource.update(changes)
     return resource
@@ -132,7 +132,7 @@ def test_instrument_list_and_detail(world: Any) -> None:
     assert {"phq9", "gad7"} <= ids
     phq = next(i for i in listed if i["id"] == "phq9")
     assert phq["loinc_total"] == "44261-6"
-    assert phq["questionnaire"] == "https://kapstone.example/fhir/Questionnaire/phq9|1.0.0"
+    assert phq["questionnaire"] == f"{conf.fhir_base()}/Questionnaire/phq9|1.0.0"
     detail = http.get("/api/instruments/phq9").json()
     assert [i["loinc"] for i in detail["items"]][:2] == ["44250-9", "44255-8"]
     assert detail["items"][0]["options"][3] == {"value": 3, "label": "Nearly every day", "loinc": "LA6571-9"}
@@ -361,7 +361,7 @@ def test_questionnaire_endpoint(world: Any) -> None:
     reply = http.get("/api/fhir/Questionnaire/phq9")
     assert reply.status_code == 200 and reply["Content-Type"] == FHIR_JSON
     Questionnaire.model_validate(reply.json())
-    assert reply.json()["url"] == "https://kapstone.example/fhir/Questionnaire/phq9"
+    assert reply.json()["url"] == f"{conf.fhir_base()}/Questionnaire/phq9"
     assert http.get("/api/fhir/Questionnaire/cssrs-screener").json()["id"] == "cssrs-screener"
     assert http.get("/api/fhir/Questionnaire/phq9?version=1.0.0").status_code == 200
     missing = http.get("/api/fhir/Questionnaire/nope")

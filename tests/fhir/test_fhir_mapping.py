@@ -50,10 +50,12 @@ def by_code(observations: list[dict[str, Any]], code: str) -> dict[str, Any]:
 
 def test_phq9_questionnaire_has_canonical_url_version_panel_code_and_loinc_items() -> None:
     q = fhir.questionnaire_for(instrument("phq9"))
-    assert q["url"] == "https://kapstone.example/fhir/Questionnaire/phq9"
+    assert q["url"] == f"{fhir.DEV_BASE}/Questionnaire/phq9"
     assert q["version"] == "1.0.0"
     assert q["status"] == "active"
-    assert q["code"] == [{"system": "http://loinc.org", "code": "44249-1"}]
+    assert q["code"] == [
+        {"system": "http://loinc.org", "code": "44249-1", "display": "Patient Health Questionnaire-9 (PHQ-9)"}
+    ]
     link_ids = [i["linkId"] for i in q["item"]]
     assert link_ids == [f"phq9_{n}" for n in range(1, 11)]
     codes = [i["code"][0]["code"] for i in q["item"]]
@@ -87,9 +89,11 @@ def test_options_without_a_loinc_answer_code_use_the_option_value_in_a_kapstone_
     q = fhir.questionnaire_for(instrument("pcl5"))
     first = q["item"][0]
     assert "code" not in first  # PCL-5 item codes are UNCONFIRMED: none is invented
-    assert q["code"] == [{"system": "http://loinc.org", "code": "101697-1"}]
+    assert q["code"] == [
+        {"system": "http://loinc.org", "code": "101697-1", "display": "PTSD Checklist for DSM-5 (PCL-5)"}
+    ]
     coding = first["answerOption"][2]["valueCoding"]
-    assert coding["system"] == "https://kapstone.example/fhir/CodeSystem/pcl5/bother"
+    assert coding["system"] == f"{fhir.DEV_BASE}/CodeSystem/pcl5/bother"
     assert (coding["code"], coding["display"]) == ("2", "Moderately")
 
 
@@ -125,7 +129,9 @@ def test_cssrs_skip_logic_becomes_enable_when() -> None:
     ]
     assert items["cssrs_6b"]["enableWhen"][0]["question"] == "cssrs_6"
     assert q["id"] == "cssrs-screener"  # FHIR ids have no underscore
-    assert q["url"].endswith("/Questionnaire/cssrs_screener")
+    # The canonical URL ends in the same id the resource carries and the read answers at (it used
+    # to end in cssrs_screener, a URL no read answered: issue #11).
+    assert q["url"] == f"{fhir.DEV_BASE}/Questionnaire/cssrs-screener"
 
 
 # --- QuestionnaireResponse ---------------------------------------------------------------------------
@@ -135,7 +141,7 @@ def test_questionnaire_response_points_at_the_versioned_canonical_and_the_patien
     ins = instrument("phq9")
     qr = fhir.questionnaire_response_for(ins, data_for(ins, phq9_answers(1, 2, 0, 3, 1, 0, 0, 2, 1, 1)))
     assert qr["status"] == "completed"
-    assert qr["questionnaire"] == "https://kapstone.example/fhir/Questionnaire/phq9|1.0.0"
+    assert qr["questionnaire"] == f"{fhir.DEV_BASE}/Questionnaire/phq9|1.0.0"
     assert qr["subject"] == {"reference": "Patient/7"}
     assert qr["authored"] == "2025-03-04T09:30:00+00:00"
     assert qr["id"] == "42"
@@ -202,7 +208,7 @@ def test_no_loinc_code_is_invented_for_items_or_totals_without_one() -> None:
     observations = fhir.observations_for(ins, data_for(ins, answers))
     assert len(observations) == 1  # the total only: PCL-5 item codes are UNCONFIRMED
     coding = observations[0]["code"]["coding"][0]
-    assert coding["system"] == fhir.LOCAL_CODES and coding["code"] == "pcl5.total"
+    assert coding["system"] == fhir.local_codes() and coding["code"] == "pcl5.total"
     assert observations[0]["valueInteger"] == 20
     components = {c["code"]["coding"][0]["code"]: c["valueInteger"] for c in observations[0]["component"]}
     assert sum(components.values()) == 20  # the four DSM-5 clusters

@@ -24,7 +24,7 @@ from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
 from kapstone.clients.selectors import client_get
 from kapstone.core.actor import Actor
-from kapstone.measures import fhir, selectors, services
+from kapstone.measures import conf, fhir, selectors, services
 from kapstone.measures.instruments import (
     Instrument,
     UnknownInstrumentError,
@@ -187,7 +187,7 @@ def _summary(instrument: Instrument) -> dict[str, Any]:
         "loinc_total": instrument.loinc.total,
         "licence": instrument.licence.name,
         "item_text_supplied_by_clinic": instrument.item_text_supplied_by_clinic,
-        "questionnaire": fhir.canonical(instrument),
+        "questionnaire": fhir.canonical(instrument, conf.fhir_base()),
     }
 
 
@@ -403,22 +403,24 @@ def _client_responses(client_pk: int) -> QuerySet[Response]:
 
 def _qr_stream(qs: QuerySet[Response]) -> Iterator[dict[str, Any]]:
     cache: dict[tuple[str, str], Instrument | None] = {}
+    base = conf.fhir_base()
     for response in qs.iterator(chunk_size=STREAM_CHUNK):
         instrument = _instrument_exact(cache, response)
         if instrument is None:
             yield _unmapped(response)
             continue
-        yield fhir.questionnaire_response_for(instrument, response_data(response))
+        yield fhir.questionnaire_response_for(instrument, response_data(response), base=base)
 
 
 def _observation_stream(qs: QuerySet[Response]) -> Iterator[dict[str, Any]]:
     cache: dict[tuple[str, str], Instrument | None] = {}
+    base = conf.fhir_base()
     for response in qs.iterator(chunk_size=STREAM_CHUNK):
         instrument = _instrument_exact(cache, response)
         if instrument is None:
             yield _unmapped(response)
             continue
-        yield from fhir.observations_for(instrument, response_data(response))
+        yield from fhir.observations_for(instrument, response_data(response), base=base)
 
 
 def _bundle(
@@ -444,7 +446,7 @@ def fhir_questionnaire(
     registry = get_registry()
     for candidate in dict.fromkeys((questionnaire_id, questionnaire_id.replace("-", "_"))):
         try:
-            return _fhir(fhir.questionnaire_for(registry.get(candidate, version)))
+            return _fhir(fhir.questionnaire_for(registry.get(candidate, version), base=conf.fhir_base()))
         except UnknownInstrumentError:
             continue
     raise Http404
@@ -461,7 +463,7 @@ def fhir_questionnaire_response(request: HttpRequest, response_id: int) -> HttpR
     instrument = _instrument_exact({}, response)
     if instrument is None:
         return _fhir(_unmapped(response), 404)
-    return _fhir(fhir.questionnaire_response_for(instrument, response_data(response)))
+    return _fhir(fhir.questionnaire_response_for(instrument, response_data(response), base=conf.fhir_base()))
 
 
 @fhir_router.get(
@@ -542,7 +544,9 @@ def fhir_questionnaire_response_import(request: HttpRequest) -> HttpResponse:
         return _outcome([subject], 422)
     client = client_get(actor, subject, action="measure.record")
     try:
-        instrument, answers, authored = fhir.parse_questionnaire_response(resource, get_registry())
+        instrument, answers, authored = fhir.parse_questionnaire_response(
+            resource, get_registry(), base=conf.fhir_base()
+        )
     except fhir.FhirImportError as exc:
         _audit_refusal(actor, client.pk, exc.issues)
         return _outcome(exc.issues, 422)
@@ -562,7 +566,9 @@ def fhir_questionnaire_response_import(request: HttpRequest) -> HttpResponse:
         )
     except ValidationError as exc:
         return _outcome(_refusal_issues(exc, instrument), 422)
-    reply = _fhir(fhir.questionnaire_response_for(instrument, response_data(response)), 201)
+    reply = _fhir(
+        fhir.questionnaire_response_for(instrument, response_data(response), base=conf.fhir_base()), 201
+    )
     reply["Location"] = reverse("api:fhir_questionnaire_response", kwargs={"response_id": response.pk})
     return reply
 
@@ -576,3 +582,7 @@ def _audit_refusal(actor: Actor, client_pk: int, issues: list[fhir.Issue]) -> No
         client_id=client_pk,
         detail={"issues": [{"code": i.code, "linkId": (i.link_id or "")[:60]} for i in issues[:30]]},
     )
+
+
+# The resource reads by id and the CapabilityStatement register on ``fhir_router`` (issue #11).
+from kapstone.measures import fhir_reads  # noqa: E402, F401

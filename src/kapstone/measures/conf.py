@@ -14,6 +14,13 @@ def portal_link_days() -> int:
     return int(getattr(settings, "KAPSTONE_PORTAL_LINK_DAYS", 7))
 
 
+def fhir_base() -> str:
+    """The FHIR base every canonical URL and local code system of this deployment hangs off
+    (``KAPSTONE_FHIR_BASE``; default: the site URL + ``/api/fhir``, where the reads answer)."""
+    configured = str(getattr(settings, "KAPSTONE_FHIR_BASE", "") or "").strip()
+    return (configured or f"{settings.SITE_URL}/api/fhir").rstrip("/")
+
+
 def caseload_instruments() -> tuple[str, ...]:
     """The key instruments the caseload shows a column for (ids; missing ones are skipped)."""
     return tuple(getattr(settings, "KAPSTONE_CASELOAD_INSTRUMENTS", ("phq9", "gad7", "pcl5")))

@@ -8,9 +8,13 @@ bindings, so the mapping sets codes from fixed tables here.
 
 Mapping choices (see docs in the report of the change that added this module):
 
-* A Questionnaire's canonical URL is ``https://kapstone.example/fhir/Questionnaire/<instrument id>``
-  with the definition's version; the resource id is the instrument id with ``_`` written as ``-``
-  (FHIR ids allow letters, digits, ``-`` and ``.`` only). Item ``linkId`` = item id.
+* Every canonical URL and local code system hangs off the deployment's FHIR base (``base``: the
+  caller passes it; the API passes ``conf.fhir_base()``, a setting that defaults to the site URL +
+  ``/api/fhir``), so a canonical URL resolves on the server that minted it. A Questionnaire's
+  canonical URL is ``<base>/Questionnaire/<FHIR id>``, the same id the resource carries and the read
+  answers at (the instrument id with ``_`` written as ``-``: FHIR ids allow letters, digits, ``-``
+  and ``.`` only), with the definition's version. Item ``linkId`` = item id.
+* Every LOINC coding carries a ``display`` (the item text, instrument title, or a label).
 * A choice answer is a Coding: the LOINC answer code where the definition has one (PHQ-9, GAD-7,
   C-SSRS), otherwise code = the option value in a Kapstone code system for that response set. The
   option value is always carried too, in the ``ordinalValue`` extension of the answer option.
@@ -44,9 +48,11 @@ from .scoring.registry import Registry, UnknownInstrumentError
 from .scoring.rules import AllOf, AnyOf, Condition, ItemTest, OptionRef
 
 FHIR_JSON = "application/fhir+json"
-CANONICAL_BASE = "https://kapstone.example/fhir"
-QUESTIONNAIRE_BASE = f"{CANONICAL_BASE}/Questionnaire/"
-LOCAL_CODES = f"{CANONICAL_BASE}/CodeSystem/measures"  # totals and subscales that have no LOINC code
+# The base a pure caller gets when it names none: the development server's (the setting's default
+# with no KAPSTONE_SITE_URL). The web app always passes the deployment's own (``conf.fhir_base()``).
+DEV_BASE = "http://127.0.0.1:8000/api/fhir"
+# Read on import only: resources exported before the base became a setting (issue #11) used it.
+LEGACY_BASE = "https://kapstone.example/fhir"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -110,18 +116,24 @@ def fhir_id(text: str) -> str:
     return converted
 
 
-def canonical_url(instrument: Instrument) -> str:
-    return QUESTIONNAIRE_BASE + instrument.id
+def canonical_url(instrument: Instrument, base: str = DEV_BASE) -> str:
+    """``<base>/Questionnaire/<FHIR id>``: the URL the Questionnaire read answers at."""
+    return f"{base.rstrip('/')}/Questionnaire/{fhir_id(instrument.id)}"
 
 
-def canonical(instrument: Instrument) -> str:
+def canonical(instrument: Instrument, base: str = DEV_BASE) -> str:
     """The versioned canonical reference (``url|version``) a QuestionnaireResponse points at."""
-    return f"{canonical_url(instrument)}|{instrument.version}"
+    return f"{canonical_url(instrument, base)}|{instrument.version}"
 
 
-def answer_system(instrument: Instrument, response_set: ResponseSet) -> str:
+def local_codes(base: str = DEV_BASE) -> str:
+    """The Kapstone code system for totals and subscales that have no LOINC code."""
+    return f"{base.rstrip('/')}/CodeSystem/measures"
+
+
+def answer_system(instrument: Instrument, response_set: ResponseSet, base: str = DEV_BASE) -> str:
     """The Kapstone code system for a response set's options that have no LOINC answer code."""
-    return f"{CANONICAL_BASE}/CodeSystem/{instrument.id}/{response_set.id}"
+    return f"{base.rstrip('/')}/CodeSystem/{instrument.id}/{response_set.id}"
 
 
 def _patient(client_id: int | str) -> dict[str, str]:
@@ -149,14 +161,19 @@ def _number_key(value: Number, integer: bool) -> str:
 
 
 def _option_coding(
-    instrument: Instrument, response: ResponseSet, option: ResponseOption, *, with_ordinal: bool = False
+    instrument: Instrument,
+    response: ResponseSet,
+    option: ResponseOption,
+    *,
+    base: str,
+    with_ordinal: bool = False,
 ) -> dict[str, Any]:
     coding: dict[str, Any]
     if option.loinc:
         coding = {"system": LOINC, "code": option.loinc, "display": option.label}
     else:
         coding = {
-            "system": answer_system(instrument, response),
+            "system": answer_system(instrument, response, base),
             "code": str(option.value),
             "display": option.label,
         }
@@ -201,12 +218,12 @@ _PY_OPS = {
 }  # fmt: skip
 
 
-def _enable_when_any(instrument: Instrument, cond: Condition) -> list[dict[str, Any]] | None:
+def _enable_when_any(instrument: Instrument, cond: Condition, base: str) -> list[dict[str, Any]] | None:
     """enableWhen entries of which ANY must hold, or None when FHIR cannot say it."""
     if isinstance(cond, AnyOf):
         out: list[dict[str, Any]] = []
         for part in cond.parts:
-            sub = _enable_when_any(instrument, part)
+            sub = _enable_when_any(instrument, part, base)
             if sub is None:
                 return None
             out += sub
@@ -226,7 +243,7 @@ def _enable_when_any(instrument: Instrument, cond: Condition) -> list[dict[str, 
             {
                 "question": question.id,
                 "operator": "=",
-                "answerCoding": _option_coding(instrument, response, o),
+                "answerCoding": _option_coding(instrument, response, o, base=base),
             }
             for o in matching
         ]
@@ -234,34 +251,36 @@ def _enable_when_any(instrument: Instrument, cond: Condition) -> list[dict[str, 
     return [{"question": question.id, "operator": _FHIR_OPS[cond.op], key: value}]
 
 
-def enable_when(instrument: Instrument, cond: Condition) -> tuple[list[dict[str, Any]], str | None] | None:
+def enable_when(
+    instrument: Instrument, cond: Condition, base: str = DEV_BASE
+) -> tuple[list[dict[str, Any]], str | None] | None:
     """Translate an item's ``ask_if`` into (enableWhen, enableBehavior), or None if it cannot be."""
     if isinstance(cond, AllOf):
         entries: list[dict[str, Any]] = []
         for part in cond.parts:
-            sub = _enable_when_any(instrument, part)
+            sub = _enable_when_any(instrument, part, base)
             if sub is None or len(sub) != 1:
                 return None
             entries += sub
         return entries, ("all" if len(entries) > 1 else None)
-    found = _enable_when_any(instrument, cond)
+    found = _enable_when_any(instrument, cond, base)
     if found is None:
         return None
     return found, ("any" if len(found) > 1 else None)
 
 
-def _questionnaire_item(instrument: Instrument, item: Item) -> dict[str, Any]:
+def _questionnaire_item(instrument: Instrument, item: Item, base: str) -> dict[str, Any]:
     response = item.response
     entry: dict[str, Any] = {"linkId": item.id}
     if item.loinc:
-        entry["code"] = [{"system": LOINC, "code": item.loinc}]
+        entry["code"] = [{"system": LOINC, "code": item.loinc, "display": _item_label(instrument, item)}]
     entry["prefix"] = str(item.position)
     if _text_allowed(instrument):
         entry["text"] = item.text
     if response.kind == "choice":
         entry["type"] = "choice"
         entry["answerOption"] = [
-            {"valueCoding": _option_coding(instrument, response, option, with_ordinal=True)}
+            {"valueCoding": _option_coding(instrument, response, option, base=base, with_ordinal=True)}
             for option in response.options
         ]
     else:
@@ -273,7 +292,7 @@ def _questionnaire_item(instrument: Instrument, item: Item) -> dict[str, Any]:
         ]
     required = item.required
     if item.ask_if is not None:
-        translated = enable_when(instrument, item.ask_if)
+        translated = enable_when(instrument, item.ask_if, base)
         if translated is None:
             # FHIR cannot express the rule; the scoring engine still enforces it on submit.
             required = False
@@ -286,12 +305,12 @@ def _questionnaire_item(instrument: Instrument, item: Item) -> dict[str, Any]:
     return entry
 
 
-def questionnaire_for(instrument: Instrument) -> dict[str, Any]:
+def questionnaire_for(instrument: Instrument, *, base: str = DEV_BASE) -> dict[str, Any]:
     """The FHIR R4 Questionnaire for one instrument definition (one version)."""
     resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
         "id": fhir_id(instrument.id),
-        "url": canonical_url(instrument),
+        "url": canonical_url(instrument, base),
         "version": instrument.version,
         "title": instrument.title,
         "status": "active",
@@ -302,8 +321,8 @@ def questionnaire_for(instrument: Instrument) -> dict[str, Any]:
     licence = instrument.licence
     resource["copyright"] = licence.name + (f". {licence.note}" if licence.note else "")
     if instrument.loinc.panel:
-        resource["code"] = [{"system": LOINC, "code": instrument.loinc.panel}]
-    resource["item"] = [_questionnaire_item(instrument, item) for item in instrument.items]
+        resource["code"] = [{"system": LOINC, "code": instrument.loinc.panel, "display": instrument.title}]
+    resource["item"] = [_questionnaire_item(instrument, item, base) for item in instrument.items]
     return _validated(Questionnaire, resource)
 
 
@@ -312,17 +331,17 @@ def questionnaire_for(instrument: Instrument) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def _answer(instrument: Instrument, item: Item, value: object) -> dict[str, Any]:
+def _answer(instrument: Instrument, item: Item, value: object, base: str) -> dict[str, Any]:
     response = item.response
     if response.kind == "choice":
-        return {"valueCoding": _option_coding(instrument, response, _option_for(item, value))}
+        return {"valueCoding": _option_coding(instrument, response, _option_for(item, value), base=base)}
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{item.id}: {value!r} is not a number")
     return {f"value{_number_key(value, response.integer)}": value}
 
 
 def questionnaire_response_for(
-    instrument: Instrument, response_data: ResponseData | Mapping[str, Any]
+    instrument: Instrument, response_data: ResponseData | Mapping[str, Any], *, base: str = DEV_BASE
 ) -> dict[str, Any]:
     """A stored response as a FHIR R4 QuestionnaireResponse (answered items, in definition order)."""
     data = ResponseData.coerce(response_data)
@@ -335,12 +354,12 @@ def questionnaire_response_for(
         entry: dict[str, Any] = {"linkId": item.id}
         if show_text:
             entry["text"] = item.text
-        entry["answer"] = [_answer(instrument, item, value)]
+        entry["answer"] = [_answer(instrument, item, value, base)]
         items.append(entry)
     resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": fhir_id(str(data.id)),
-        "questionnaire": canonical(instrument),
+        "questionnaire": canonical(instrument, base),
         "status": "completed" if data.complete else "in-progress",
         "subject": _patient(data.client_id),
         "authored": _instant(data.administered_at),
@@ -370,13 +389,13 @@ def _total_label(instrument: Instrument) -> str:
 
 
 def observations_for(
-    instrument: Instrument, response_data: ResponseData | Mapping[str, Any]
+    instrument: Instrument, response_data: ResponseData | Mapping[str, Any], *, base: str = DEV_BASE
 ) -> list[dict[str, Any]]:
     """Observations derived from one response: the total (and the band where LOINC has a code for it)
     when the response is complete, and one per answered item that has a LOINC code."""
     data = ResponseData.coerce(response_data)
     rid = fhir_id(str(data.id))
-    base: dict[str, Any] = {
+    common: dict[str, Any] = {
         "status": "final",
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}],
         "subject": _patient(data.client_id),
@@ -387,13 +406,13 @@ def observations_for(
     if data.complete and data.total is not None:
         label = _total_label(instrument)
         if instrument.loinc.total:
-            coding = {"system": LOINC, "code": instrument.loinc.total}
+            coding = {"system": LOINC, "code": instrument.loinc.total, "display": label}
         else:
-            coding = {"system": LOCAL_CODES, "code": f"{instrument.id}.total", "display": label}
+            coding = {"system": local_codes(base), "code": f"{instrument.id}.total", "display": label}
         total: dict[str, Any] = {
             "resourceType": "Observation",
             "id": f"{rid}-total",
-            **base,
+            **common,
             "code": {"coding": [coding], "text": label},
             **_score_value(data.total),
         }
@@ -407,7 +426,7 @@ def observations_for(
                         "code": {
                             "coding": [
                                 {
-                                    "system": LOCAL_CODES,
+                                    "system": local_codes(base),
                                     "code": f"{instrument.id}.{sub.id}",
                                     "display": sub.label,
                                 }
@@ -429,9 +448,15 @@ def observations_for(
                 {
                     "resourceType": "Observation",
                     "id": f"{rid}-band",
-                    **base,
+                    **common,
                     "code": {
-                        "coding": [{"system": LOINC, "code": instrument.loinc.band}],
+                        "coding": [
+                            {
+                                "system": LOINC,
+                                "code": instrument.loinc.band,
+                                "display": f"{instrument.short_title} result",
+                            }
+                        ],
                         "text": f"{instrument.short_title} result",
                     },
                     "valueCodeableConcept": concept,
@@ -444,21 +469,20 @@ def observations_for(
         obs: dict[str, Any] = {
             "resourceType": "Observation",
             "id": f"{rid}-{fhir_id(item.id)}",
-            **base,
+            **common,
             "code": {
-                "coding": [{"system": LOINC, "code": item.loinc}],
+                "coding": [{"system": LOINC, "code": item.loinc, "display": _item_label(instrument, item)}],
                 "text": _item_label(instrument, item),
             },
         }
         if item.response.kind == "choice":
             option = _option_for(item, value)
-            if option.loinc:
-                obs["valueCodeableConcept"] = {
-                    "coding": [_option_coding(instrument, item.response, option, with_ordinal=True)],
-                    "text": option.label,
-                }
-            else:
-                obs["valueInteger"] = option.value
+            # Always a coded answer (PHQ-9 item 10 too): the LOINC answer code where the definition
+            # has one, otherwise the option in the response set's Kapstone code system.
+            obs["valueCodeableConcept"] = {
+                "coding": [_option_coding(instrument, item.response, option, base=base, with_ordinal=True)],
+                "text": option.label,
+            }
         else:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{item.id}: {value!r} is not a number")
@@ -587,7 +611,9 @@ def _structure_issues(resource: Mapping[str, Any]) -> list[Issue]:
     return []
 
 
-def _resolve_questionnaire(resource: Mapping[str, Any], registry: Registry) -> Instrument | Issue:
+def _resolve_questionnaire(
+    resource: Mapping[str, Any], registry: Registry, bases: tuple[str, ...]
+) -> Instrument | Issue:
     ref = resource.get("questionnaire")
     if not isinstance(ref, str) or not ref:
         return Issue(
@@ -596,11 +622,11 @@ def _resolve_questionnaire(resource: Mapping[str, Any], registry: Registry) -> I
             path="QuestionnaireResponse.questionnaire",
         )
     url, _, version = ref.partition("|")
-    instrument_id = url[len(QUESTIONNAIRE_BASE) :] if url.startswith(QUESTIONNAIRE_BASE) else ""
+    prefixes = [f"{b.rstrip('/')}/Questionnaire/" for b in bases]
+    instrument_id = next((url[len(p) :] for p in prefixes if url.startswith(p)), "")
     if not instrument_id:
         return Issue(
-            f"questionnaire {_short(ref)} is not a Kapstone questionnaire (expected "
-            f"{QUESTIONNAIRE_BASE}<id>)",
+            f"questionnaire {_short(ref)} is not a Kapstone questionnaire (expected {prefixes[0]}<id>)",
             code="not-found",
             path="QuestionnaireResponse.questionnaire",
         )
@@ -617,22 +643,26 @@ def _resolve_questionnaire(resource: Mapping[str, Any], registry: Registry) -> I
     )
 
 
-def _coding_value(instrument: Instrument, item: Item, coding: object) -> Number | None:
+def _coding_value(
+    instrument: Instrument, item: Item, coding: object, bases: tuple[str, ...]
+) -> Number | None:
     if not isinstance(coding, Mapping):
         return None
     code, system = coding.get("code"), coding.get("system")
     if not isinstance(code, str):
         return None
-    local = answer_system(instrument, item.response)
+    local = {answer_system(instrument, item.response, b) for b in bases}
     for option in item.response.options:
         if system in (None, LOINC) and option.loinc == code:
             return option.value
-        if system in (None, local) and code == str(option.value):
+        if (system is None or system in local) and code == str(option.value):
             return option.value
     return None
 
 
-def _answer_value(instrument: Instrument, item: Item, answer: Mapping[str, Any]) -> Number | Issue:
+def _answer_value(
+    instrument: Instrument, item: Item, answer: Mapping[str, Any], bases: tuple[str, ...]
+) -> Number | Issue:
     link = item.id
     if answer.get("item"):
         return Issue(
@@ -650,7 +680,7 @@ def _answer_value(instrument: Instrument, item: Item, answer: Mapping[str, Any])
     if key == "valueCoding":
         if response.kind != "choice":
             return Issue(f"linkId {link}: expects a number, not a coded answer", link_id=link, code="value")
-        found = _coding_value(instrument, item, raw)
+        found = _coding_value(instrument, item, raw, bases)
         if found is None:
             code = raw.get("code") if isinstance(raw, Mapping) else raw
             return Issue(
@@ -721,11 +751,12 @@ def _authored(resource: Mapping[str, Any]) -> datetime | None | Issue:
 
 
 def parse_questionnaire_response(
-    resource: object, registry: Registry
+    resource: object, registry: Registry, *, base: str = DEV_BASE
 ) -> tuple[Instrument, dict[str, Number], datetime | None]:
     """Read an incoming QuestionnaireResponse: (instrument, answers by item id, authored).
 
-    Validates the resource with fhir.resources, resolves the instrument by canonical URL (``|version``
+    Validates the resource with fhir.resources, resolves the instrument by canonical URL under this
+    deployment's ``base`` (or the pre-setting ``LEGACY_BASE`` of earlier exports; ``|version``
     optional: the newest installed version without it) and refuses, naming the linkId, anything it
     cannot map exactly. Items without an answer are left out of the answers. Raises ``FhirImportError``.
     """
@@ -753,7 +784,8 @@ def parse_questionnaire_response(
                 path="QuestionnaireResponse.status",
             )
         )
-    found = _resolve_questionnaire(resource, registry)
+    bases = (base, LEGACY_BASE)
+    found = _resolve_questionnaire(resource, registry, bases)
     authored = _authored(resource)
     if isinstance(authored, Issue):
         issues.append(authored)
@@ -825,7 +857,7 @@ def parse_questionnaire_response(
                 )
             )
             continue
-        value = _answer_value(instrument, item, raw_answers[0])
+        value = _answer_value(instrument, item, raw_answers[0], bases)
         if isinstance(value, Issue):
             issues.append(value)
             continue
