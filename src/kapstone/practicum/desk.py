@@ -11,16 +11,19 @@ listed: the training app records assessments but keeps no due dates.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass, field
 
+from django.urls import reverse
 from django.utils import timezone
 
 from kapstone.audit.services import record
 from kapstone.core.actor import Actor
+from kapstone.notes.selectors import cosign_queue
 from kapstone.practicum.core import SetReport, Status
 from kapstone.practicum.models import LedgerEntry, Supervision
 from kapstone.practicum.selectors import check_trainee
+from kapstone.training.models import QuizAttempt
+from kapstone.training.selectors import enrollments_scoped
 
 AT_RISK_SLACK = 0.15  # behind by more than 15 % of the requirement, against the share of time elapsed
 
@@ -86,22 +89,10 @@ def _at_risk(actor: Actor, today: dt.date) -> list[Item]:
 
 def _training_queue(actor: Actor) -> tuple[bool, list[Item]]:
     """Knowledge-check attempts with short answers waiting for this supervisor's grade, read through
-    the training app's own scoped enrollments (its grading page then checks access again). By name:
-    the training app is built alongside, and the desk says so if it is not there."""
-    try:
-        from django.urls import reverse
-
-        training = importlib.import_module("kapstone.training.selectors")
-        models = importlib.import_module("kapstone.training.models")
-    except ImportError:
-        return False, []
-    scoped = getattr(training, "enrollments_scoped", None)
-    attempt_model = getattr(models, "QuizAttempt", None)
-    if scoped is None or attempt_model is None:
-        return False, []
-    mine = scoped(actor).filter(supervisor_id=actor.user_id)
+    the training app's own scoped enrollments (its grading page then checks access again)."""
+    mine = enrollments_scoped(actor).filter(supervisor_id=actor.user_id)
     attempts = (
-        attempt_model.objects.filter(enrollment__in=mine, status="pending")
+        QuizAttempt.objects.filter(enrollment__in=mine, status="pending")
         .select_related("enrollment__trainee")
         .order_by("submitted_at", "pk")[:100]
     )
@@ -117,10 +108,6 @@ def _training_queue(actor: Actor) -> tuple[bool, list[Item]]:
 
 
 def desk_for(actor: Actor) -> Desk:
-    from django.urls import reverse
-
-    from kapstone.notes.selectors import cosign_queue
-
     desk = Desk()
     for note in cosign_queue(actor):  # audited by the notes app
         desk.notes.append(Item(

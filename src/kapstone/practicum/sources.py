@@ -1,25 +1,24 @@
 """Hours the system already knows, derived at the moment the ledger is read: never stored in the
 ledger, never editable by hand, always shown with where they came from.
 
-A small registry of source functions ``(trainee, organization_id) -> list[Derived]``. Practicum's own
-sources (a co-signed session note; a supervision meeting attended) are always registered. The
-training, community and consultation apps each promise ``selectors.earned_hours(user) ->
-list[EarnedHours]`` (``kapstone.lib.hours``); they are registered only if that function exists when
-this module is imported — those apps are being built at the same time as this one. Once they land,
-the registration becomes unconditional.
+A small registry of source functions ``(trainee, organization_id) -> list[Derived]``: practicum's own
+(a co-signed session note; a supervision meeting attended) and the training, community and
+consultation apps' ``selectors.earned_hours(user) -> list[EarnedHours]`` (``kapstone.lib.hours``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from kapstone.accounts.models import User
+from kapstone.community import selectors as community_selectors
+from kapstone.consultation import selectors as consultation_selectors
 from kapstone.lib.hours import EarnedHours
 from kapstone.practicum.models import SupervisionMeeting
+from kapstone.training import selectors as training_selectors
 
 NOTE_SESSIONS = {"preparation": "preparation", "dosing": "administration", "integration": "integration"}
 
@@ -128,16 +127,8 @@ def _meetings(trainee: User, organization_id: int) -> list[Derived]:
     return found
 
 
-def _from_app(app: str) -> Source | None:
-    """``kapstone.<app>.selectors.earned_hours`` wrapped as a source, if that function exists yet."""
-    try:
-        # By name: the app may not have a selectors module yet (it is being built alongside).
-        selectors = importlib.import_module(f"kapstone.{app}.selectors")
-    except ImportError:
-        return None
-    if not hasattr(selectors, "earned_hours"):
-        return None
-    earned_hours: Callable[[User], list[EarnedHours]] = selectors.earned_hours
+def _from_app(app: str, earned_hours: Callable[[User], list[EarnedHours]]) -> Source:
+    """An app's ``selectors.earned_hours`` wrapped as a source, labelled with where it came from."""
 
     def source(trainee: User, organization_id: int) -> list[Derived]:
         return [Derived(earned=e, source_label=f"Recorded in {app}") for e in earned_hours(trainee)]
@@ -147,7 +138,6 @@ def _from_app(app: str) -> Source | None:
 
 register("notes", _cosigned_notes)
 register("meetings", _meetings)
-for _app in ("training", "community", "consultation"):
-    _source = _from_app(_app)
-    if _source is not None:  # TODO(#14): unconditional once the three apps expose earned_hours
-        register(_app, _source)
+register("training", _from_app("training", training_selectors.earned_hours))
+register("community", _from_app("community", community_selectors.earned_hours))
+register("consultation", _from_app("consultation", consultation_selectors.earned_hours))
