@@ -15,7 +15,7 @@ from pathlib import Path
 from kapstone.lib.datafile import read_toml
 
 DATA = Path(__file__).with_name("labels.toml")
-KINDS = ("facts", "vitals", "values", "settings", "actions", "roles", "units", "vital_units")
+KINDS = ("facts", "vitals", "values", "settings", "actions", "roles", "units", "vital_units", "fact_fields")
 # What an internal key looks like on a page: snake_case words, or dotted names of them.
 INTERNAL_KEY = re.compile(
     r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?:\.[a-z0-9_]+)*\b"  # cssrs_risk, org_admin, age_years
@@ -108,3 +108,13 @@ def missing(kind: str, keys: list[str] | tuple[str, ...] | set[str]) -> list[str
 def internal_keys(text: str) -> list[str]:
     """Internal identifiers found in visible text (for the page crawl)."""
     return sorted(set(INTERNAL_KEY.findall(text)))
+
+
+def fact_field(fact: str) -> tuple[str, str]:
+    """(URL name, field id) of the form field that supplies a screening fact; the URL takes the
+    client's id. An intake question has the fact's own name (``history.seizure`` → ``id_seizure``)."""
+    where = registry()["fact_fields"].get(fact)
+    if where is None:
+        return "intake:edit", f"id_{fact.rsplit('.', 1)[-1]}"
+    url_name, _, anchor = where.partition("#")
+    return url_name, anchor

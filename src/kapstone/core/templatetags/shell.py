@@ -109,3 +109,16 @@ def portal_list(client: object, kind: str) -> list[object]:
     from kapstone.core.portal import portal_items
 
     return list(portal_items(client, kind))
+
+
+@register.simple_tag
+def fact_link(fact: str, client_pk: int) -> str:
+    """The address of the form field that supplies a screening fact, for this client."""
+    from django.urls import NoReverseMatch, reverse
+
+    url_name, anchor = labels.fact_field(fact)
+    try:
+        url = reverse(url_name, args=[client_pk])
+    except NoReverseMatch:
+        return ""
+    return f"{url}#{anchor}" if anchor else url
