@@ -18,8 +18,9 @@ from tests.test_access_oracle import ORACLE
 from kapstone.audit.models import AuditEvent, Outcome
 
 SIGNED_IN_PERSONAS = ("avery", "theo", "tamsin", "priya", "sam", "toby", "olive", "rowan_portal")
-# The API's root is switched off: no such page for anyone (not a denial of something that exists).
-NO_SUCH_PAGE = {"api:api-root"}
+# No such page for anyone, not a denial of something that exists: the API's root is switched off, and
+# an organization's public status list exists only once it has issued a certificate.
+NO_SUCH_PAGE = {"api:api-root", "credentials:status_list"}
 
 
 @pytest.mark.django_db
@@ -63,3 +64,11 @@ def test_deactivating_another_organizations_member_is_an_audited_404(world: Any)
     assert olives.is_active
     event = AuditEvent.objects.get(request_id=response["X-Request-Id"])
     assert (event.action, event.outcome, event.object_id) == ("member.manage", Outcome.DENIED, str(olives.pk))
+
+
+@pytest.mark.django_db
+def test_a_guessed_calendar_feed_address_is_audited() -> None:
+    response = HttpClient().get("/community/calendar/guessed-feed-token-1234.ics")
+    assert response.status_code == 404
+    event = AuditEvent.objects.get(request_id=response["X-Request-Id"])
+    assert (event.action, event.outcome) == ("calendar.feed", Outcome.DENIED)

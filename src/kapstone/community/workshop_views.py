@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kapstone.access.decorators import public, requires
+from kapstone.audit.models import Outcome
+from kapstone.audit.services import record
 from kapstone.community import workshop_services as svc
 from kapstone.community.common import member_ids
 from kapstone.community.forms import WorkshopForm
@@ -210,7 +212,8 @@ def calendar_feed_manage(request: AuthenticatedRequest) -> HttpResponse:
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The private feed: a revoked or unknown token is the same 404."""
     user_id = svc.feed_user(token)
-    if user_id is None:
+    if user_id is None:  # a guessed or revoked address: audited like every denial
+        record(request.actor, "calendar.feed", outcome=Outcome.DENIED, object_type="calendar_feed")  # type: ignore[attr-defined]
         raise Http404
     ids = (
         Registration.objects.filter(user_id=user_id)
