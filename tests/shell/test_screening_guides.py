@@ -38,3 +38,25 @@ def test_a_missing_fact_links_to_the_field_that_supplies_it(world: Any, as_user:
     assert "<summary>Sources (" in html and "history.seizure" not in html
     field = as_user("theo").get(edit).content.decode()
     assert 'id="id_seizure"' in field  # the anchor lands on the question
+
+
+def test_submitting_an_incomplete_screening_warns_what_the_prescriber_will_see(
+    world: Any, as_user: Any
+) -> None:
+    from tests.intake.intake_helpers import actor
+
+    from kapstone.screening.services import screening_run
+
+    give_birthday(world)
+    save_intake(world, seizure=None)
+    record_measures(world)
+    rowan = world.clients["rowan"]
+    evaluation = screening_run(actor(world, "theo"), rowan)
+    url = reverse("screening:evaluation", kwargs={"pk": rowan.pk, "eid": evaluation.pk})
+    html = as_user("theo").get(url).content.decode()
+    assert 'id="incomplete-warning"' in html and "cannot clear the client on them" in html
+
+    save_intake(world, seizure=False)
+    complete = screening_run(actor(world, "theo"), rowan)
+    url = reverse("screening:evaluation", kwargs={"pk": rowan.pk, "eid": complete.pk})
+    assert 'id="incomplete-warning"' not in as_user("theo").get(url).content.decode()
