@@ -60,3 +60,20 @@ def test_submitting_an_incomplete_screening_warns_what_the_prescriber_will_see(
     complete = screening_run(actor(world, "theo"), rowan)
     url = reverse("screening:evaluation", kwargs={"pk": rowan.pk, "eid": complete.pk})
     assert 'id="incomplete-warning"' not in as_user("theo").get(url).content.decode()
+
+
+def test_the_prescriber_is_offered_only_the_decisions_that_are_possible(world: Any, as_user: Any) -> None:
+    from tests.intake.intake_helpers import actor
+
+    from kapstone.screening.services import screening_run, screening_submit
+
+    give_birthday(world)
+    save_intake(world, seizure=None)
+    record_measures(world)
+    rowan = world.clients["rowan"]
+    evaluation = screening_run(actor(world, "theo"), rowan)
+    screening_submit(actor(world, "theo"), evaluation, note="Seizure history to be asked at the next visit.")
+    html = as_user("priya").get(reverse("screening:decide", kwargs={"pk": rowan.pk, "eid": evaluation.pk}))
+    page = html.content.decode()
+    assert 'value="declined"' in page and 'value="cleared"' not in page
+    assert 'value="cleared_with_conditions"' not in page and "Clearing is not possible" in page

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from kapstone.screening.engine import INSUFFICIENT
 from kapstone.screening.models import Clearance, ScreeningEvaluation
 from kapstone.screening.ruleset import RuleSet, format_value
 
@@ -40,6 +41,15 @@ class ClearanceForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.flagged = flagged
+        if evaluation.outcome == INSUFFICIENT or evaluation.result.get("missing_facts"):
+            # Only the decision that is possible: an incomplete screening cannot be cleared.
+            decision = self.fields["decision"]
+            assert isinstance(decision, forms.ChoiceField)
+            decision.choices = [(Clearance.Decision.DECLINED.value, Clearance.Decision.DECLINED.label)]
+            decision.help_text = (
+                "Clearing is not possible: the screening is incomplete. Decline, or ask for the intake "
+                "to be completed and screened again."
+            )
         if evaluation.outcome == "contraindicated":
             self.fields["override_reason"] = forms.CharField(
                 required=False,
