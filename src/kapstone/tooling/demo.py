@@ -120,10 +120,13 @@ def load_demo() -> list[DemoSignIn]:
     return sign_ins
 
 
-# Fictional weekly PHQ-9 and GAD-7 totals, spread over the items: Rowan improves steadily, Sky a
-# little, Quinn not at all (so the caseload shows every kind of trend).
+# Fictional weekly PHQ-9 and GAD-7 totals, spread over the items, the last one a week ago. Rowan's
+# follow Rowan's course (issue #11): the KAP course starts four days ago and the first dose is today,
+# so every score before it is the untreated baseline, moderately severe and flat; the fall comes
+# after dosing, from the after-dosing questionnaires the course schedules (due now). Sky and Quinn
+# have no course: Sky improves a little in ordinary therapy, Quinn not at all (every kind of trend).
 DEMO_TRAJECTORIES = {
-    "Rowan": ((18, 13), (16, 12), (13, 10), (11, 8), (8, 6), (6, 5)),
+    "Rowan": ((18, 13), (17, 13), (18, 12), (19, 13), (18, 13), (18, 12)),
     "Sky": ((14, 11), (14, 10), (12, 10), (11, 9), (11, 8), (10, 8)),
     "Quinn": ((9, 7), (10, 8), (9, 8), (11, 9), (10, 9), (11, 10)),
 }
@@ -200,10 +203,11 @@ DEMO_PREPARATION: dict[str, object] = {
     "fasting_instructions_given": True, "medication_hold_instructions_given": True,
 }  # fmt: skip
 # Minutes after the dose: (who records, systolic, diastolic, heart rate, SpO2, respiratory rate).
-# 184 crosses the sublingual protocol's 180 mmHg systolic alert.
+# 184 crosses the sublingual protocol's 180 mmHg systolic alert. The protocol's schedule: the
+# 40-minute reading (taken at 60, before the next is due) and a pre-discharge reading (at 120).
 DEMO_VITALS = {
     15: ("therapist", 132, 84, 76, 98, 14), 30: ("therapist", 184, 98, 90, 97, 14),
-    60: ("trainee", 146, 88, 80, 98, 14), 105: ("therapist", 126, 80, 72, 98, 14),
+    60: ("trainee", 146, 88, 80, 98, 14), 120: ("therapist", 126, 80, 72, 98, 14),
 }  # fmt: skip
 DEMO_RATINGS = {
     25: {"moaas": 5, "dissociation_scale": "cadss6", "dissociation_score": 12, "emotional_state": "tearful"},
@@ -299,6 +303,7 @@ def _demo_course(org: Organization, people: dict[str, User], portal: User) -> No
         "last_liquid_at": dose_at - timedelta(hours=3), "systolic": 124, "diastolic": 78, "heart_rate": 72,
         "spo2": 98, "respiratory_rate": 14, "moaas": 5, "medications_reviewed": True,
         "attest_escort_present": True, "mood_result": "no_risk", "weight_kg": 70,
+        "current_psychotic_symptoms": False, "current_manic_symptoms": False,
     }, expected_version=dosing.version)  # fmt: skip
     assert go.started, go.result.rationale
     _retime(CareSession, dosing.pk, created_at=day(2, 11), started_at=go_at)
