@@ -5,7 +5,7 @@ from django import forms
 from kapstone.clients.models import CareTeamMember, Client
 
 
-class ClientForm(forms.ModelForm):
+class ClientForm(forms.ModelForm[Client]):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:

@@ -80,7 +80,7 @@ FIELDSETS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 LABELS = dict(PSYCHIATRIC_HISTORY + MEDICAL_HISTORY + REPRODUCTIVE + ALLERGY_FLAGS)
 
 
-class IntakeForm(forms.ModelForm):
+class IntakeForm(forms.ModelForm[Intake]):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     medications_reviewed = forms.BooleanField(
         required=False,
@@ -189,7 +189,7 @@ def medications_from(formset: Any) -> list[dict[str, Any]]:
     return rows
 
 
-class PreferencesForm(forms.ModelForm):
+class PreferencesForm(forms.ModelForm[CarePreferences]):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:

@@ -6,7 +6,7 @@ the client is superseded in the same transaction: medical clearance is re-requir
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,11 +125,12 @@ def intake_save(
             setattr(candidate, name, data[name])
     meds = [dict(m) for m in medications]
     errors: dict[str, list[str]] = {}
-    for check in (
+    checks: tuple[Callable[[], object], ...] = (
         candidate.clean_fields,
         lambda: _check_medications(meds),
         lambda: validate_intake(candidate, meds),
-    ):
+    )
+    for check in checks:
         try:
             check()
         except ValidationError as exc:

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kapstone.access.decorators import requires
@@ -286,7 +287,7 @@ def sign_consent(
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Consent signed ({template.label}).")
-            return redirect(done, **done_kwargs)
+            return HttpResponseRedirect(reverse(done, kwargs=done_kwargs))
     return render(
         request,
         template_name,
@@ -355,7 +356,7 @@ def withdraw_consent(
             add_service_errors(form, exc)
         else:
             messages.success(request, "Consent withdrawn. No dosing session can start without a new consent.")
-            return redirect(done, **done_kwargs)
+            return HttpResponseRedirect(reverse(done, kwargs=done_kwargs))
     return render(
         request,
         template_name,

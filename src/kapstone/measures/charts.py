@@ -142,8 +142,8 @@ def nice_step(extent: float, max_ticks: int = 6) -> float:
     for multiple in (1, 2, 2.5, 5, 10):
         step = multiple * magnitude
         if step >= raw:
-            return step
-    return 10 * magnitude  # pragma: no cover - the loop always returns
+            return float(step)
+    return float(10 * magnitude)  # pragma: no cover - the loop always returns
 
 
 def y_ticks(low: float, high: float, max_ticks: int = 6, *, integer: bool = False) -> list[float]:

@@ -219,7 +219,7 @@ def note_save(
     note_id: int,
     payload: NoteSaveIn,
     response: HttpResponse,
-    if_match: str | None = Header(None, alias="If-Match"),
+    if_match: str | None = Header(None, alias="If-Match"),  # type: ignore[type-arg]
 ) -> Status[dict[str, Any]]:
     """Save your draft. If-Match is required: 428 without it, 412 (both versions) if it is stale,
     409 if the note is signed."""
@@ -251,7 +251,7 @@ def note_sign(
     request: HttpRequest,
     note_id: int,
     response: HttpResponse,
-    if_match: str | None = Header(None, alias="If-Match"),
+    if_match: str | None = Header(None, alias="If-Match"),  # type: ignore[type-arg]
 ) -> Status[dict[str, Any]]:
     """Sign your draft at the version named in If-Match. A trainee's note becomes pending_cosign."""
     actor = _actor(request)
