@@ -106,7 +106,7 @@ POLICY: dict[str, dict[str, Scope]] = {
     "practicum.desk":     {S: ORG},
     "practicum.meeting":  {S: ORG},
     "practicum.configure": {A: ORG},  # enabled sets, their settings, the certificate's set, supervisions
-    "practicum.export":   {A: ORG, S: ORG},  # the program's trainees (a supervisor: their own), no client named
+    "practicum.export":   {A: ORG, S: ORG},  # the trainees (a supervisor: their own), no client named
     # Certificates: a supervisor signs off and issues; the admin (and the supervisor) revoke or
     # suspend; a trainee sees their own. Verification pages are public.
     "credential.own":     {R: ORG},

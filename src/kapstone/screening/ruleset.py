@@ -652,7 +652,7 @@ class _Parser:
         node.finish()
         return rule
 
-    def _condition(self, raw: object, where: str, rule_id: str, top: bool = False) -> Condition:
+    def _condition(self, raw: object, where: str, rule_id: str, top: bool = False) -> Condition:  # noqa: C901 - one case per rule; listed in issue #10 to split
         def fail(message: str) -> RuleSetError:
             return RuleSetError(self.source, f"{where}: {message}", rule=rule_id)
 
