@@ -69,11 +69,15 @@ _AXE_RUN = """async () => {
 def _dosing_room(world: Any) -> list[str]:
     """A dosing session under way for Rowan (ready, cleared, consented), with one low reading."""
     from django.urls import reverse
-    from tests.care.care_helpers import started
+    from tests.care.care_helpers import actor, started
     from tests.readiness_helpers import make_ready
+
+    from kapstone.care import services
 
     make_ready(world)
     session = started(world)
+    low = {"systolic": 128, "diastolic": 80, "heart_rate": 70, "spo2": 91, "respiratory_rate": 9}
+    services.vitals_record(actor(world, "theo"), session, low)  # two alerts to acknowledge
     return [
         reverse("care:dosing", kwargs={"pk": session.pk}),
         reverse("care:course", kwargs={"pk": session.course_id}),
@@ -152,3 +156,33 @@ def test_every_main_page_fits_reads_and_passes_axe_at_three_sizes(
     finally:
         context.close()
     assert problems == {}, json.dumps(problems, indent=1)
+
+
+def test_dosing_room_alerts_name_the_reading_and_never_cover_the_entry_forms(
+    browser: Any, live_server: Any, signed_in: Any, world: Any
+) -> None:
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    page = context.new_page()
+    signed_in(page, world.users["theo"])
+    dosing = _dosing_room(world)[0]
+    try:
+        for width, height in ((1024, 768), (768, 1024)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(dosing)
+            alerts = page.locator("#alerts")
+            text = alerts.inner_text()
+            assert "Respiratory rate 9 /min" in text or "Respiratory rate 9" in text, text
+            assert "respiratory_rate" not in text and "spo2" not in text
+            overlaps = page.evaluate("""() => {
+                const a = document.querySelector('#alerts').getBoundingClientRect();
+                return [...document.querySelectorAll('.dosing form:not(.ack-form)')].filter(f => {
+                    const r = f.getBoundingClientRect();
+                    const apart = r.bottom <= a.top || r.top >= a.bottom
+                        || r.right <= a.left || r.left >= a.right;
+                    return r.height > 0 && !apart;
+                }).map(f => f.getAttribute('action'));
+            }""")
+            assert overlaps == [], (width, height, overlaps)
+            assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+    finally:
+        context.close()
