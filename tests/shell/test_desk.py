@@ -86,9 +86,14 @@ def test_the_admins_desk_shows_members_invitations_and_what_to_configure(world: 
     assert 'aria-label="6 waiting"' in members and "Therapist: 2" in members
     configuration = queue(html, "org_admin", "configuration")
     assert "Choose the clinic&#x27;s time zone" in configuration
+    assert "Install the KAP protocols" in configuration and "/care/protocols/" in configuration
 
     world.org_a.time_zone = "America/Denver"
     world.org_a.save()
+    from tests.care.care_helpers import protocol
+
+    protocol(world)  # the shipped protocols installed
     html = as_user("avery").get("/dashboard/").content.decode()
     assert "time zone" not in queue(html, "org_admin", "configuration")
+    assert "Nothing left to configure." in queue(html, "org_admin", "configuration")
     assert "new.person" not in as_user("theo").get("/dashboard/").content.decode()

@@ -15,7 +15,7 @@ from kapstone.care.models import Alert, CareSession, DosingDetail
 from kapstone.care.selectors import client_courses, course_overview, sessions_scoped
 from kapstone.core.actor import Actor
 from kapstone.core.client_header import HeaderFact, register_header
-from kapstone.core.desk import Queue, QueueItem, register_queue
+from kapstone.core.desk import Queue, QueueItem, register_health, register_queue
 from kapstone.core.localtime import format_time
 
 
@@ -134,3 +134,16 @@ def course_fact(actor: Actor, client: Any) -> list[HeaderFact]:
 
 
 register_header(course_fact)
+
+
+def protocols_installed(actor: Actor) -> list[QueueItem]:
+    """The admin's configuration health: no course can start before a protocol is installed."""
+    from kapstone.care.models import ProtocolVersion
+
+    if actor.organization is None or ProtocolVersion.objects.filter(organization=actor.organization).exists():
+        return []
+    text = "Install the KAP protocols: no course can start without one"
+    return [QueueItem(text, reverse("care:protocols"), level="Setting")]
+
+
+register_health(protocols_installed)
