@@ -19,6 +19,7 @@ from kapstone.care.services import (
     PSYCHOEDUCATION,
     new_key,
 )
+from kapstone.core.localtime import format_datetime
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 UNITS = (("mg", "mg"), ("mcg", "mcg (micrograms)"), ("g", "g"), ("mL", "mL"))
@@ -121,7 +122,7 @@ class ScheduleForm(forms.Form):
         follows = self.fields["follows"]
         assert isinstance(follows, forms.ChoiceField)
         follows.choices = [("", "— (integration sessions only)")] + [
-            (str(s.pk), f"Dosing {s.number or ''} on {(s.started_at or s.scheduled_at):%Y-%m-%d %H:%M}")
+            (str(s.pk), f"Dosing {s.number or ''} on {format_datetime(s.started_at or s.scheduled_at)}")
             for s in dosing_sessions
         ]
 

@@ -12,6 +12,7 @@ from fpdf import FPDF
 
 from kapstone.care.models import CareSession, VitalReading
 from kapstone.care.selectors import CourseOverview, DosingBoard
+from kapstone.core import localtime
 
 _ASCII = str.maketrans({
     "—": "-", "–": "-", "·": "-", "…": "...", "≥": ">=", "≤": "<=", "→": "->", "“": '"', "”": '"',
@@ -30,11 +31,12 @@ def text(value: object) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+    """The one format of the pages (kapstone.core.localtime): '2 Dec 2026, 14:30 MST'."""
+    return localtime.format_datetime(moment) if moment else "-"
 
 
 def _hm(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%H:%M") if moment else "-"
+    return localtime.format_time(moment) if moment else "-"
 
 
 class _Doc(FPDF):

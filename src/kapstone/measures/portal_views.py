@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kapstone.access.decorators import public
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import KapstoneRequest
+from kapstone.core.localtime import format_date
 from kapstone.measures import selectors, services
 from kapstone.measures.forms import QuestionnaireForm, answer_pairs
 
@@ -49,7 +50,7 @@ def questionnaire(request: KapstoneRequest, token: str) -> HttpResponse:
                 messages.success(
                     request,
                     f"Your answers are saved. Open the same link to carry on before "
-                    f"{link.expires_at:%d %B %Y}.",
+                    f"{format_date(link.expires_at)}.",
                 )
                 return redirect("questionnaire:fill", token=token)
             services.portal_submit(token, pairs, request.source_ip, request_id=request.request_id)

@@ -422,7 +422,7 @@ def psychnote_grants(request: AuthenticatedRequest) -> HttpResponse:
     form = GrantForm(
         request.POST or None,
         supervisors=[(u.pk, u.full_name) for u in supervisors],
-        notes=[(n.pk, f"{n.client.display_name}, {n.created_at:%Y-%m-%d %H:%M} UTC") for n in mine],
+        notes=[(n.pk, f"{n.client.display_name}, {format_datetime(n.created_at)}") for n in mine],
     )
     if request.method == "POST" and form.is_valid():
         supervisor = User.objects.get(pk=form.cleaned_data["supervisor"])
