@@ -77,7 +77,9 @@ def test_signing_in_the_portal_records_name_time_address_version_and_choices(wor
     page = http.get(reverse("portal:consent"))
     html = page.content.decode()
     assert page.status_code == 200 and "Off-label use and Schedule III status" in html
-    assert "Empowerment, voice &amp; choice" in html  # the principle beside the choices
+    assert "Empowerment, voice &amp; choice" not in html  # staff design notes stay out of the portal
+    staff = as_user("theo").get(reverse("intake:consent_sign", kwargs={"pk": world.clients["rowan"].pk}))
+    assert "Empowerment, voice &amp; choice" in staff.content.decode()  # ... and on the staff form
     response = http.post(
         reverse("portal:consent"),
         {
