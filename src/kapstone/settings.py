@@ -46,6 +46,8 @@ if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
 CSRF_TRUSTED_ORIGINS = env_list("KAPSTONE_CSRF_TRUSTED_ORIGINS", [])
 # Links in mail are built from this; `kapstone serve` sets it from its bind address when it is unset.
 SITE_URL = env_str("KAPSTONE_SITE_URL", "http://" + env_str("KAPSTONE_BIND", "127.0.0.1:8000")).rstrip("/")
+# The canonical base of this deployment's FHIR resources (default: SITE_URL + /api/fhir).
+KAPSTONE_FHIR_BASE = env_str("KAPSTONE_FHIR_BASE", "")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

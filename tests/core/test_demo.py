@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.test import Client as HttpClient
 from django.utils import timezone
 
 from kapstone.audit.models import AuditEvent
@@ -94,3 +95,19 @@ def test_loading_again_changes_nothing_and_the_audit_chain_verifies(demo: float)
         counts
     )
     assert verify_chain().ok
+
+
+def test_the_demo_shows_training_and_community_a_newcomer_can_open(demo: float) -> None:
+    from kapstone.community.directory_selectors import verified_certificate
+    from kapstone.community.models import Listing
+    from kapstone.training.demo import COHORT_NAME
+    from kapstone.training.models import Cohort
+
+    cohort = Cohort.objects.get(organization__slug=DEMO_SLUG, name=COHORT_NAME)
+    assert cohort.enrollments.exists()
+    listings = list(Listing.objects.filter(organization__slug=DEMO_SLUG))
+    assert len(listings) >= 3
+    verified = [listing for listing in listings if verified_certificate(listing) is not None]
+    assert len(verified) == 1  # the demo trainee's valid certificate; the revoked one shows nowhere
+    response = HttpClient().get("/directory/?state=" + verified[0].state)
+    assert verified[0].display_name in response.content.decode()

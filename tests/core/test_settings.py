@@ -274,3 +274,15 @@ def test_pages_use_no_inline_script_or_style_that_the_csp_would_block(world, as_
         assert page["Cache-Control"] == "no-store"
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), page.request["PATH_INFO"]
         assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=", html), page.request["PATH_INFO"]
+
+
+def test_site_url_and_fhir_base_follow_the_environment(cli, tmp_path):
+    show = "import kapstone.settings as s; print(s.SITE_URL, s.KAPSTONE_FHIR_BASE or '-')"
+    bound = cli.python(show, env=cli.env(tmp_path, KAPSTONE_BIND="10.0.0.5:9000")).stdout.split()
+    assert bound == ["http://10.0.0.5:9000", "-"]
+    chosen = cli.env(tmp_path, KAPSTONE_SITE_URL="https://kap.example.org/",
+                     KAPSTONE_FHIR_BASE="https://fhir.kap.example.org/r4")  # fmt: skip
+    assert cli.python(show, env=chosen).stdout.split() == [
+        "https://kap.example.org",
+        "https://fhir.kap.example.org/r4",
+    ]

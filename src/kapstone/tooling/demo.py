@@ -16,7 +16,11 @@ from django.utils import timezone
 from kapstone.accounts.models import Membership, Organization, Role, TOTPDevice, User
 from kapstone.audit.services import record
 from kapstone.clients.models import CareTeamMember, Client
+from kapstone.community.demo import demo_listings
 from kapstone.core.actor import SYSTEM, Actor
+from kapstone.credentials.demo import seed_certificates
+from kapstone.credentials.models import Credential
+from kapstone.training.demo import seed_training_demo
 
 DEMO_SLUG = "larkspur-demo"
 # Printed on purpose: the demo is fictional, and `kapstone demo` is refused in production.
@@ -114,9 +118,12 @@ def load_demo() -> list[DemoSignIn]:
             record(SYSTEM, "demo.load", object_type="organization", object_id=org.pk)
             _demo_measures(org, people)
             _demo_course(org, people, portal)
-            from kapstone.credentials.demo import seed_certificates  # a valid and a revoked certificate
-
+            # Training and community: a cohort on the default curriculum, a valid and a revoked
+            # certificate, and directory listings, one of them verified by the valid certificate.
+            seed_training_demo(org)
             seed_certificates(org, people, password=DEMO_PASSWORD, domain=DEMO_DOMAIN)
+            held = Credential.objects.filter(organization=org, holder=people["trainee"]).first()
+            demo_listings(org, owner=people["trainee"], certificate_title=held.title if held else "")
     return sign_ins
 
 
