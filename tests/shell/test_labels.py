@@ -30,6 +30,16 @@ def test_every_screening_fact_and_its_choices_have_a_label() -> None:
     assert labels.missing("values", choices) == []
 
 
+def test_every_setting_of_the_screening_rule_set_has_a_label() -> None:
+    data, _ = read_toml(Path(labels.__file__).parents[1] / "screening" / "rulesets" / "default.toml")
+    assert labels.missing("settings", set(data["settings"])) == []
+    assert (
+        labels.plain("Age >= 65 (setting upper_age_review_years)")
+        == "Age >= 65 (setting older-adult review age)"
+    )
+    assert labels.plain("any of [cyp2b6_inducer, opioid]") == "any of [CYP2B6 inducer, opioid]"
+
+
 def test_every_vital_sign_of_the_dosing_room_has_a_label_and_a_unit() -> None:
     data, _ = read_toml(CARE_DATA)
     vitals = set(data["vitals"])
@@ -89,3 +99,37 @@ def test_no_internal_key_reaches_the_main_pages_as_any_persona(world: Any, as_us
             if keys:
                 found[f"{persona} {path}"] = keys
     assert found == {}
+
+
+@pytest.mark.django_db
+def test_no_internal_key_on_the_pages_with_clinical_data(world: Any, as_user: Any) -> None:
+    """The dosing room with two open alerts, the course, the screening report and the measures page."""
+    from django.urls import reverse
+    from tests.care.care_helpers import actor, started
+    from tests.readiness_helpers import make_ready
+
+    from kapstone.care import services
+
+    ready = make_ready(world)
+    session = started(world)
+    low = {"systolic": 128, "diastolic": 80, "heart_rate": 70, "spo2": 91, "respiratory_rate": 9}
+    services.vitals_record(actor(world, "theo"), session, low)
+    rowan = world.clients["rowan"].pk
+    paths = [
+        reverse("care:dosing", kwargs={"pk": session.pk}),
+        reverse("care:course", kwargs={"pk": session.course_id}),
+        reverse("measures:client", kwargs={"pk": rowan}),
+        reverse("screening:list", kwargs={"pk": rowan}),
+        reverse("audit:log"),
+        reverse("screening:evaluation", kwargs={"pk": rowan, "eid": ready.evaluation.pk}),
+    ]
+    found = {}
+    for persona in ("theo", "priya", "avery"):
+        http = as_user(persona)
+        for path in paths:
+            response = http.get(path)
+            if response.status_code == 200 and (keys := keys_on(response.content.decode())):
+                found[f"{persona} {path}"] = keys
+    assert found == {}, found
+    dosing = as_user("theo").get(paths[0]).content.decode()
+    assert "Respiratory rate 9 /min" in visible_text(dosing)

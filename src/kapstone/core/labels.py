@@ -84,7 +84,9 @@ def plain(text: str) -> str:
     """A message with the internal keys it names put into words, and a vital's reading given its
     unit: "respiratory_rate 9 below 10" → "Respiratory rate 9 /min below 10"."""
     tables = registry()
-    known = {k for name in ("facts", "vitals", "settings", "roles", "actions") for k in tables[name]}
+    known = {
+        k for name in ("facts", "vitals", "values", "settings", "roles", "actions") for k in tables[name]
+    }
 
     def swap(match: re.Match[str]) -> str:
         key, gap, number, has_unit = match.group(1), match.group(2), match.group(3), match.group(4)
