@@ -100,3 +100,17 @@ def test_the_portal_shows_the_clients_organization_zone(world: Any, as_user: Any
     world.org_a.save()
     record = world.users["rowan_portal"].client_record
     assert preferences_for(world.users["rowan_portal"], record.organization) == ("America/Denver", "24h")
+
+
+@pytest.mark.django_db
+def test_the_audit_export_keeps_iso_times_in_utc_whatever_the_admins_zone(world: Any, as_user: Any) -> None:
+    import csv
+    import io
+
+    world.org_a.time_zone = "America/Denver"
+    world.org_a.save()
+    http = as_user("avery")
+    http.get("/audit/")
+    export = b"".join(http.get("/audit/export.csv").streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(export)))
+    assert rows and all(row["at"].endswith("+00:00") and "T" in row["at"] for row in rows)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -15,6 +16,7 @@ from kapstone.audit.forms import AuditFilterForm
 from kapstone.audit.selectors import audit_events
 from kapstone.audit.services import record
 from kapstone.core.http import AuthenticatedRequest
+from kapstone.core.localtime import iso
 
 EXPORT_COLUMNS = (
     "id", "at", "actor_email", "role", "action", "object_type", "object_id", "client_id", "outcome",
@@ -34,7 +36,8 @@ def audit_log(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
+    # Times in ISO 8601, UTC (machine exports: kapstone.core.localtime.iso), whatever the viewer's zone.
+    text = "" if value is None else iso(value) if isinstance(value, datetime) else str(value)
     # A cell that a spreadsheet would run as a formula is neutralised (CSV injection).
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
