@@ -116,6 +116,7 @@ ROWS: dict[str, Row] = {
     "training:cohort": Row(only(LEAD), kwargs=cohort),
     "training:cohort_enroll": Row(only(LEAD, ok=405), kwargs=cohort),
     "training:cohort_move": Row(only(LEAD, ok=405), kwargs=cohort),
+    "training:cohort_second_rater": Row(only(LEAD, ok=405), kwargs=cohort),  # POST only
     "training:live_session_create": Row(only(LEAD, ok=405), kwargs=cohort),
     "training:attendance": Row(only(LEAD), kwargs=session),
     # The beginner's guide: public, the same page for everyone.

@@ -78,6 +78,25 @@ class EnrollForm(forms.Form):
         _choices(self, "supervisor", [("", "—"), *supervisors])
 
 
+class SecondRaterForm(forms.Form):
+    enrollment = forms.TypedChoiceField(label="Trainee", coerce=int)
+    rater = forms.TypedChoiceField(
+        label="Second rater",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="Another supervisor, who rates the same evidence as the trainee's supervisor so the "
+        "program can compare their ratings. Choose — to remove.",
+    )
+
+    def __init__(
+        self, *args: Any, enrollments: list[tuple[int, str]], raters: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self, "enrollment", enrollments)
+        _choices(self, "rater", [("", "—"), *raters])
+
+
 class LiveSessionForm(forms.Form):
     title = forms.CharField(label="Title", max_length=200)
     starts_at = forms.DateTimeField(
@@ -111,6 +130,25 @@ class AssessmentForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         _choices(self, "competency_id", competencies)
+        _choices(self, "level", levels)
+        if not self.is_bound:
+            self.initial.setdefault("key", new_key())
+
+
+class SecondRatingForm(forms.Form):
+    """The second rater's form: which of the supervisor's assessed evidence, and their own level
+    (the supervisor's level is not shown, so the two ratings stay independent)."""
+
+    same_as = forms.TypedChoiceField(label="The evidence you rate", coerce=int)
+    level = forms.TypedChoiceField(label="Level", coerce=int, widget=forms.RadioSelect)
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self, *args: Any, evidence: list[tuple[int, str]], levels: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self, "same_as", evidence)
         _choices(self, "level", levels)
         if not self.is_bound:
             self.initial.setdefault("key", new_key())

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kapstone.access.decorators import requires
 from kapstone.access.scoping import scoped_get
-from kapstone.accounts.models import Membership, Role
+from kapstone.accounts.models import Membership, Role, User
 from kapstone.core.contract import NotYours, Refused
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
@@ -26,9 +26,11 @@ from kapstone.training.forms import (
     ImportForm,
     LessonEditForm,
     LiveSessionForm,
+    SecondRaterForm,
+    SecondRatingForm,
 )
-from kapstone.training.frameworks import topics
-from kapstone.training.models import Attendance, LiveSession, QuizAttempt
+from kapstone.training.frameworks import Framework, topics
+from kapstone.training.models import Attendance, Cohort, Enrollment, LiveSession, QuizAttempt
 
 
 def _shipped() -> list[tuple[str, str]]:
@@ -204,6 +206,7 @@ def cohort(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "session_form": LiveSessionForm(topics=[(t.id, t.title) for t in topics()]),
             "sessions": row.live_sessions.order_by("starts_at"),
             "agreement": agreement,
+            "second_rater_form": _second_rater_form(request, row),
         },
     )
 
@@ -214,8 +217,6 @@ def cohort_enroll(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     row = selectors.cohort_get(request.actor, pk)
     form = _enroll_form(request, request.POST)
     if form.is_valid():
-        from kapstone.accounts.models import User
-
         people = User.objects.in_bulk([form.cleaned_data["trainee"], form.cleaned_data["supervisor"] or 0])
         try:
             services.enroll(
@@ -227,6 +228,33 @@ def cohort_enroll(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, "Enrolled.")
         except Refused as exc:
             messages.error(request, exc.reason)
+    return redirect("training:cohort", pk=row.pk)
+
+
+def _second_rater_form(request: AuthenticatedRequest, cohort: Cohort, data: object = None) -> SecondRaterForm:
+    enrollments = cohort.enrollments.select_related("trainee").order_by("trainee__full_name")
+    choices = [(e.pk, str(e.trainee)) for e in enrollments]
+    return SecondRaterForm(data, enrollments=choices, raters=_people(request, Role.SUPERVISOR))
+
+
+@requires("training.lead")
+@require_POST
+def cohort_second_rater(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Name (or remove) a trainee's second rater: another supervisor who rates the same evidence."""
+    row = selectors.cohort_get(request.actor, pk)
+    form = _second_rater_form(request, row, request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a trainee of this cohort and a supervisor.")
+        return redirect("training:cohort", pk=row.pk)
+    enrollment = row.enrollments.select_related("cohort", "trainee").get(pk=form.cleaned_data["enrollment"])
+    rater = User.objects.filter(pk=form.cleaned_data["rater"] or 0).first()
+    try:
+        services.second_rater_set(request.actor, enrollment=enrollment, rater=rater)
+    except Refused as exc:
+        messages.error(request, exc.reason)
+    else:
+        who = f"{rater} is now the second rater of {enrollment.trainee}" if rater else "Second rater removed"
+        messages.success(request, f"{who}.")
     return redirect("training:cohort", pk=row.pk)
 
 
@@ -278,30 +306,39 @@ def attendance(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
+def _assessment_form(
+    request: AuthenticatedRequest, enrollment: Enrollment, framework: Framework, *, second: bool
+) -> AssessmentForm | SecondRatingForm:
+    levels = [(x.level, f"{x.level} · {x.name}") for x in framework.scale]
+    if not second:
+        competencies = [(c.id, c.title) for c in framework.competencies]
+        return AssessmentForm(request.POST or None, competencies=competencies, levels=levels)
+    titles = {c.id: c.title for c in framework.competencies}
+    rated = enrollment.assessments.filter(second_rating=False).order_by("-assessed_at", "-pk")
+    evidence = [(a.pk, f"{titles.get(a.competency_id, a.competency_id)} — {a.get_evidence_kind_display()}: "
+                 f"{a.evidence_ref} ({a.assessed_at:%Y-%m-%d})") for a in rated]  # fmt: skip
+    return SecondRatingForm(request.POST or None, evidence=evidence, levels=levels)
+
+
 @requires("training.assess")
 @require_http_methods(["GET", "POST"])
 def assess(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The supervisor rates with evidence; the named second rater rates evidence the supervisor rated."""
     actor = request.actor
     enrollment = selectors.enrollment_get(actor, pk, action="training.assess")
     framework = selectors.framework_of(enrollment.version)
-    form = AssessmentForm(
-        request.POST or None,
-        competencies=[(c.id, c.title) for c in framework.competencies],
-        levels=[(x.level, f"{x.level} · {x.name}") for x in framework.scale],
-    )
+    second = enrollment.supervisor_id != actor.user_id
+    form = _assessment_form(request, enrollment, framework, second=second)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        evidence = {k: data[k] for k in ("competency_id", "evidence_kind", "evidence_ref") if k in data}
         try:
-            services.assessment_record(
-                actor,
-                enrollment=enrollment,
-                competency_id=data["competency_id"],
-                level=data["level"],
-                evidence_kind=data["evidence_kind"],
-                evidence_ref=data["evidence_ref"],
-                note=data["note"],
-                key=data["key"],
-            )
+            services.assessment_record(actor, enrollment=enrollment, level=data["level"],
+                                       same_as=data.get("same_as"), note=data["note"], key=data["key"],
+                                       **evidence)  # fmt: skip
+            if second:
+                messages.success(request, "Second rating saved. The lead sees it in the rater agreement.")
+                return redirect("training:home")
             messages.success(request, "Assessment saved.")
             return redirect("training:profile", pk=enrollment.pk)
         except Refused as exc:
@@ -309,7 +346,7 @@ def assess(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "training/assess.html",
-        {"enrollment": enrollment, "framework": framework, "form": form},
+        {"enrollment": enrollment, "framework": framework, "form": form, "second": second},
         status=422 if request.method == "POST" else 200,
     )
 

@@ -82,6 +82,9 @@ class Enrollment(models.Model):
     cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="enrollments")
     trainee = models.ForeignKey(User, on_delete=models.PROTECT, related_name="training_enrollments")
     supervisor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Named by the program lead to rate the same evidence as the supervisor, for calibration (Cohen's κ);
+    # their ratings never set the trainee's level.
+    second_rater = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # The version this trainee learns on: the cohort's, until they are moved explicitly.
     version = models.ForeignKey(ProgramVersion, on_delete=models.PROTECT, related_name="+")
     enrolled_at = models.DateTimeField(default=timezone.now)
@@ -209,6 +212,9 @@ class CompetencyAssessment(IdempotentEntry):
     evidence_ref = models.CharField(max_length=200)  # what a second rater would look at; no client name
     note = models.TextField(blank=True)
     assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Made by the enrolment's second rater on evidence the supervisor rated: calibration, not the
+    # trainee's level.
+    second_rating = models.BooleanField(default=False)
     assessed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

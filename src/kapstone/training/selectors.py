@@ -88,8 +88,23 @@ def enrollment_get(actor: Actor, pk: object, *, action: str) -> Enrollment:
     if action == "training.learn":
         scoped = scoped.filter(trainee=actor.user)
     elif action == "training.assess":
-        scoped = scoped.filter(supervisor=actor.user)
+        scoped = _rated(actor).filter(Q(supervisor=actor.user) | Q(second_rater=actor.user))
     return scoped_get(actor, scoped, pk, action=action, object_type="training_enrollment")
+
+
+def _rated(actor: Actor) -> QuerySet[Enrollment]:
+    """Enrolments of the actor's organization, for a supervisor only (narrowed by the caller)."""
+    if actor.user is None or actor.organization is None or not actor.has_role(Role.SUPERVISOR):
+        return Enrollment.objects.none()
+    return Enrollment.objects.filter(cohort__organization_id=oid(actor)).select_related(
+        "cohort", "version__program", "trainee", "supervisor"
+    )
+
+
+def second_rated_enrollments(actor: Actor) -> list[Enrollment]:
+    """Enrolments the actor is the named second rater of (they rate; the profile stays the
+    supervisor's, the trainee's and the lead's)."""
+    return list(_rated(actor).filter(second_rater=actor.user).order_by("trainee__full_name"))
 
 
 def my_enrollments(actor: Actor) -> list[Enrollment]:
@@ -191,7 +206,11 @@ class GridRow:
 def cohort_grid(cohort: Cohort) -> tuple[list[Module], list[GridRow]]:
     """Trainee × module for the lead; "behind" = fewer modules complete than the cohort's median."""
     program = curriculum_of(cohort.version)
-    enrollments = list(cohort.enrollments.select_related("trainee", "version").order_by("trainee__full_name"))
+    enrollments = list(
+        cohort.enrollments.select_related("trainee", "version", "supervisor", "second_rater").order_by(
+            "trainee__full_name"
+        )
+    )
     done = defaultdict(set)
     for e_id, m_id in ModuleCompletion.objects.filter(enrollment__cohort=cohort).values_list(
         "enrollment_id", "module_id"
@@ -222,8 +241,13 @@ def cohort_grid(cohort: Cohort) -> tuple[list[Module], list[GridRow]]:
 class CompetencyLine:
     id: str
     title: str
-    latest: CompetencyAssessment | None
-    history: list[CompetencyAssessment]
+    latest: CompetencyAssessment | None  # the supervisor's latest rating: the trainee's level
+    history: list[CompetencyAssessment]  # every rating, second ratings (calibration) included
+
+    @property
+    def levels(self) -> list[CompetencyAssessment]:
+        """The ratings that set the trainee's level (no second ratings)."""
+        return [a for a in self.history if not a.second_rating]
 
 
 def competency_profile(enrollment: Enrollment) -> tuple[Framework, list[CompetencyLine]]:
@@ -231,23 +255,23 @@ def competency_profile(enrollment: Enrollment) -> tuple[Framework, list[Competen
     by_competency: dict[str, list[CompetencyAssessment]] = defaultdict(list)
     for row in enrollment.assessments.select_related("assessor").order_by("assessed_at", "pk"):
         by_competency[row.competency_id].append(row)
-    lines = [
-        CompetencyLine(
-            c.id, c.title, by_competency[c.id][-1] if by_competency[c.id] else None, by_competency[c.id]
-        )
-        for c in framework.competencies
-    ]
+    lines = []
+    for c in framework.competencies:
+        levels = [a for a in by_competency[c.id] if not a.second_rating]
+        lines.append(CompetencyLine(c.id, c.title, levels[-1] if levels else None, by_competency[c.id]))
     return framework, lines
 
 
 def rater_agreement(cohort: Cohort) -> dict[str, tuple[float | None, int]]:
-    """Cohen's κ per competency across the program: pairs of different raters of the same evidence."""
+    """Cohen's κ per competency across the program: pairs of different raters of the same evidence
+    (the supervisor's latest rating first, then the second rater's latest)."""
     rows = CompetencyAssessment.objects.filter(enrollment__cohort__program=cohort.program).values_list(
-        "enrollment_id", "competency_id", "evidence_kind", "evidence_ref", "assessor_id", "level", "pk"
-    )
-    by_evidence: dict[tuple[int, str, str, str], dict[int, int]] = defaultdict(dict)
-    for e_id, comp, kind, ref, assessor, level, _pk in sorted(rows, key=lambda r: r[-1]):
-        by_evidence[(e_id, comp, kind, ref.strip().lower())][assessor] = level  # latest per rater
+        "enrollment_id", "competency_id", "evidence_kind", "evidence_ref", "second_rating", "assessor_id",
+        "level", "pk",
+    )  # fmt: skip
+    by_evidence: dict[tuple[int, str, str, str], dict[tuple[bool, int], int]] = defaultdict(dict)
+    for e_id, comp, kind, ref, second, assessor, level, _pk in sorted(rows, key=lambda r: r[-1]):
+        by_evidence[(e_id, comp, kind, ref.strip().lower())][(second, assessor)] = level  # latest per rater
     pairs: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for (_e, comp, _k, _r), raters in by_evidence.items():
         levels = [raters[a] for a in sorted(raters)]

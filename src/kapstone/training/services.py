@@ -22,6 +22,10 @@ from kapstone.core.actor import Actor
 from kapstone.core.contract import NotYours, Refused
 from kapstone.core.models import create_once
 from kapstone.training import grading
+
+# Competency assessment lives in kapstone.training.assessment; re-exported for callers of this module.
+from kapstone.training.assessment import assessment_record as assessment_record
+from kapstone.training.assessment import second_rater_set as second_rater_set
 from kapstone.training.curriculum import CurriculumError, Module
 from kapstone.training.curriculum.files import digest, replace_lesson_body, with_version
 from kapstone.training.curriculum.loader import VERSION
@@ -29,7 +33,6 @@ from kapstone.training.guard import Denied, atomic_service
 from kapstone.training.models import (
     Attendance,
     Cohort,
-    CompetencyAssessment,
     Enrollment,
     LessonCompletion,
     LiveSession,
@@ -38,7 +41,7 @@ from kapstone.training.models import (
     ProgramVersion,
     QuizAttempt,
 )
-from kapstone.training.selectors import curriculum_of, framework_of, oid, uid
+from kapstone.training.selectors import curriculum_of, oid, uid
 
 MAX_FILES_CHARS = 5_000_000
 
@@ -480,81 +483,3 @@ def attendance_record(
     )
     record(actor, "training.lead", object_type="attendance", object_id=row.pk, detail={"attended": attended})
     return row
-
-
-# --- Competency assessment ---
-
-
-@atomic_service
-def assessment_record(
-    actor: Actor,
-    *,
-    enrollment: Enrollment,
-    competency_id: str,
-    level: int,
-    evidence_kind: str,
-    evidence_ref: str,
-    note: str = "",
-    key: str = "",
-) -> CompetencyAssessment:
-    """A supervisor rates their trainee on one competency, with the evidence a second rater could
-    look at. Anyone else gets the same 404 as a missing enrolment, audited."""
-    if enrollment.supervisor_id != actor.user_id or not actor.has_role(Role.SUPERVISOR):
-        raise Denied(actor, "training.assess", object_type="training_enrollment", object_id=enrollment.pk)
-    framework = framework_of(enrollment.version)
-    if competency_id not in framework.ids:
-        raise Refused("Choose a competency of the program's framework.", field="competency_id")
-    try:
-        framework.check_level(level)
-    except ValueError as exc:
-        raise Refused(f"The level {exc}.".replace("The level level", "The level"), field="level") from exc
-    if evidence_kind not in CompetencyAssessment.Evidence.values:
-        raise Refused("Choose the kind of evidence.", field="evidence_kind")
-    evidence_ref = evidence_ref.strip()
-    if not evidence_ref or len(evidence_ref) > 200:
-        raise Refused(
-            "Say what the evidence is (up to 200 characters), so a second rater can find it.",
-            field="evidence_ref",
-        )
-    if evidence_kind == CompetencyAssessment.Evidence.COSIGNED_SESSION:
-        evidence_ref = _cosigned_note_ref(enrollment, evidence_ref)
-
-    def make() -> CompetencyAssessment:
-        return CompetencyAssessment.objects.create(
-            enrollment=enrollment,
-            framework_id=framework.id,
-            framework_version=framework.version,
-            competency_id=competency_id,
-            level=level,
-            evidence_kind=evidence_kind,
-            evidence_ref=evidence_ref,
-            note=note.strip()[:5000],
-            assessor_id=uid(actor),
-            idempotency_key=key,
-        )
-
-    row, created = create_once(CompetencyAssessment, key=key, owner={"assessor": actor.user}, make=make)
-    if created:
-        record(
-            actor,
-            "training.assess",
-            object_type="competency_assessment",
-            object_id=row.pk,
-            detail={"competency": competency_id, "level": level, "evidence": evidence_kind},
-        )
-    return row
-
-
-def _cosigned_note_ref(enrollment: Enrollment, ref: str) -> str:
-    """A co-signed session is named by its note number; stored de-identified (no client name)."""
-    from kapstone.notes.models import ProgressNote
-
-    number = ref.lstrip("#").strip()
-    note = ProgressNote.objects.filter(
-        pk=int(number) if number.isdigit() else -1, author=enrollment.trainee, cosigned_by__isnull=False
-    ).first()
-    if note is None or note.cosigned_at is None:
-        raise Refused(
-            "Give the number of a session note of this trainee that has been co-signed.", field="evidence_ref"
-        )
-    return f"Co-signed note #{note.pk} ({note.cosigned_at:%Y-%m-%d})"

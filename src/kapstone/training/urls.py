@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cohorts/<int:pk>/", lead_views.cohort, name="cohort"),
     path("cohorts/<int:pk>/enroll/", lead_views.cohort_enroll, name="cohort_enroll"),
     path("cohorts/<int:pk>/move/", lead_views.cohort_move, name="cohort_move"),
+    path("cohorts/<int:pk>/second-rater/", lead_views.cohort_second_rater, name="cohort_second_rater"),
     path("cohorts/<int:pk>/sessions/new/", lead_views.live_session_create, name="live_session_create"),
     path("sessions/<int:pk>/attendance/", lead_views.attendance, name="attendance"),
 ]

@@ -41,6 +41,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "self_paced_hours": round(minutes.get("didactic_self_paced", 0) / 60, 1),
             "live_hours": round(minutes.get("didactic_live", 0) / 60, 1),
             "supervised": selectors.supervised_enrollments(actor),
+            "second_rated": selectors.second_rated_enrollments(actor),
             "cohorts": list(selectors.cohorts_led(actor).order_by("-created_at")),
             "is_lead": allows(actor, "training.lead"),
         },
@@ -157,7 +158,7 @@ def profile(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     enrollment = selectors.enrollment_get(request.actor, pk, action="training.profile")
     framework, lines = selectors.competency_profile(enrollment)
     chart = levels_chart(
-        [Series(line.title, [(a.assessed_at, a.level) for a in line.history]) for line in lines],
+        [Series(line.title, [(a.assessed_at, a.level) for a in line.levels]) for line in lines],
         levels=len(framework.levels),
     )
     return render(
