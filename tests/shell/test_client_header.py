@@ -81,3 +81,25 @@ def test_someone_off_the_care_team_gets_no_header_and_no_page(world: Any, as_use
     rowan = world.clients["rowan"]
     for name in ("tamsin", "olive", "avery"):
         assert as_user(name).get(f"/clients/{rowan.pk}/").status_code == 404
+
+
+def test_the_header_is_on_the_pages_inside_each_tab_too(world: Any, as_user: Any) -> None:
+    from django.urls import reverse
+    from tests.notes.notes_helpers import signed_note
+    from tests.readiness_helpers import make_ready
+
+    ready = make_ready(world)
+    note = signed_note(world, "theo")
+    rowan = world.clients["rowan"].pk
+    pages = {
+        "Screening": reverse("screening:evaluation", kwargs={"pk": rowan, "eid": ready.evaluation.pk}),
+        "Notes": reverse("notes:detail", kwargs={"pk": note.pk}),
+        "Consent": reverse("intake:consent_detail", kwargs={"pk": rowan, "cid": ready.consent.pk}),
+        "Intake": reverse("intake:edit", kwargs={"pk": rowan}),
+    }
+    theo = as_user("theo")
+    for tab, url in pages.items():
+        html = theo.get(url).content.decode()
+        assert fact(html, "Touch").startswith("Agreed"), url
+        if tab != "Notes":  # a note's own address is not under the client's notes list
+            assert f'aria-current="page">{tab}</a>' in header(html), url
