@@ -9,8 +9,6 @@ from kapstone.clients.intake_urls import intake_patterns, portal_kap_patterns
 from kapstone.core import views as core_views
 from kapstone.credentials import views as credential_views
 from kapstone.credentials.urls import verify_patterns
-from kapstone.credentials import views as credential_views
-from kapstone.credentials.urls import verify_patterns
 from kapstone.measures.urls import measures_patterns, questionnaire_patterns
 from kapstone.notes.urls import notes_patterns
 from kapstone.outcomes.urls import outcomes_patterns
@@ -77,8 +75,6 @@ urlpatterns = [
     path("directory/", include("kapstone.community.directory_urls")),
     path("practicum/", include("kapstone.practicum.urls")),
     path("credentials/", include("kapstone.credentials.urls")),
-    path(".well-known/did.json", credential_views.did_json, name="did_json"),
-    path("verify/", include(verify_patterns)),
     path(".well-known/did.json", credential_views.did_json, name="did_json"),
     path("verify/", include(verify_patterns)),
 ]

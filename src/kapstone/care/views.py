@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kapstone.access.decorators import one_transaction, requires
 from kapstone.access.policy import allows
-from kapstone.care import charts, pdf, selectors, services
+from kapstone.care import catalog, charts, pdf, selectors, services
 from kapstone.care.forms import (
     AdverseEventForm,
     AlertAckForm,
@@ -77,7 +77,7 @@ def protocol_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def protocol_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     pv = selectors.protocol_get(request.actor, pk)
-    protocol = services.catalog.parse_stored(pv.text, str(pv))
+    protocol = catalog.parse_stored(pv.text, str(pv))
     return render(
         request,
         "care/protocol.html",
