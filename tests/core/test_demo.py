@@ -1,4 +1,5 @@
-"""The demo organization: Rowan's KAP course, made through the real services, loaded once."""
+"""The demo organization: Rowan's KAP course (first dose today) and Marlowe's completed one, made
+through the real services, loaded once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kapstone.care.models import Alert, CareSession, Course, DoseRecord, Interve
 from kapstone.care.selectors import course_overview
 from kapstone.clients.models import Client, ConsentRecord, Intake
 from kapstone.clients.readiness import dosing_readiness
+from kapstone.measures.models import Response
 from kapstone.notes.models import ProgressNote
 from kapstone.notes.services import note_verify
 from kapstone.screening.models import Clearance, ScreeningEvaluation
@@ -89,11 +91,15 @@ def test_a_signed_therapist_note_and_a_trainee_note_awaiting_the_supervisors_co_
 
 def test_loading_again_changes_nothing_and_the_audit_chain_verifies(demo: float) -> None:
     assert demo < 5, f"load_demo took {demo:.1f} s"
-    counts = {m.__name__: m.objects.count() for m in (AuditEvent, CareSession, VitalReading, ProgressNote)}
+    counts = {
+        m.__name__: m.objects.count()
+        for m in (AuditEvent, CareSession, DoseRecord, VitalReading, ProgressNote, Response)
+    }
     load_demo()
-    assert {m.__name__: m.objects.count() for m in (AuditEvent, CareSession, VitalReading, ProgressNote)} == (
-        counts
-    )
+    assert {
+        m.__name__: m.objects.count()
+        for m in (AuditEvent, CareSession, DoseRecord, VitalReading, ProgressNote, Response)
+    } == (counts)
     assert verify_chain().ok
 
 
@@ -111,3 +117,32 @@ def test_the_demo_shows_training_and_community_a_newcomer_can_open(demo: float) 
     assert len(verified) == 1  # the demo trainee's valid certificate; the revoked one shows nowhere
     response = HttpClient().get("/directory/?state=" + verified[0].state)
     assert verified[0].display_name in response.content.decode()
+
+
+def test_marlowe_has_a_completed_course_entered_step_by_step_at_its_own_times(demo: float) -> None:
+    """The second demo client's course went through the same services, checked at the times it
+    carries: cleared and consented before the course, two preparations, six doses at least the
+    protocol's 72 h apart, each discharged on recorded vitals without a justification, and an
+    integration session after each."""
+    client = Client.objects.get(organization__slug=DEMO_SLUG, given_name="Marlowe")
+    course = Course.objects.get(client=client)
+    clearance, consent = Clearance.objects.get(client=client), ConsentRecord.objects.get(client=client)
+    assert course.status == "completed" and course.end_reason and course.ended_at is not None
+    assert clearance.clears and clearance.decided_at < consent.signed_at < course.started_at
+    assert consent.channel == "in_person" and consent.witnessed_by is not None
+    prep = list(course.sessions.filter(kind="preparation").order_by("started_at"))
+    dosing = list(course.sessions.filter(kind="dosing").order_by("started_at"))
+    assert [s.status for s in prep] == ["completed"] * 2 and prep[-1].ended_at < dosing[0].started_at
+    assert [s.number for s in dosing] == [1, 2, 3, 4, 5, 6]
+    doses = [DoseRecord.objects.get(session=s) for s in dosing]
+    gaps = [(b.given_at - a.given_at).total_seconds() / 3600 for a, b in zip(doses, doses[1:], strict=False)]
+    assert min(gaps) >= 72, gaps
+    for session, dose in zip(dosing, doses, strict=True):
+        detail = session.dosing
+        assert session.started_at <= dose.given_at < detail.discharged_at == session.ended_at
+        assert detail.discharge_result["ready"] and not detail.vitals_justification
+        assert all(item["status"] == "ok" for item in detail.discharge_result["vitals"])
+        integration = course.sessions.get(kind="integration", follows=session)
+        assert integration.status == "completed" and session.ended_at < integration.started_at
+    assert course.ended_at is not None and course.ended_at > dosing[-1].ended_at
+    assert course.ended_at < timezone.now()

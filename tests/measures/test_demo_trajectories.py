@@ -51,3 +51,29 @@ def test_the_baseline_is_the_depression_the_course_treats(rowan: Client) -> None
         .first()
     )
     assert latest is not None and latest.total is not None and latest.total >= 15  # moderately severe
+
+
+@pytest.fixture
+def marlowe() -> Client:
+    load_demo()
+    return Client.objects.get(organization__slug=DEMO_SLUG, given_name="Marlowe")
+
+
+def test_a_completed_course_shows_the_fall_after_dosing(marlowe: Client) -> None:
+    """The second demo client's chart is what KAP outcome monitoring looks like: a moderately severe
+    baseline before the first dose, six doses inside the measured period, and the fall after them."""
+    from kapstone.care.models import Course
+
+    course = Course.objects.get(client=marlowe)
+    assert (course.protocol_key, course.status) == ("sublingual_kap_series", "completed")
+    doses = list(DoseRecord.objects.filter(session__client=marlowe).order_by("given_at"))
+    assert len(doses) == 6 and all(d.level == "ok" and d.session.status == "completed" for d in doses)
+    phq9 = list(Response.objects.filter(client=marlowe, instrument_id="phq9").order_by("administered_at"))
+    first_dose, last_dose = doses[0].given_at, doses[-1].given_at
+    before = [r.total for r in phq9 if r.administered_at < first_dose]
+    after = [r for r in phq9 if r.administered_at > last_dose]
+    assert len(before) >= 4 and all(total is not None and total >= 15 for total in before), before
+    assert after and after[-1].total is not None and after[-1].total <= 9
+    assert all(phq9[0].administered_at < d.given_at < phq9[-1].administered_at for d in doses)
+    gad7 = list(Response.objects.filter(client=marlowe, instrument_id="gad7").order_by("administered_at"))
+    assert gad7[0].total is not None and gad7[-1].total is not None and gad7[-1].total < gad7[0].total

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
 
 import pyotp
 from django.db import models, transaction
@@ -21,6 +23,9 @@ from kapstone.core.actor import SYSTEM, Actor
 from kapstone.credentials.demo import seed_certificates
 from kapstone.credentials.models import Credential
 from kapstone.training.demo import seed_training_demo
+
+if TYPE_CHECKING:
+    from kapstone.care.models import Course
 
 DEMO_SLUG = "larkspur-demo"
 # Printed on purpose: the demo is fictional, and `kapstone demo` is refused in production.
@@ -52,6 +57,7 @@ CLIENTS = (
     ("Quinn", "Madeup", "he/him", {"therapist": "therapist", "prescriber": "prescriber"}),
     ("Harper", "Notreal", "she/her", {"therapist2": "therapist", "prescriber": "prescriber"}),
     ("Morgan", "Sampleton", "they/them", {"therapist2": "therapist"}),
+    ("Marlowe", "Notreal", "she/her", {"therapist": "therapist", "prescriber": "prescriber"}),
 )  # fmt: skip
 PORTAL_CLIENT = ("client", "Rowan Fictional (demo client)")
 
@@ -118,6 +124,7 @@ def load_demo() -> list[DemoSignIn]:
             record(SYSTEM, "demo.load", object_type="organization", object_id=org.pk)
             _demo_measures(org, people)
             _demo_course(org, people, portal)
+            _demo_completed_course(org, people)
             # Training and community: a cohort on the default curriculum, a valid and a revoked
             # certificate, and directory listings, one of them verified by the valid certificate.
             seed_training_demo(org)
@@ -132,6 +139,7 @@ def load_demo() -> list[DemoSignIn]:
 # so every score before it is the untreated baseline, moderately severe and flat; the fall comes
 # after dosing, from the after-dosing questionnaires the course schedules (due now). Sky and Quinn
 # have no course: Sky improves a little in ordinary therapy, Quinn not at all (every kind of trend).
+# Marlowe's, dated by a completed course, are with that course below.
 DEMO_TRAJECTORIES = {
     "Rowan": ((18, 13), (17, 13), (18, 12), (19, 13), (18, 13), (18, 12)),
     "Sky": ((14, 11), (14, 10), (12, 10), (11, 9), (11, 8), (10, 8)),
@@ -151,17 +159,32 @@ def _spread(total: int, item_ids: list[str]) -> dict[str, int]:
     return answers
 
 
-def _demo_measures(org: Organization, people: dict[str, User]) -> None:
-    from datetime import timedelta
-
+def _scored_items() -> tuple[list[str], list[str], dict[str, int]]:
+    """PHQ-9 and GAD-7 scored item ids, and the PHQ-9 difficulty item (answered 1)."""
     from kapstone.measures.scoring import default_registry
-    from kapstone.measures.services import response_submit
 
     registry = default_registry()
     phq9, gad7 = registry.get("phq9"), registry.get("gad7")
-    phq9_items = [item.id for item in phq9.items if item.scored]
-    gad7_items = [item.id for item in gad7.items if item.scored]
-    extra = {item.id: 1 for item in phq9.items if not item.scored}  # the difficulty item
+    extra = {item.id: 1 for item in phq9.items if not item.scored}
+    return [i.id for i in phq9.items if i.scored], [i.id for i in gad7.items if i.scored], extra
+
+
+def _submit_scores(
+    actor: Actor, client: Client, phq: int, gad: int, when: datetime, *, item9: int = 0
+) -> None:
+    """A PHQ-9 and a GAD-7 with these totals, administered at ``when`` (the measures service's own
+    path for a questionnaire filled in on paper and entered later)."""
+    from kapstone.measures.services import response_submit
+
+    phq9_items, gad7_items, extra = _scored_items()
+    answers = {**_spread(phq, phq9_items), **extra}
+    if item9:
+        answers["phq9_9"] = item9
+    response_submit(actor, client, "phq9", answers, administered_at=when)
+    response_submit(actor, client, "gad7", _spread(gad, gad7_items), administered_at=when)
+
+
+def _demo_measures(org: Organization, people: dict[str, User]) -> None:
     therapist = Actor(user=people["therapist"], organization=org, roles=frozenset({Role.THERAPIST}),
                       request_id="demo")  # fmt: skip
     now = timezone.now()
@@ -169,11 +192,9 @@ def _demo_measures(org: Organization, people: dict[str, User]) -> None:
         weeks = DEMO_TRAJECTORIES[client.given_name]
         for index, (phq, gad) in enumerate(weeks):
             when = now - timedelta(weeks=len(weeks) - index)
-            answers = {**_spread(phq, phq9_items), **extra}
-            if client.given_name == "Quinn" and index == len(weeks) - 1:
-                answers["phq9_9"] = 1  # opens a safety task, so the demo shows the care team's panel
-            response_submit(therapist, client, "phq9", answers, administered_at=when)
-            response_submit(therapist, client, "gad7", _spread(gad, gad7_items), administered_at=when)
+            # Quinn's last PHQ-9 opens a safety task, so the demo shows the care team's panel.
+            item9 = 1 if client.given_name == "Quinn" and index == len(weeks) - 1 else 0
+            _submit_scores(therapist, client, phq, gad, when, item9=item9)
 
 
 # --- Rowan's KAP course -----------------------------------------------------------------------------
@@ -247,6 +268,17 @@ DEMO_NOTES = {
 }
 
 
+def _staff_actor(org: Organization, people: dict[str, User], key: str) -> Actor:
+    role = {person.key: person.role for person in STAFF}[key]
+    return Actor(user=people[key], organization=org, roles=frozenset({role}), request_id="demo")
+
+
+def _story_day(now: datetime, days_ago: int, hour: int, minute: int = 0) -> datetime:
+    """``days_ago`` days before ``now`` at this local time of day."""
+    moment = timezone.localtime(now - timedelta(days=days_ago))
+    return moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
 def _retime(model: type[models.Model], pk: int, **times: datetime) -> None:
     """Set one stored row's clinical times (the story's), after its service wrote it 'now'."""
     model._default_manager.filter(pk=pk).update(**times)
@@ -267,20 +299,16 @@ def _demo_course(org: Organization, people: dict[str, User], portal: User) -> No
     )
     from kapstone.notes.services import draft_create, note_sign
 
-    def act(key: str) -> Actor:
-        role = {person.key: person.role for person in STAFF}[key]
-        return Actor(user=people[key], organization=org, roles=frozenset({role}), request_id="demo")
-
+    act = partial(_staff_actor, org, people)
     theo = act("therapist")
     rowan = Client.objects.get(organization=org, given_name="Rowan", family_name="Fictional")
     now = timezone.now()
-
-    def day(days_ago: int, hour: int, minute: int = 0) -> datetime:
-        moment = timezone.localtime(now - timedelta(days=days_ago))
-        return moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    day = partial(_story_day, now)
 
     rowan_portal = Actor(user=portal, organization=org, request_id="demo")
-    _demo_ready(org, rowan, theo, act("prescriber"), rowan_portal, day, trainee=people["trainee"])
+    _demo_ready(
+        org, rowan, theo, act("prescriber"), rowan_portal, day, DEMO_INTAKE, trainee=people["trainee"]
+    )
 
     # Four days ago Theo starts the course and books two preparation sessions: that day and two days ago.
     care.protocols_install_shipped(act("admin"), org)
@@ -368,14 +396,17 @@ def _demo_ready(
     rowan: Client,
     theo: Actor,
     priya: Actor,
-    rowan_portal: Actor,
+    signer: Actor,
     day: Callable[..., datetime],
+    intake_answers: dict[str, object],
     *,
     trainee: User,
 ) -> None:
-    """Six days ago Theo records Rowan's intake and a C-SSRS screener and sends the safety screening to
-    Priya (last week's PHQ-9 is the latest); she clears it the next day, and that evening Rowan signs
-    the KAP consent in the portal, agreeing to supportive touch and naming trainee Toby as present."""
+    """Six days ago (on ``day``'s calendar) Theo records the client's intake and a C-SSRS screener and
+    sends the safety screening to Priya (last week's PHQ-9 is the latest); she clears it the next day,
+    and that evening the client signs the KAP consent (in the portal when ``signer`` is the client's
+    portal account, else in person before Theo), agreeing to supportive touch and naming trainee Toby
+    as present."""
     from kapstone.clients.consent_selectors import current_template
     from kapstone.clients.consent_services import consent_sign
     from kapstone.clients.intake_services import intake_save
@@ -394,7 +425,7 @@ def _demo_ready(
     born = birthday.replace(year=birthday.year - 41, day=min(birthday.day, 28))
     client_update(theo, rowan, {"date_of_birth": born}, expected_version=rowan.version)
     medication = {"name": "sertraline", "classes": ["antidepressant"], "dose": "100 mg daily"}
-    intake_data = {**dict.fromkeys(HISTORY_FIELDS, False), **DEMO_INTAKE}
+    intake_data = {**dict.fromkeys(HISTORY_FIELDS, False), **intake_answers}
     intake = intake_save(theo, rowan, intake_data, [medication], expected_version=0).intake
     _retime(Intake, intake.pk, created_at=day(6, 10), updated_at=day(6, 10, 25))
     cssrs = {"cssrs_1": 0, "cssrs_2": 0, "cssrs_6": 0}
@@ -403,7 +434,9 @@ def _demo_ready(
         theo, screening_run(theo, rowan), note="Intake complete; PHQ-9 last week, C-SSRS today."
     )
     _retime(ScreeningEvaluation, evaluation.pk, created_at=day(6, 10, 40), submitted_at=day(6, 10, 45))
-    attested = {rule["id"]: "Weighed with Rowan." for rule in flagged_judgement_rules(evaluation)}
+    attested = {
+        rule["id"]: f"Weighed with {rowan.given_name}." for rule in flagged_judgement_rules(evaluation)
+    }
     decision = {
         "decision": "cleared",
         "note": "No contraindication; resting BP fine. Cleared for sublingual KAP.",
@@ -413,12 +446,149 @@ def _demo_ready(
     decided = day(5, 13, 15)
     expires = decided + timedelta(days=clearance.valid_days or 0)
     _retime(Clearance, clearance.pk, decided_at=decided, expires_at=expires)
-    consent = {"understood": True, "signed_name": "Rowan Fictional", "touch": True,
+    consent = {"understood": True, "signed_name": f"{rowan.given_name} {rowan.family_name}", "touch": True,
                "touch_scope": DEMO_TOUCH_SCOPE, "touch_stop_signal": DEMO_TOUCH_STOP, "observers": True,
                "observer_names": [trainee.full_name]}  # fmt: skip
     template = current_template(org.pk).key
-    signed = consent_sign(rowan_portal, rowan, consent, channel="portal", template_key=template)
+    portal = signer.user is not None and signer.user.pk == rowan.portal_user_id
+    channel, witness = ("portal", None) if portal else ("in_person", theo.user)
+    signed = consent_sign(
+        signer, rowan, consent, channel=channel, template_key=template, witnessed_by=witness
+    )
     _retime(ConsentRecord, signed.pk, signed_at=day(5, 19, 5))
+
+
+# --- Marlowe's completed course ---------------------------------------------------------------------
+#
+# What KAP outcome monitoring looks like after a course: a flat, moderately severe weekly PHQ-9 and
+# GAD-7 baseline, six sublingual dosing sessions at least the protocol's 72 h apart (40 to 12 days
+# ago), each with an integration session the next day, and the fall after dosing. Every step goes
+# through its service as it happened: the care services' clock (``care.services._now``) is set to the
+# story's moment (``_StoryClock``), so the go, dose, readings, discharge (2 h observed, a reading in
+# the last 30 min) and integration are checked at the times they carry; the screening reads its facts
+# as of its day. Other rows are ``_retime``d as for Rowan; the audit log keeps the loading time.
+
+# (days ago, PHQ-9, GAD-7), at 09:00: four weeks of baseline, then weekly after dosing starts.
+COMPLETED_SCORES = (
+    (63, 18, 14), (56, 19, 15), (49, 18, 14), (42, 18, 14),
+    (35, 15, 12), (28, 12, 10), (21, 10, 8), (14, 8, 7), (7, 7, 6),
+)  # fmt: skip
+# (days ago, mg): 150 mg twice, then 200 mg, all in the psycholytic tier; the go at 10:00.
+COMPLETED_DOSES = ((40, 150), (36, 150), (32, 200), (26, 200), (19, 200), (12, 200))
+# Minutes after the dose: systolic, diastolic, heart rate, SpO2, respiratory rate.
+COMPLETED_VITALS = {20: (128, 80, 74, 98, 14), 40: (138, 86, 78, 98, 14), 80: (130, 82, 74, 98, 14),
+                    120: (122, 78, 70, 99, 14)}  # fmt: skip
+COMPLETED_INTAKE = {
+    **DEMO_INTAKE,
+    "weight_kg": 64, "goals": "Get up in the morning without dread; return to painting (fictional)",
+    "presenting_concerns": "Recurrent depression, two antidepressants tried (fictional)",
+    "emergency_contact_name": "Jun Notreal (partner)", "emergency_contact_phone": "555-0101",
+}  # fmt: skip
+COMPLETED_ESCORT = "Jun Notreal (partner)"
+
+
+@dataclass
+class _StoryClock:
+    """The care services' clock while the demo enters a past course: the story's current moment."""
+
+    at: datetime
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def _demo_completed_course(org: Organization, people: dict[str, User]) -> None:
+    """Marlowe: intake, clearance and consent seven weeks ago, a completed six-dose sublingual course."""
+    from unittest import mock
+
+    from kapstone.care import services as care
+    from kapstone.care.models import Course, ProtocolVersion
+    from kapstone.clients.facts import facts_and_sources
+    from kapstone.screening import services as screening
+
+    act = partial(_staff_actor, org, people)
+    theo, marlowe = act("therapist"), Client.objects.get(organization=org, given_name="Marlowe")
+    now = timezone.now()
+    day = partial(_story_day, now)
+    for days_ago, phq, gad in COMPLETED_SCORES:
+        _submit_scores(theo, marlowe, phq, gad, day(days_ago, 9))
+    # Intake 50 days ago, cleared 49 days ago, consent signed in person that evening: _demo_ready's
+    # calendar, which counts from six days ago, moved 44 days back.
+    ready_day = partial(_story_day, now - timedelta(days=44))
+    # The screening reads the client's measure facts as of its own moment (seven weeks ago, not now).
+    screened = partial(facts_and_sources, at=ready_day(6, 10, 40))
+    with mock.patch.object(screening, "facts_and_sources", screened):
+        prescriber, trainee = act("prescriber"), people["trainee"]
+        _demo_ready(org, marlowe, theo, prescriber, theo, ready_day, COMPLETED_INTAKE, trainee=trainee)
+    protocol = ProtocolVersion.objects.get(organization=org, protocol_id="sublingual_kap_series")
+    clock = _StoryClock(day(47, 9, 30))
+    with mock.patch.object(care, "_now", clock):
+        indication, goals = "Recurrent depression (fictional)", str(COMPLETED_INTAKE["goals"])
+        course = care.course_start(theo, marlowe, protocol, indication=indication, goals=goals,
+                                   prescriber=people["prescriber"])  # fmt: skip
+        _retime(Course, course.pk, started_at=clock.at)
+        for days_ago, topics in ((47, ["effects", "risks", "set_setting"]), (44, ["session_flow", "after"])):
+            prep = care.session_schedule(theo, course, "preparation", day(days_ago, 10))
+            data = {**DEMO_PREPARATION, "psychoeducation": topics,
+                    "transport_plan": f"{COMPLETED_ESCORT} drives me home."}  # fmt: skip
+            clock.at = day(days_ago, 10)
+            care.session_start(theo, prep)
+            clock.at = day(days_ago, 10, 50)
+            care.preparation_record(theo, prep, data, expected_version=prep.version, complete=True)
+        for number, (days_ago, mg) in enumerate(COMPLETED_DOSES, start=1):
+            _past_dosing(theo, course, clock, day(days_ago, 10), number=number, mg=mg)
+        clock.at = day(COMPLETED_DOSES[-1][0] - 1, 16)
+        end = "Six dosing sessions completed; PHQ-9 from 18 at baseline to 8 (fictional)."
+        care.course_update(theo, course, {"status": "completed", "end_reason": end},
+                           expected_version=course.version)  # fmt: skip
+
+
+def _past_dosing(
+    theo: Actor, course: Course, clock: _StoryClock, go_at: datetime, *, number: int, mg: int
+) -> None:
+    """One dosing session of Marlowe's course, from the go to the discharge, and the next day's
+    integration session, each step at its own time (run with ``clock`` as the care services' clock)."""
+    from kapstone.care import services as care
+    from kapstone.care.models import CareSession
+
+    dose_at = go_at + timedelta(minutes=5)
+    dosing = care.session_schedule(theo, course, CareSession.Kind.DOSING, go_at)
+    clock.at = go_at
+    go = care.dosing_start(theo, dosing, {
+        "planned_dose_at": dose_at, "last_food_at": dose_at - timedelta(hours=6),
+        "last_liquid_at": dose_at - timedelta(hours=3), "systolic": 120, "diastolic": 76, "heart_rate": 70,
+        "spo2": 98, "respiratory_rate": 14, "moaas": 5, "medications_reviewed": True,
+        "attest_escort_present": True, "mood_result": "no_risk", "weight_kg": 64,
+        "current_psychotic_symptoms": False, "current_manic_symptoms": False,
+    }, expected_version=dosing.version)  # fmt: skip
+    assert go.started, go.result.rationale
+    clock.at = dose_at
+    dose = {"amount_mg": mg, "unit": "mg", "route": "sublingual", "tier": "psycholytic", "given_at": dose_at,
+            "lot": f"DEMO-RDT-10{number:02d}"}  # fmt: skip
+    care.dose_record(theo, dosing, dose, idempotency_key=f"demo-marlowe-dose-{number}")
+    for minutes, (sbp, dbp, hr, spo2, rr) in COMPLETED_VITALS.items():
+        clock.at = dose_at + timedelta(minutes=minutes)
+        values = {"systolic": sbp, "diastolic": dbp, "heart_rate": hr, "spo2": spo2, "respiratory_rate": rr}
+        care.vitals_record(theo, dosing, {**values, "taken_at": clock.at},
+                           idempotency_key=f"demo-marlowe-vitals-{number}-{minutes}")  # fmt: skip
+    clock.at = dose_at + timedelta(minutes=130)
+    checklist = {f"item_{item.id}": True for item in care.protocol_of(course).discharge.items}
+    discharge = {**checklist, "left_with": COMPLETED_ESCORT, "aftercare_given": True}
+    care.discharge(theo, dosing, discharge, expected_version=dosing.version)
+    clock.at = go_at + timedelta(days=1, hours=5)
+    integration = care.session_schedule(theo, course, CareSession.Kind.INTEGRATION, clock.at, follows=dosing)
+    care.session_start(theo, integration)
+    clock.at += timedelta(minutes=50)
+    last = number == len(COMPLETED_DOSES)
+    notes = {
+        "narrative": f"Dosing session {number}: I could look at the dread without being it (fictional).",
+        "themes": "dread, creativity", "insights": "The mornings are a habit, not a verdict.",
+        "commitments": "Paint for ten minutes before breakfast.", "modalities": ["act"],
+        "safety_check": "No thoughts of self-harm; Jun is home tonight.", "measures_due": ["phq9", "gad7"],
+        "next_dose_plan": "Course complete: monthly check-ins." if last else "Next dosing session as booked.",
+        "prescriber_feedback": f"{mg} mg well tolerated; vitals within range throughout.",
+    }  # fmt: skip
+    care.integration_record(theo, integration, notes, expected_version=integration.version, complete=True)
 
 
 def current_code(email: str) -> str | None:
