@@ -2,14 +2,16 @@
 Every score before the first dose is the untreated baseline: none falls by a minimal important
 change (5 PHQ-9 points, Löwe 2004) before dosing starts, and none is recorded between the course
 start and the first dose as an improvement. (Before, the PHQ-9 fell from 18 to 6 before the first
-dose.)"""
+dose.) Marlowe's completed course shows the rest: the fall comes after the doses."""
 
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
-from kapstone.care.models import DoseRecord
+from kapstone.care.models import Course, DoseRecord
 from kapstone.clients.models import Client
+from kapstone.measures.hooks import dosing_marker_dates
 from kapstone.measures.models import Response
 from kapstone.tooling.demo import DEMO_SLUG, load_demo
 
@@ -62,8 +64,6 @@ def marlowe() -> Client:
 def test_a_completed_course_shows_the_fall_after_dosing(marlowe: Client) -> None:
     """The second demo client's chart is what KAP outcome monitoring looks like: a moderately severe
     baseline before the first dose, six doses inside the measured period, and the fall after them."""
-    from kapstone.care.models import Course
-
     course = Course.objects.get(client=marlowe)
     assert (course.protocol_key, course.status) == ("sublingual_kap_series", "completed")
     doses = list(DoseRecord.objects.filter(session__client=marlowe).order_by("given_at"))
@@ -75,5 +75,7 @@ def test_a_completed_course_shows_the_fall_after_dosing(marlowe: Client) -> None
     assert len(before) >= 4 and all(total is not None and total >= 15 for total in before), before
     assert after and after[-1].total is not None and after[-1].total <= 9
     assert all(phq9[0].administered_at < d.given_at < phq9[-1].administered_at for d in doses)
+    # The chart's dosing markers are the six dosing days, inside the charted period.
+    assert dosing_marker_dates(marlowe) == sorted({timezone.localtime(d.given_at).date() for d in doses})
     gad7 = list(Response.objects.filter(client=marlowe, instrument_id="gad7").order_by("administered_at"))
     assert gad7[0].total is not None and gad7[-1].total is not None and gad7[-1].total < gad7[0].total
