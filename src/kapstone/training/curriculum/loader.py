@@ -200,8 +200,6 @@ def _lesson(text: str, path: str, ctx: _Context) -> Lesson:
         if not body.strip():
             raise DataFileError(source, "the lesson has no text after its front matter")
         node.finish()
-    except CurriculumError:
-        raise
     except DataFileError as exc:
         raise _fail(exc, front, offset=1) from exc
     return lesson
@@ -316,8 +314,6 @@ def _module(folder: str, files: Mapping[str, str], ctx: _Context) -> Module:
         check_node = root.table("check")
         check = _check(check_node, ctx) if check_node is not None else None
         root.finish()
-    except CurriculumError:
-        raise
     except DataFileError as exc:
         raise _fail(exc, text) from exc
     lessons = tuple(_lesson(files[f"{folder}/{name}"], f"{folder}/{name}", ctx) for name in lesson_files)
