@@ -3,21 +3,18 @@ origin, sources). The pure core's ``protocols_main`` owns the interface; this ha
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+
+from kapstone.core.management.pure import PureCommand
 
 
-class Command(BaseCommand):
+class Command(PureCommand):
     help = (
         "List the installed dosing-protocol templates (shipped plus KAPSTONE_PROTOCOL_DIRS); --json for JSON."
     )
-    requires_system_checks: list[str] = []  # no database needed
-    requires_migrations_checks = False
 
     def run(self, argv: Sequence[str]) -> int:
         from kapstone.care.protocol_core import ProtocolError, Registry, default_registry
@@ -30,14 +27,3 @@ class Command(BaseCommand):
             print(f"kapstone: a protocol file cannot be used: {exc}", file=sys.stderr)
             return 2
         return protocols_main(list(argv), registry)
-
-    def run_from_argv(self, argv: list[str]) -> None:
-        sys.exit(self.run(argv[2:]))
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the pure command")
-
-    def handle(self, *args: str, **options: Any) -> None:  # call_command() path
-        code = self.run(args)
-        if code:
-            raise CommandError(f"exit status {code}", returncode=code)

@@ -4,13 +4,11 @@ CODE`` (the issued credentials of this instance)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from kapstone.core.management.pure import PureCommand
 
 USAGE = (
     "usage: kapstone credential {verify FILE [--did-document F|--key F] [--status-list F] "
@@ -18,15 +16,13 @@ USAGE = (
 )
 
 
-class Command(BaseCommand):
+class Command(PureCommand):
     help = (
         "Certificates: 'verify FILE' checks a credential offline (signature, issuer key, schema, dates, "
         "status; exit 0 valid, 1 not valid, 2 bad input); 'list [--json]' lists issued credentials; "
         "'export CODE' prints one; 'rotate-key ORG_SLUG' retires the organization's signing key (it stays "
         "in the DID document, so what it signed still verifies) and makes a new one."
     )
-    requires_system_checks: list[str] = []
-    requires_migrations_checks = False
 
     def run(self, argv: Sequence[str]) -> int:
         if not argv or argv[0] not in ("verify", "list", "export", "rotate-key"):
@@ -70,14 +66,3 @@ class Command(BaseCommand):
             return 2
         sys.stdout.write(json.dumps(credential.document, indent=2, ensure_ascii=False) + "\n")
         return 0
-
-    def run_from_argv(self, argv: list[str]) -> None:
-        sys.exit(self.run(argv[2:]))
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("args", nargs=argparse.REMAINDER)
-
-    def handle(self, *args: str, **options: Any) -> None:
-        code = self.run(args)
-        if code:
-            raise CommandError(f"exit status {code}", returncode=code)

@@ -6,19 +6,16 @@ The pure function prints its JSON to stdout and returns the exit code; the comma
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from kapstone.core.management.pure import PureCommand
 
 Main = Callable[[Sequence[str], Any], int]
 
 
-class PureCliCommand(BaseCommand):
-    requires_system_checks: list[str] = []  # no database, no checks
-    requires_migrations_checks = False
+class PureCliCommand(PureCommand):
     entry_point = ""  # name of the function in kapstone.measures.cli
 
     def main(self) -> Main:
@@ -37,15 +34,3 @@ class PureCliCommand(BaseCommand):
             print(f"kapstone: an instrument definition cannot be used: {exc}", file=sys.stderr)
             return 2
         return self.main()(list(argv), registry)
-
-    def run_from_argv(self, argv: list[str]) -> None:
-        # Hand every argument (including --help) to the pure CLI, which owns the interface.
-        sys.exit(self.run(argv[2:]))
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the pure command")
-
-    def handle(self, *args: str, **options: Any) -> None:  # call_command() path
-        code = self.run(args)
-        if code:
-            raise CommandError(f"exit status {code}", returncode=code)

@@ -7,14 +7,11 @@ Runs the pure ``screen_main`` (it prints one JSON object; exit 0 evaluated, 2 in
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-
+from kapstone.core.management.pure import PureCommand
 from kapstone.screening.cli import EXIT_INVALID, screen_main
 from kapstone.screening.ruleset import RuleSet
 
@@ -76,27 +73,12 @@ def run(argv: Sequence[str]) -> int:
     return screen_main([*rest, *extra], ruleset_loader=loader)
 
 
-class Command(BaseCommand):
+class Command(PureCommand):
     help = (
         "Screen one client's facts (JSON, see screening/FACTS.md) against a rule set and print the "
         "evaluation as JSON (exit 0 evaluated, 2 invalid input). --organization SLUG uses that "
         "organization's active rule set and settings. Run `kapstone screen --help` for the rest."
     )
-    requires_system_checks: list[str] = []
-    requires_migrations_checks = False
 
-    def run_from_argv(self, argv: list[str]) -> None:
-        # Hand every argument (including --help) to the pure CLI, which owns the interface.
-        from django.db import connections
-
-        code = run(argv[2:])
-        connections.close_all()
-        sys.exit(code)
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the pure command")
-
-    def handle(self, *args: str, **options: Any) -> None:  # call_command() path
-        code = run(args)
-        if code:
-            raise CommandError(f"exit status {code}", returncode=code)
+    def run(self, argv: Sequence[str]) -> int:
+        return run(argv)

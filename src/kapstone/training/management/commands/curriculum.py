@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-
+from kapstone.core.management.pure import PureCommand
 from kapstone.lib.cli import EXIT_INVALID, EXIT_OK, print_json
 
 
@@ -121,16 +120,8 @@ def main(argv: Sequence[str]) -> int:
     return run_command("kapstone curriculum", argv, configure, lambda a: int(a.run(a)))
 
 
-class Command(BaseCommand):
+class Command(PureCommand):
     help = "List, import and export training programs (curriculum files)."
 
-    def run_from_argv(self, argv: list[str]) -> None:
-        sys.exit(main(argv[2:]))
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("args", nargs=argparse.REMAINDER)
-
-    def handle(self, *args: str, **options: Any) -> None:
-        code = main(args)
-        if code:
-            raise CommandError(f"exit status {code}", returncode=code)
+    def run(self, argv: Sequence[str]) -> int:
+        return main(argv)
