@@ -40,6 +40,12 @@ def _found(text: str) -> set[tuple[str, str]]:
         ("the Millbrook County fair", ("place", "Millbrook County"), None),
         # numbers
         ("Ping fe80:0:0:0:0:0:0:1 now", ("ip_address", "fe80:0:0:0:0:0:0:1"), None),
+        # compressed forms, as people write them (missed before: only the 8-group form was found)
+        ("From 2001:db8::1 at noon", ("ip_address", "2001:db8::1"), None),
+        ("Link fe80::1ff:fe23:4567:890a up", ("ip_address", "fe80::1ff:fe23:4567:890a"), None),
+        ("Host 2001:db8:85a3::8a2e:370:7334 seen", ("ip_address", "2001:db8:85a3::8a2e:370:7334"), None),
+        ("Loopback ::1 only", ("ip_address", "::1"), None),
+        ("At 10:30:45 we began", None, ("ip_address", "10:30:45")),  # a time, not an address
         ("Bad 1:2:3:4:5:6:7:8:9 addr", None, ("ip_address", "1:2:3:4:5:6:7:8:9")),  # not an address
         ("Mac 00:1A:2B:3C:4D:5E", ("device_id", "00:1A:2B:3C:4D:5E"), ("ip_address", "00:1A:2B:3C:4D:5E")),
         ("VIN 1HGCM82633A004352 car", ("vehicle_id", "1HGCM82633A004352"), None),
