@@ -20,6 +20,7 @@ from kapstone.clients.consent.template import (
 from kapstone.clients.consent_services import consent_template_save, consent_withdraw
 from kapstone.clients.models import ConsentRecord, ConsentTemplate
 from kapstone.clients.readiness import dosing_readiness
+from kapstone.core.contract import NotYours
 
 pytestmark = pytest.mark.django_db
 
@@ -255,7 +256,7 @@ def test_another_portal_client_cannot_reach_rowans_consent(world, as_user) -> No
     assert as_user("harper_portal").post(url, {"reason": "x"}).status_code == 404
     consent.refresh_from_db()
     assert consent.withdrawn_at is None
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotYours):
         from intake_helpers import portal_actor
 
         consent_withdraw(
@@ -289,7 +290,7 @@ def test_who_may_see_and_record_consent(world, as_user, persona, url_name, statu
 def test_staff_cannot_sign_in_the_clients_name_through_the_portal_service(world) -> None:
     from kapstone.clients.consent_services import consent_sign
 
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotYours):
         consent_sign(
             actor(world, "theo"),
             world.clients["rowan"],
@@ -297,6 +298,8 @@ def test_staff_cannot_sign_in_the_clients_name_through_the_portal_service(world)
             channel="portal",
             template_key=("kap-informed-consent", 1),
         )
+    denied = AuditEvent.objects.filter(action="consent.sign", outcome="denied")
+    assert denied.filter(client_id=world.clients["rowan"].pk).exists()
 
 
 def test_the_touch_agreement_is_visible_for_the_dosing_room(world, as_user) -> None:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from intake_helpers import actor, edited_default, ready_for_screening
 
 from kapstone.audit.models import AuditEvent
+from kapstone.core.contract import NotYours
 from kapstone.screening.models import RuleSetVersion, ScreeningSettings
 from kapstone.screening.selectors import active_ruleset
 from kapstone.screening.services import ruleset_activate, ruleset_save, screening_run, screening_settings_save
@@ -166,8 +167,9 @@ def test_each_organization_has_its_own_rule_set(world, as_user) -> None:
     )
     page = as_user("olive").get(reverse("screening:ruleset")).content.decode()
     assert "kapstone-default 1.1.0" in page and "1.0.1" not in page
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotYours):  # an audited denial, the same 404 a page gives
         ruleset_activate(actor(world, "theo"), row)
+    assert AuditEvent.objects.filter(action="ruleset.edit", outcome="denied").exists()
 
 
 def test_the_rule_set_page_lists_rules_settings_and_sources(world, as_user) -> None:

@@ -57,3 +57,13 @@ def scoped_get(
         client_id = getattr(obj, f"{client_of}_id") if client_of else None
         record(actor, action, object_type=object_type, object_id=obj.pk, client_id=client_id, detail=detail)
     return obj
+
+
+def deny(
+    actor: Actor, action: str, *, object_type: str = "", object_id: object = "", client_id: int | None = None
+) -> NotYours:
+    """Audit a service's refusal of an action the actor may not take, and return the ``NotYours`` to
+    raise: the same 404 a view's own denial gives, never a bare PermissionError (a 500 elsewhere)."""
+    record(actor, action, outcome=Outcome.DENIED, object_type=object_type,
+           object_id=str(object_id)[:64], client_id=client_id)  # fmt: skip
+    return NotYours()

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kapstone.access.policy import Scope, scope_for
+from kapstone.access.scoping import deny
 from kapstone.accounts.models import User
 from kapstone.audit.services import record
 from kapstone.clients.consent.template import (
@@ -59,13 +60,13 @@ def consent_sign(
     if channel not in ConsentRecord.Channel.values:
         raise ValueError(channel)
     if channel == ConsentRecord.Channel.IN_PERSON and scope_for(actor, "consent.manage") is Scope.NONE:
-        raise PermissionError("consent.manage")
+        raise deny(actor, "consent.manage", object_type="consent", client_id=client.pk)
     if channel == ConsentRecord.Channel.PORTAL and (
         actor.user is None or client.portal_user_id != actor.user.pk
     ):
-        raise PermissionError("consent.sign")
+        raise deny(actor, "consent.sign", object_type="consent", client_id=client.pk)
     if actor.user is None:
-        raise PermissionError("consent.sign")
+        raise deny(actor, "consent.sign", object_type="consent", client_id=client.pk)
     signer = actor.user
     template = current_template(client.organization_id)
     if template.key != tuple(template_key):
@@ -150,9 +151,11 @@ def consent_withdraw(actor: Actor, consent: ConsentRecord, *, reason: str, chann
     """Withdraw a consent (the client in the portal, or staff on the client's word)."""
     if channel == ConsentRecord.Channel.PORTAL:
         if actor.user is None or consent.client.portal_user_id != actor.user.pk:
-            raise PermissionError("consent.withdraw")
+            raise deny(actor, "consent.withdraw", object_type="consent", object_id=consent.pk,
+                       client_id=consent.client_id)  # fmt: skip
     elif scope_for(actor, "consent.manage") is Scope.NONE:
-        raise PermissionError("consent.manage")
+        raise deny(actor, "consent.manage", object_type="consent", object_id=consent.pk,
+                   client_id=consent.client_id)  # fmt: skip
     reason = reason.strip()
     if channel == ConsentRecord.Channel.IN_PERSON and not reason:
         raise ValidationError({"reason": "Record how the client withdrew (for example 'told me by phone')."})
@@ -185,7 +188,7 @@ def consent_template_save(actor: Actor, text: str, *, note: str = "") -> Consent
     is refused (its line named) and the previous version stays active."""
     org_id = actor.organization_id
     if scope_for(actor, "consent.template.edit") is Scope.NONE or org_id is None or actor.user is None:
-        raise PermissionError("consent.template.edit")
+        raise deny(actor, "consent.template.edit", object_type="consent_template")
     editor = actor.user
     try:
         doc = loads_consent_template(text, "consent template")

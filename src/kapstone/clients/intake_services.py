@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kapstone.access.policy import Scope, scope_for
+from kapstone.access.scoping import deny
 from kapstone.audit.services import record
 from kapstone.clients.facts import changed_facts, intake_document, validate_intake
 from kapstone.clients.models import CarePreferences, Client, Intake, IntakeMedication
@@ -113,7 +114,7 @@ def intake_save(
 ) -> IntakeSaved:
     """Write the intake read at ``expected_version`` (0 = none yet) and its medication list."""
     if scope_for(actor, "intake.edit") is Scope.NONE:
-        raise PermissionError("intake.edit")
+        raise deny(actor, "intake.edit", object_type="intake", client_id=client.pk)
     stored = Intake.objects.filter(client=client).first()
     if (stored.version if stored else 0) != expected_version:
         assert stored is not None
@@ -192,9 +193,9 @@ def preferences_save(
     """The client's choices for their sessions; written by staff (intake.edit) or the client (portal)."""
     if via == "portal":
         if actor.user is None or client.portal_user_id != actor.user.pk:
-            raise PermissionError("preferences.edit")
+            raise deny(actor, "preferences.edit", object_type="preferences", client_id=client.pk)
     elif scope_for(actor, "intake.edit") is Scope.NONE:
-        raise PermissionError("intake.edit")
+        raise deny(actor, "intake.edit", object_type="preferences", client_id=client.pk)
     stored = CarePreferences.objects.filter(client=client).first()
     if (stored.version if stored else 0) != expected_version:
         assert stored is not None

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from kapstone.access.policy import Scope, scope_for
+from kapstone.access.scoping import deny
 from kapstone.accounts.models import Membership, Role, User
 from kapstone.audit.services import record
 from kapstone.clients.models import CareTeamMember, Client
@@ -31,7 +32,7 @@ class StaleEdit(Exception):
 
 def client_create(actor: Actor, data: Mapping[str, Any]) -> Client:
     if scope_for(actor, "client.create") is Scope.NONE or actor.organization is None or actor.user is None:
-        raise PermissionError("client.create")
+        raise deny(actor, "client.create", object_type="client")
     client = Client(organization=actor.organization, **{k: data[k] for k in EDITABLE_FIELDS if k in data})
     client.full_clean()
     with transaction.atomic():

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kapstone.access.policy import Scope, scope_for
+from kapstone.access.scoping import deny
 from kapstone.accounts.models import User
 from kapstone.audit.services import record
 from kapstone.clients.facts import changed_facts, facts_and_sources
@@ -37,7 +38,7 @@ DAYS_MAX = 730
 def _require(actor: Actor, action: str) -> tuple[User, int]:
     """The acting person and their organization, when the policy gives them any scope for ``action``."""
     if scope_for(actor, action) is Scope.NONE or actor.user is None or actor.organization_id is None:
-        raise PermissionError(action)
+        raise deny(actor, action)
     return actor.user, actor.organization_id
 
 
@@ -336,7 +337,7 @@ def ruleset_activate(actor: Actor, row: RuleSetVersion | None) -> None:
     """Make an earlier version (or, with ``None``, the shipped default) the active rule set again."""
     user, org_id = _require(actor, "ruleset.edit")
     if row is not None and row.organization_id != org_id:
-        raise PermissionError("ruleset.edit")
+        raise deny(actor, "ruleset.edit", object_type="ruleset_version", object_id=row.pk)
     target = selectors.parse_stored(row) if row is not None else selectors.shipped_ruleset().ruleset
     _check_overrides(target, selectors.setting_overrides(org_id), field="__all__")
     previous = selectors.active_ruleset(org_id)
