@@ -50,8 +50,8 @@ def test_trainee_gets_404_for_another_teams_client_and_the_admin_sees_the_denial
     expect(rows).to_have_count(1)  # only denials: Avery's and Toby's sign-ins are filtered out
     cells = rows.first.locator("td")
     expect(cells.nth(1)).to_have_text(toby.email)
-    expect(cells.nth(2)).to_have_text("trainee")
-    expect(cells.nth(3)).to_have_text("client.view")
+    expect(cells.nth(2)).to_have_text("Trainee")
+    expect(cells.nth(3)).to_have_text("Client record opened")
     expect(cells.nth(4)).to_have_text(f"client {harper.pk}")
     expect(cells.nth(5)).to_have_text(str(harper.pk))
     expect(cells.nth(6)).to_have_text("Denied")

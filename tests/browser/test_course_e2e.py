@@ -18,6 +18,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 from playwright.sync_api import Page, expect
+from tests.care.care_helpers import monitored
 
 from kapstone.care.models import Alert, CareSession, Course, DoseRecord, ProtocolVersion, VitalReading
 from readiness_helpers import Ready, clear, make_ready, record_intake, staff, submit_screening
@@ -110,6 +111,8 @@ def test_a_whole_course_preparation_dosing_with_an_alert_discharge_and_integrati
     page.get_by_label("Same-day medications reviewed").check()
     page.get_by_label(re.compile(r"^An escort/driver is present")).check()
     page.get_by_label("Mood and suicidality check (C-SSRS / PHQ-9)").select_option("no_risk")
+    page.get_by_label(re.compile(r"^Psychotic symptoms now")).select_option("no")
+    page.get_by_label(re.compile(r"^Manic or hypomanic symptoms now")).select_option("no")
     page.get_by_role("button", name="Check go / no-go").click()
     expect(page.get_by_text("Go: dosing session 1 started. Give the dose.")).to_be_visible()
 
@@ -150,7 +153,9 @@ def test_a_whole_course_preparation_dosing_with_an_alert_discharge_and_integrati
     session.refresh_from_db()
     assert session.status == "in_progress"
 
-    # Two hours later (a booster-free session, 120 min minimum): allowed.
+    # Two hours later (a booster-free session, 120 min minimum), with the protocol's scheduled readings
+    # (40 minutes, and a blood pressure just before discharge) taken meanwhile: allowed.
+    monitored(world, session)
     with time_machine.travel(timezone.now() + timedelta(minutes=125), tick=True):
         signed_in(page, theo)
         page.goto(f"/care/sessions/{session.pk}/dosing/")
@@ -222,6 +227,8 @@ def _dosed_session(world: Any) -> CareSession:
             "medications_reviewed": True,
             "attest_escort_present": True,
             "mood_result": "no_risk",
+            "current_psychotic_symptoms": False,
+            "current_manic_symptoms": False,
             "weight_kg": 70,
         },
         expected_version=session.version,

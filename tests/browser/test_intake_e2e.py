@@ -83,7 +83,7 @@ def test_intake_screening_clearance_consent_ready_to_schedule(
     ])  # fmt: skip
 
     # Intake, through the form.
-    page.get_by_role("link", name="Intake", exact=True).click()
+    page.get_by_role("navigation", name="Client record").get_by_role("link", name="Intake").click()
     page.get_by_role("link", name="Start intake").click()
     expect(page.get_by_role("group", name="Psychiatric history")).to_be_visible()
     _fill_intake(page)
@@ -128,7 +128,7 @@ def test_intake_screening_clearance_consent_ready_to_schedule(
     client = pages.open()
     signed_in(client, world.users["rowan_portal"])
     client.goto("/portal/")
-    client.get_by_role("link", name="Read and sign the consent form").click()
+    client.get_by_role("link", name="Read and sign the form").click()
     expect(client.get_by_role("heading", name="Off-label use and Schedule III status")).to_be_visible()
     client.get_by_label("Yes: supportive touch may be used, as I describe here").check()
     client.get_by_label("Where and how").fill("A hand on my shoulder")
@@ -137,7 +137,7 @@ def test_intake_screening_clearance_consent_ready_to_schedule(
     client.get_by_label("Type your full name to sign").fill("Rowan Fictional")
     _shot(client, "portal-consent")
     client.get_by_role("button", name="Sign consent").click()
-    expect(client.get_by_text("You signed")).to_be_visible()
+    expect(client.get_by_text("You signed it on")).to_be_visible()
     assert ConsentRecord.objects.get(client=rowan).channel == "portal"
 
     # --- Back with the therapist: ready to schedule, and the touch agreement for the dosing room. ------
