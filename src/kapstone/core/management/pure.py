@@ -21,7 +21,8 @@ class PureCommand(BaseCommand):
     requires_migrations_checks = False
 
     def run(self, argv: Sequence[str]) -> int:
-        raise NotImplementedError
+        """The exit code of the pure core's ``main(argv)``; every command states its own (seven do)."""
+        raise NotImplementedError(f"{type(self).__module__} must say which pure core it runs")
 
     def run_from_argv(self, argv: list[str]) -> None:
         # Hand every argument (including --help) to the pure CLI, which owns the interface.
