@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client as HttpClient
 
+pytest_plugins = ["battery_plugin"]  # the security battery's figures and their summary (issue #17)
+
 os.environ.setdefault("KAPSTONE_ENV", "test")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
