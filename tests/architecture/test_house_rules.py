@@ -26,7 +26,6 @@ BIG_MODULES: dict[str, int] = {
     "measures/fhir.py": 882,
     "measures/scoring/definition.py": 1139,
     "measures/services.py": 826,
-    "screening/ruleset.py": 723,
 }
 
 # Views over the limit then (lines then).

@@ -40,7 +40,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .facts import Facts, Number, validate_facts
-from .ruleset import (
+from .ruleset_types import (
     CLINIC_POLICY,
     CONTRAINDICATED,
     PRESCRIBER_JUDGEMENT,

@@ -1,364 +1,122 @@
-"""Screening rule sets: load a TOML file, validate it strictly, and resolve clinic settings.
+"""Screening rule sets: read a TOML file strictly and build a ``RuleSet`` (its dataclasses are in
+``ruleset_types.py``, re-exported here).
 
 The format is documented for clinic authors in ``rulesets/README.md``. Everything is checked at
 load time (unknown keys, types, fact names and the types of the values compared with them,
 setting references, citation keys, placeholders), so the engine never meets a malformed rule.
-A problem raises ``RuleSetError`` naming the file and, for TOML syntax errors, the line; for a
-problem inside a rule, the rule id. Pure Python, no Django.
+The reading stands on ``kapstone.lib.datafile``: a problem raises ``RuleSetError`` (a
+``DataFileError``) naming the file and, for TOML syntax errors, the line; for a problem inside a
+rule, the rule id. Pure Python, no Django.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 import re
-import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .facts import (
-    BOOLEAN,
-    CHOICE,
-    FACT_SPECS,
-    NUMERIC_KINDS,
-    SET,
-    Bound,
-    FieldError,
-    Number,
+from kapstone.lib.datafile import ID, VERSION, DataFileError, Node, is_number, loads_toml, read_toml
+
+from .facts import BOOLEAN, CHOICE, FACT_SPECS, NUMERIC_KINDS, SET, Bound, Number
+from .ruleset_types import (
+    CLINIC_POLICY,
+    CONTRAINDICATED,
+    GRADES,
+    LEVELS,
+    OPS,
+    PLACEHOLDER,
+    PRESCRIBER_JUDGEMENT,
+    SETTING_STATUSES,
+    SETTING_TYPES,
+    AllOf,
+    Always,
+    AnyOf,
+    Compare,
+    Condition,
+    Contains,
+    OneOf,
+    Rule,
+    RuleSet,
+    Setting,
+    SettingRef,
+    SettingsError,
+    Source,
+    Value,
+    condition_facts,
+    condition_settings,
+    describe,
+    format_value,
 )
+
+__all__ = [
+    "CLINIC_POLICY",
+    "CONTRAINDICATED",
+    "DEFAULT_RULESET",
+    "FORMAT_VERSION",
+    "GRADES",
+    "LEVELS",
+    "OPS",
+    "PRESCRIBER_JUDGEMENT",
+    "SETTING_STATUSES",
+    "SETTING_TYPES",
+    "SHIPPED_DIR",
+    "AllOf",
+    "Always",
+    "AnyOf",
+    "Compare",
+    "Condition",
+    "Contains",
+    "OneOf",
+    "Rule",
+    "RuleSet",
+    "RuleSetError",
+    "Setting",
+    "SettingRef",
+    "SettingsError",
+    "Source",
+    "Value",
+    "condition_facts",
+    "condition_settings",
+    "default_ruleset",
+    "describe",
+    "format_value",
+    "load_ruleset",
+    "loads_ruleset",
+    "parse_ruleset",
+]
 
 FORMAT_VERSION = 1
 SHIPPED_DIR = Path(__file__).resolve().parent / "rulesets"
 DEFAULT_RULESET = SHIPPED_DIR / "default.toml"
 
-CONTRAINDICATED = "contraindicated"
-PRESCRIBER_JUDGEMENT = "prescriber_judgement"
-CLINIC_POLICY = "clinic_policy"
-LEVELS = (CONTRAINDICATED, PRESCRIBER_JUDGEMENT, CLINIC_POLICY)
-
-SETTING_TYPES = ("integer", "number")
-SETTING_STATUSES = ("confirmed", "UNCONFIRMED", "CONFLICT", "design-choice", "foreign-label", "clinic-policy")
-GRADES = ("P", "S", "G")
-OPS = ("==", "!=", "<", "<=", ">", ">=")
 _EQUALITY_OPS = ("==", "!=")
-
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _RULESET_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 _SOURCE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
-_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_TOML_LINE = re.compile(r"at line (\d+)")
 
 
-class RuleSetError(ValueError):
-    """A rule set cannot be used. ``source`` names the file; ``line`` is set for TOML syntax
-    errors and ``rule`` for a problem inside one rule."""
+class RuleSetError(DataFileError):
+    """A rule set cannot be used: a ``DataFileError`` (``source``, ``line`` for TOML syntax errors,
+    ``field``) that also names the ``rule`` a problem is inside."""
 
-    def __init__(self, source: str, detail: str, line: int | None = None, rule: str | None = None) -> None:
-        self.source = source
-        self.detail = detail
-        self.line = line
+    def __init__(
+        self,
+        source: str,
+        detail: str,
+        line: int | None = None,
+        rule: str | None = None,
+        *,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(source, detail, line=line, field=field)
         self.rule = rule
-        where = source
-        if line is not None:
-            where = f"{source}, line {line}"
-        elif rule is not None:
+        if rule is not None and line is None:
             where = f"{source}, rule {rule!r}"
-        super().__init__(f"{where}: {detail}")
-
-
-class SettingsError(ValueError):
-    """Setting overrides were refused; ``errors`` names each one as ``settings.<name>``."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors: tuple[FieldError, ...] = tuple(errors)
-        super().__init__("; ".join(e.message for e in self.errors))
-
-
-# --------------------------------------------------------------------------------------------
-# Conditions (the rule language)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SettingRef:
-    """A threshold taken from a clinic setting: ``value = { setting = "name" }``."""
-
-    name: str
-
-
-Value = bool | str | int | float | SettingRef
-
-
-@dataclass(frozen=True, slots=True)
-class Compare:
-    """``{ fact = "bp_systolic", op = ">", value = 140 }``"""
-
-    fact: str
-    op: str
-    value: Value
-
-
-@dataclass(frozen=True, slots=True)
-class OneOf:
-    """``{ fact = "cssrs_risk", in = ["moderate", "high"] }``: the fact's value is listed."""
-
-    fact: str
-    values: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Contains:
-    """``{ fact = "medications.classes", contains_any = ["stimulant", "maoi"] }`` (or
-    ``contains = "maoi"``): the set-valued fact holds at least one of ``values``."""
-
-    fact: str
-    values: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AllOf:
-    parts: tuple[Condition, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AnyOf:
-    parts: tuple[Condition, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Always:
-    """``when = true``: a checklist item that always applies (clinic policy only)."""
-
-
-Condition = Compare | OneOf | Contains | AllOf | AnyOf | Always
-
-
-def condition_facts(cond: Condition) -> tuple[str, ...]:
-    """Every fact a condition reads, in first-use order, without repeats."""
-    if isinstance(cond, Always):
-        return ()
-    if isinstance(cond, AllOf | AnyOf):
-        seen: dict[str, None] = {}
-        for part in cond.parts:
-            seen.update(dict.fromkeys(condition_facts(part)))
-        return tuple(seen)
-    return (cond.fact,)
-
-
-def condition_settings(cond: Condition) -> set[str]:
-    if isinstance(cond, AllOf | AnyOf):
-        found: set[str] = set()
-        for part in cond.parts:
-            found |= condition_settings(part)
-        return found
-    if isinstance(cond, Compare) and isinstance(cond.value, SettingRef):
-        return {cond.value.name}
-    return set()
-
-
-def format_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, frozenset | set | list | tuple):
-        return "[" + ", ".join(sorted(str(v) for v in value)) + "]"
-    return str(value)
-
-
-def describe(cond: Condition, settings: Mapping[str, Number] | None = None) -> str:
-    """A short human-readable rendering (used in rationales). With ``settings``, a setting
-    reference shows its value in force as well as its name."""
-    if isinstance(cond, Always):
-        return "always"
-    if isinstance(cond, Compare):
-        if isinstance(cond.value, SettingRef):
-            name = cond.value.name
-            rhs = f"{format_value(settings[name])} (setting {name})" if settings else f"setting {name}"
-        else:
-            rhs = format_value(cond.value)
-        return f"{cond.fact} {cond.op} {rhs}"
-    if isinstance(cond, OneOf):
-        return f"{cond.fact} in {format_value(cond.values)}"
-    if isinstance(cond, Contains):
-        return f"{cond.fact} contains any of {format_value(cond.values)}"
-    joiner = " and " if isinstance(cond, AllOf) else " or "
-    return joiner.join(f"({describe(p, settings)})" for p in cond.parts)
-
-
-# --------------------------------------------------------------------------------------------
-# The rule set
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    key: str
-    citation: str
-    grade: str | None
-    url: str | None
-    note: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    name: str
-    type: str
-    default: Number
-    label: str
-    min: Number | None
-    max: Number | None
-    unit: str | None
-    status: str
-    note: str
-    source: tuple[str, ...]
-    floor_max: Number | None = None  # the safety floor: a clinic may tighten, never loosen past it
-    floor_note: str | None = None
-
-    def check(self, value: object) -> str | None:
-        """Why ``value`` is not acceptable for this setting, or ``None``."""
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return "expected a whole number" if self.type == "integer" else "expected a number"
-        if self.type == "integer" and not isinstance(value, int):
-            return "expected a whole number"
-        if not math.isfinite(value):
-            return "expected a finite number"
-        if self.floor_max is not None and value > self.floor_max:
-            return f"refused by the safety floor: at most {format_value(self.floor_max)} ({self.floor_note})"
-        if self.min is not None and value < self.min:
-            return f"expected at least {format_value(self.min)}"
-        if self.max is not None and value > self.max:
-            return f"expected at most {format_value(self.max)}"
-        return None
-
-    def parse_text(self, text: str) -> object:
-        """Command-line text to a number; the text itself when it does not parse (so ``check``
-        reports it)."""
-        stripped = text.strip()
-        if re.fullmatch(r"[+-]?\d+", stripped):
-            return int(stripped)
-        try:
-            return float(stripped)
-        except ValueError:
-            return text
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    id: str
-    level: str
-    title: str
-    when: Condition
-    facts: tuple[str, ...]
-    rationale: str
-    source: tuple[str, ...]
-    note: str | None
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class RuleSet:
-    """A loaded rule set. Compared and hashed by identity (records refer to a rule set by its
-    ``id`` and ``version``)."""
-
-    format: int
-    id: str
-    version: str
-    title: str
-    effective: dt.date
-    description: str | None
-    sources: Mapping[str, Source]
-    settings: Mapping[str, Setting]
-    bounds: Mapping[str, Bound]
-    rules: tuple[Rule, ...]
-    path: str
-
-    def rule(self, rule_id: str) -> Rule:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
-
-    @property
-    def defaults(self) -> dict[str, Number]:
-        return {name: s.default for name, s in self.settings.items()}
-
-    def resolve_settings(self, overrides: Mapping[str, object] | None = None) -> dict[str, Number]:
-        """The settings in force: defaults with the clinic's overrides applied. Raises
-        ``SettingsError`` for an unknown name or an unacceptable value."""
-        resolved = self.defaults
-        errors: list[FieldError] = []
-        for name, value in (overrides or {}).items():
-            setting = self.settings.get(name)
-            if setting is None:
-                known = ", ".join(sorted(self.settings))
-                errors.append(
-                    FieldError(
-                        f"settings.{name}",
-                        "unknown_setting",
-                        f"settings.{name}: no such setting (known: {known})",
-                    )
-                )
-                continue
-            problem = setting.check(value)
-            if problem is not None:
-                errors.append(
-                    FieldError(
-                        f"settings.{name}", "invalid_setting", f"settings.{name}: {problem}, got {value!r}"
-                    )
-                )
-                continue
-            resolved[name] = value  # type: ignore[assignment]
-        if errors:
-            raise SettingsError(errors)
-        return resolved
-
-    def render(self, text: str, settings: Mapping[str, Number]) -> str:
-        """Replace ``{setting_name}`` placeholders with the values in force."""
-        return _PLACEHOLDER.sub(lambda m: format_value(settings[m.group(1)]), text)
-
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-ready description of the rule set (for listing it in a UI or a CLI)."""
-        return {
-            "id": self.id,
-            "version": self.version,
-            "title": self.title,
-            "effective": self.effective.isoformat(),
-            "sources": {k: {"citation": s.citation, "grade": s.grade} for k, s in self.sources.items()},
-            "settings": {
-                name: {
-                    "default": s.default,
-                    "type": s.type,
-                    "min": s.min,
-                    "max": s.max,
-                    "unit": s.unit,
-                    "status": s.status,
-                    "label": s.label,
-                    "note": s.note,
-                    "source": list(s.source),
-                    "safety_floor": None
-                    if s.floor_max is None
-                    else {"max": s.floor_max, "note": s.floor_note},
-                }
-                for name, s in self.settings.items()
-            },
-            "fact_bounds": {name: {"min": b.min, "max": b.max} for name, b in self.bounds.items()},
-            "rules": [
-                {
-                    "id": r.id,
-                    "level": r.level,
-                    "title": r.title,
-                    "facts": list(r.facts),
-                    "when": describe(r.when),
-                    "source": list(r.source),
-                }
-                for r in self.rules
-            ],
-        }
+            self.args = (f"{where}: {field}: {detail}" if field else f"{where}: {detail}",)
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,30 +126,30 @@ class RuleSet:
 
 def load_ruleset(path: Path | str) -> RuleSet:
     """Read and validate one rule-set file. Raises ``RuleSetError``."""
-    path = Path(path)
-    source = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RuleSetError(source, f"cannot read the file ({exc.strerror})") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RuleSetError(source, "the file is not UTF-8 text") from exc
-    return loads_ruleset(text, source)
+        data, source = read_toml(path)
+    except DataFileError as exc:
+        raise _located(exc, lambda: Path(path).read_text(encoding="utf-8")) from exc
+    return parse_ruleset(data, source)
 
 
 def loads_ruleset(text: str, source: str = "<ruleset>") -> RuleSet:
     """Validate rule-set TOML given as text (e.g. a clinic's edit, stored in the database), with the
     same checks and messages as ``load_ruleset``; a TOML syntax error names its line."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = _TOML_LINE.search(str(exc))
-        # "at end of document": the problem is on the last line
-        line = int(match.group(1)) if match else text.count("\n") + 1
-        raise RuleSetError(source, f"TOML syntax error: {exc}", line=line) from exc
+        data = loads_toml(text, source)
+    except DataFileError as exc:
+        raise _located(exc, lambda: text) from exc
     return parse_ruleset(data, source)
+
+
+def _located(exc: DataFileError, text: Callable[[], str]) -> RuleSetError:
+    """The reader's error as a ``RuleSetError``; a TOML syntax error "at end of document" (which
+    names no line) is placed on the last line."""
+    line = exc.line
+    if line is None and exc.detail.startswith("TOML syntax error"):
+        line = text().count("\n") + 1
+    return RuleSetError(exc.source, exc.detail, line=line)
 
 
 @functools.cache
@@ -405,70 +163,18 @@ def parse_ruleset(data: Mapping[str, Any], source: str = "<ruleset>") -> RuleSet
     return _Parser(data, source).parse()
 
 
-_MISSING: Any = object()
-
-
-class _Node:
-    """A TOML table being read: typed getters and a final check that no unknown key is left."""
+class _Node(Node):
+    """The shared reader's table, failing with a ``RuleSetError`` that names the rule it is in."""
 
     def __init__(self, data: object, where: str, source: str, rule: str | None = None) -> None:
-        self.where = where
-        self.source = source
         self.rule = rule
         if not isinstance(data, dict):
-            raise self.fail(None, "expected a table")
-        self.data: dict[str, Any] = data
-        self.used: set[str] = set()
+            raise RuleSetError(source, "expected a table", rule=rule, field=where or None)
+        super().__init__(data, where, source)
 
     def fail(self, key: str | None, message: str) -> RuleSetError:
-        place = self.where if key is None else (f"{self.where}.{key}" if self.where else key)
-        return RuleSetError(self.source, f"{place}: {message}" if place else message, rule=self.rule)
-
-    def get(self, key: str, default: Any = _MISSING) -> Any:
-        self.used.add(key)
-        if key in self.data:
-            return self.data[key]
-        if default is _MISSING:
-            raise self.fail(key, "required key is missing")
-        return default
-
-    def string(self, key: str, default: Any = _MISSING) -> Any:
-        value = self.get(key, default)
-        if value is not default and not (isinstance(value, str) and value.strip()):
-            raise self.fail(key, "expected a non-empty string")
-        return value
-
-    def number(self, key: str, default: Any = _MISSING) -> Any:
-        value = self.get(key, default)
-        if value is not default and not _is_number(value):
-            raise self.fail(key, "expected a number")
-        return value
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.get(key)
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(key, "expected an array of non-empty strings")
-        if len(set(value)) != len(value):
-            raise self.fail(key, "contains a repeated entry")
-        return tuple(value)
-
-    def tables(self, key: str) -> list[_Node]:
-        value = self.get(key, [])
-        if not isinstance(value, list):
-            raise self.fail(key, "expected an array of tables")
-        return [
-            _Node(v, f"{self.where}.{key}[{i}]" if self.where else f"{key}[{i}]", self.source)
-            for i, v in enumerate(value)
-        ]
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise self.fail(None, f"unknown key(s): {', '.join(unknown)}")
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        field = self.where if key is None else self.path(key)
+        return RuleSetError(self.source, message, rule=self.rule, field=field or None)
 
 
 class _Parser:
@@ -487,7 +193,7 @@ class _Parser:
         if not _RULESET_ID.match(ruleset_id):
             raise root.fail("id", f"{ruleset_id!r} is not a valid id (lower-case letters, digits, _ and -)")
         version: str = root.string("version")
-        if not _VERSION.match(version):
+        if not VERSION.match(version):
             raise root.fail("version", f"{version!r} is not a version such as 1, 1.2 or 1.2.3")
         title: str = root.string("title")
         effective = root.get("effective")
@@ -520,7 +226,7 @@ class _Parser:
         used: set[str] = set()
         for rule in rules:
             used |= condition_settings(rule.when)
-            used |= set(_PLACEHOLDER.findall(rule.rationale)) | set(_PLACEHOLDER.findall(rule.title))
+            used |= set(PLACEHOLDER.findall(rule.rationale)) | set(PLACEHOLDER.findall(rule.title))
         for name in self.settings:
             if name not in used:
                 detail = f"settings.{name}: not used by any rule (remove it or use it)"
@@ -542,7 +248,7 @@ class _Parser:
 
     # -- sections ------------------------------------------------------------------------------
 
-    def _source(self, node: _Node) -> None:
+    def _source(self, node: Node) -> None:
         key: str = node.string("key")
         if not _SOURCE_KEY.match(key):
             raise node.fail("key", f"{key!r} is not a citation key such as L1, K3 or I-PHQ-e")
@@ -556,8 +262,8 @@ class _Parser:
         )
         node.finish()
 
-    def _cite(self, node: _Node, key: str = "source") -> tuple[str, ...]:
-        refs = node.strings(key)
+    def _cite(self, node: Node, key: str = "source") -> tuple[str, ...]:
+        refs: tuple[str, ...] = node.strings(key)
         if not refs:
             raise node.fail(key, "cite at least one source")
         for ref in refs:
@@ -565,8 +271,8 @@ class _Parser:
                 raise node.fail(key, f"source {ref!r} is not listed in [[sources]]")
         return refs
 
-    def _setting(self, name: str, node: _Node) -> None:
-        if not _ID.match(name):
+    def _setting(self, name: str, node: Node) -> None:
+        if not ID.match(name):
             raise node.fail(None, "a setting name is lower-case letters, digits and _, from a letter")
         kind = node.get("type")
         if kind not in SETTING_TYPES:
@@ -602,7 +308,7 @@ class _Parser:
         node.finish()
         self.settings[name] = setting
 
-    def _bounds(self, node: _Node) -> dict[str, Bound]:
+    def _bounds(self, node: Node) -> dict[str, Bound]:
         bounds: dict[str, Bound] = {}
         for name in list(node.data):
             spec = FACT_SPECS.get(name)
@@ -621,9 +327,9 @@ class _Parser:
             entry.finish()
         return bounds
 
-    def _rule(self, node: _Node) -> Rule:
+    def _rule(self, node: Node) -> Rule:
         rule_id: str = node.string("id")
-        if not _ID.match(rule_id):
+        if not ID.match(rule_id):
             raise node.fail("id", f"{rule_id!r} is not a valid id (a letter, then letters, digits or _)")
         node = _Node(node.data, "", self.source, rule=rule_id)
         node.used.add("id")
@@ -644,7 +350,7 @@ class _Parser:
             raise node.fail("facts", f"must list exactly the facts the condition reads: {listed}")
         rationale: str = node.string("rationale")
         for text, key in ((title, "title"), (rationale, "rationale")):
-            for name in _PLACEHOLDER.findall(text):
+            for name in PLACEHOLDER.findall(text):
                 if name not in self.settings:
                     raise node.fail(key, f"placeholder {{{name}}} does not name a setting")
         source = self._cite(node)
@@ -711,7 +417,7 @@ class _Parser:
                 if setting not in self.settings:
                     raise fail(f"value: setting {setting!r} is not defined in [settings]")
                 return Compare(name, str(op), SettingRef(setting))
-            if not _is_number(value):
+            if not is_number(value):
                 raise fail(f"value: {name} is numeric, so compare it with a number")
             return Compare(name, str(op), value)  # type: ignore[arg-type]
         if op not in _EQUALITY_OPS:
