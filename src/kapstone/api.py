@@ -6,9 +6,13 @@ for unsafe methods (send the ``X-CSRFToken`` header, as htmx does). Authorizatio
 same policy and scoped selectors as the pages: a client that is missing or not yours is a 404.
 
 FHIR endpoints (URL names starting ``fhir_``) answer errors with an OperationOutcome in
-``application/fhir+json``; the others answer ``{"detail": ...}``. The schema is served at
-/api/openapi.json to signed-in staff; there is no Swagger page (it would load scripts from a CDN,
-which the Content-Security-Policy forbids).
+``application/fhir+json``; every other 4xx is one body, ``ErrorOut``:
+``{"detail": str, "errors": [{"field", "reason", "code"}]}`` (some statuses add fields, e.g. a 412
+carries the saved note). The schema is served at /api/openapi.json to signed-in staff; it declares
+every status an operation can answer (``KapstoneAPI.get_openapi_schema`` adds the ones every
+operation shares: 401, 403 for a write without its CSRF token, 404 on a path naming an object, 422
+for input that does not parse). There is no Swagger page (it would load scripts from a CDN, which
+the Content-Security-Policy forbids).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security.apikey import APIKeyCookie
 
-from kapstone.core.contract import ServiceError
+from kapstone.core.contract import ErrorOut, ServiceError
 from kapstone.measures.fhir import FHIR_JSON, Issue, operation_outcome
 
 UNAUTHORIZED = "Sign in as a staff member to use the API."
@@ -65,7 +69,53 @@ def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapper
 
 
-api = NinjaAPI(
+_UNSAFE = {"post", "put", "patch", "delete"}
+_SHARED = {
+    401: "Not signed in as a staff member",
+    403: "A write without its CSRF token (send X-CSRFToken)",
+    404: "Not found, or not yours (the same answer; the denial is audited)",
+    422: "The request does not parse: each problem names its field",
+}
+
+
+class KapstoneAPI(NinjaAPI):
+    """The schema declares the statuses every operation shares, so it tells the whole truth."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        error = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(error.pop("$defs", {}))
+        components.setdefault("ErrorOut", error)
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                _declare_shared(path, method, operation)
+        return schema
+
+
+def _declare_shared(path: str, method: str, operation: dict[str, Any]) -> None:
+    fhir = "/api/fhir/" in path
+    body = (
+        {FHIR_JSON: {"schema": {"type": "object", "additionalProperties": True}}}
+        if fhir
+        else {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    )
+    statuses = [401] if operation.get("security") else []
+    if method in _UNSAFE and operation.get("security"):
+        statuses.append(403)
+    if "{" in path:
+        statuses.append(404)
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses.append(422)
+    responses = operation.setdefault("responses", {})
+    for status in statuses:
+        responses.setdefault(status, {"description": _SHARED[status], "content": body})
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
+            parameter["required"] = True  # 428 without it (declared by the operation)
+
+
+api = KapstoneAPI(
     title="Kapstone API",
     version="1",
     description=__doc__,
@@ -90,7 +140,8 @@ def error_response(
 ) -> HttpResponse:
     if is_fhir(request):
         return fhir_response(operation_outcome([Issue(message, code=code)]), status)
-    return api.create_response(request, data if data is not None else {"detail": message}, status=status)
+    body = data if data is not None else {"detail": message, "errors": []}
+    return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(HttpError)
@@ -112,11 +163,30 @@ def _refused(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     return error_response(request, exc.status, str(exc), code=code, data=exc.payload())
 
 
+def _field(location: Any) -> str:
+    """``("body", "payload", "answers", "phq9_1")`` -> ``answers.phq9_1``; a parameter by its name."""
+    parts = [str(p) for p in (location or ())]
+    if parts and parts[0] == "body":
+        parts = parts[2:] if len(parts) > 1 and parts[1] == "payload" else parts[1:]
+    elif parts and parts[0] in {"query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
 @api.exception_handler(NinjaValidationError)
 def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return error_response(
-        request, 422, "The request is not valid.", code="invalid", data={"detail": exc.errors}
+    errors = [
+        {
+            "field": _field(e.get("loc")),
+            "reason": str(e.get("msg", "not valid")),
+            "code": str(e.get("type", "invalid")),
+        }
+        for e in exc.errors
+    ]
+    message = "The request is not valid: " + "; ".join(
+        f"{e['field'] or 'body'}: {e['reason']}" for e in errors[:5]
     )
+    return error_response(request, 422, message, code="invalid", data={"detail": message, "errors": errors})
 
 
 def _register() -> None:

@@ -20,9 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from ninja import Schema
+from pydantic import Field
 
 
 class ServiceError(Exception):
@@ -31,7 +33,7 @@ class ServiceError(Exception):
     status: int = 400
 
     def payload(self) -> dict[str, Any]:
-        return {"detail": str(self)}
+        return {"detail": str(self), "errors": []}
 
 
 class Refused(ServiceError):
@@ -83,6 +85,7 @@ class Stale(ServiceError):
     def payload(self) -> dict[str, Any]:
         return {
             "detail": str(self),
+            "errors": [],
             "current_version": self.current_version,
             "submitted_version": self.submitted_version,
         }
@@ -115,6 +118,41 @@ def error_payload(exc: ServiceError | Http404) -> dict[str, Any]:
     if isinstance(exc, ServiceError):
         return exc.payload()
     return ErrorBody("Not found.", ({"field": "", "reason": "Not found.", "code": "not-found"},)).as_dict()
+
+
+def validation_payload(exc: ValidationError, *, detail: str = "Nothing was saved.") -> dict[str, Any]:
+    """A Django ``ValidationError`` as the one error body: one entry per message, with its field
+    ('' for the whole input, where Django says ``__all__``)."""
+    by_field = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+    errors = tuple(
+        {"field": "" if field == NON_FIELD_ERRORS else field, "reason": message, "code": "invalid"}
+        for field, messages in by_field.items()
+        for message in messages
+    )
+    return ErrorBody(detail, errors).as_dict()
+
+
+# --- the API's declared error bodies (django-ninja schemas; OpenAPI components) ----------------------
+
+
+class FieldError(Schema):
+    field: str = Field(
+        description="the input it is about: a body field, parameter or header; '' for the whole"
+    )
+    reason: str = Field(description="what is wrong, in words")
+    code: str = Field(description="a short machine word: refused, invalid, missing, not-found, …")
+
+
+class ErrorOut(Schema):
+    """Every 4xx of the JSON API (FHIR endpoints answer an OperationOutcome instead)."""
+
+    detail: str = Field(description="what happened, in one sentence")
+    errors: list[FieldError] = Field(default_factory=list, description="one entry per problem with the input")
+
+
+class StaleOut(ErrorOut):
+    current_version: int
+    submitted_version: int | None = None
 
 
 def _wants_json(request: HttpRequest) -> bool:

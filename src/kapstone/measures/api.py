@@ -24,6 +24,7 @@ from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
 from kapstone.clients.selectors import client_get
 from kapstone.core.actor import Actor
+from kapstone.core.contract import ErrorOut, validation_payload
 from kapstone.measures import conf, fhir, selectors, services
 from kapstone.measures.instruments import (
     Instrument,
@@ -162,11 +163,9 @@ class ResponseOut(Schema):
     created_at: datetime
 
 
-class RefusalOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = Field(
-        description="messages by item id; __all__ for the response as a whole"
-    )
+class RefusalOut(ErrorOut):
+    """The one error body; each error's ``field`` is an item id ('' for the response as a whole)."""
+
     safety_tasks: list[int] = Field(
         default_factory=list, description="safety tasks the answered items opened although nothing was stored"
     )
@@ -232,7 +231,7 @@ def _refusal(exc: ValidationError) -> dict[str, Any]:
     errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
     summary = " ".join(errors.get(NON_FIELD_ERRORS, [])[:1]) or "Nothing was saved."
     tasks = [t.pk for t in getattr(exc, "safety_tasks", [])]
-    return {"detail": summary, "errors": errors, "safety_tasks": tasks}
+    return {**validation_payload(exc, detail=summary), "safety_tasks": tasks}
 
 
 def _refusal_issues(exc: ValidationError, instrument: Instrument) -> list[fhir.Issue]:
@@ -511,7 +510,10 @@ def fhir_patient_observations(request: HttpRequest, client_id: int) -> Streaming
 
 
 @fhir_router.get(
-    "/QuestionnaireResponse", url_name="fhir_questionnaire_response_create", include_in_schema=False
+    "/QuestionnaireResponse",
+    url_name="fhir_questionnaire_response_create",
+    response={405: None},
+    openapi_extra=_fhir_doc("", 405),
 )
 def fhir_questionnaire_response_get(request: HttpRequest) -> HttpResponse:
     """GET on the import URL: signed-in staff learn it is POST only (anonymous callers get 401 first)."""
@@ -527,6 +529,7 @@ def fhir_questionnaire_response_get(request: HttpRequest) -> HttpResponse:
 @fhir_router.post(
     "/QuestionnaireResponse",
     url_name="fhir_questionnaire_response_create",
+    response={201: None},
     openapi_extra=_fhir_doc("the stored QuestionnaireResponse", 201, 400, 404, 422, body=True),
 )
 def fhir_questionnaire_response_import(request: HttpRequest) -> HttpResponse:

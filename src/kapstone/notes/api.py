@@ -11,21 +11,24 @@ DELETE. Psychotherapy notes have no API at all: they are never exported.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Header, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from kapstone.clients.selectors import client_get
 from kapstone.core.actor import Actor
+from kapstone.core.contract import ErrorOut, validation_payload
 from kapstone.notes import selectors, services
 from kapstone.notes.models import Addendum, ProgressNote
 
 router = Router(tags=["notes"])
 
+_Written = TypeVar("_Written", ProgressNote, Addendum)
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 
 
@@ -85,13 +88,7 @@ class AddendumIn(Schema):
     text: str
 
 
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = Field(default_factory=dict)
-
-
-class ConflictOut(Schema):
-    detail: str
+class ConflictOut(ErrorOut):
     current: NoteOut = Field(description="the note as saved now")
     yours: dict[str, str] = Field(description="the text you sent, which was not saved")
 
@@ -139,30 +136,48 @@ def _etag(note: ProgressNote) -> str:
     return f'"{note.version}"'
 
 
-def _errors(exc: ValidationError) -> dict[str, Any]:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
-    return {"detail": "Nothing was saved.", "errors": errors}
+def _error(status: int, detail: str, field: str = "", code: str = "") -> Status[dict[str, Any]]:
+    errors = [{"field": field, "reason": detail, "code": code}] if code else []
+    return Status(status, {"detail": detail, "errors": errors})
 
 
 def _precondition(if_match: str | None) -> int | Status[dict[str, Any]]:
     if not if_match:
-        return Status(428, {"detail": "Send If-Match with the note's ETag (its version) to change it."})
+        return _error(
+            428, "Send If-Match with the note's ETag (its version) to change it.", "If-Match", "missing"
+        )
     match = _ETAG.match(if_match)
     if match is None:
-        return Status(412, {"detail": 'If-Match must be the note\'s ETag, e.g. "3".'})
+        return _error(412, 'If-Match must be the note\'s ETag, e.g. "3".', "If-Match", "invalid")
     return int(match.group(1))
 
 
-def _locked(exc: services.NoteLocked) -> Status[dict[str, Any]]:
-    return Status(409, {"detail": str(exc)})
-
-
-def _stale(exc: services.StaleNoteEdit) -> Status[dict[str, Any]]:
-    current = cast(ProgressNote, exc.current)
-    return Status(
-        412,
-        {"detail": f"{exc} Nothing was overwritten.", "current": note_out(current), "yours": exc.attempted},
-    )
+def _answer(
+    write: Callable[[], _Written],
+    out: Callable[[_Written], dict[str, Any]],
+    *,
+    status: int = 200,
+    response: HttpResponse | None = None,
+) -> Status[dict[str, Any]]:
+    """Run a note write and answer it: the one place the notes services' refusals become statuses
+    (signed: 409; stale: 412 with both versions; invalid: 422 naming the field; not allowed: 404)."""
+    try:
+        written = write()
+    except services.NoteLocked as exc:
+        return _error(409, str(exc))
+    except services.StaleNoteEdit as exc:
+        current = cast(ProgressNote, exc.current)
+        detail = f"{exc} Nothing was overwritten."
+        return Status(
+            412, {"detail": detail, "errors": [], "current": note_out(current), "yours": exc.attempted}
+        )
+    except ValidationError as exc:
+        return Status(422, validation_payload(exc))
+    except services.NotAllowed:
+        raise Http404 from None
+    if response is not None and isinstance(written, ProgressNote):
+        response["ETag"] = _etag(written)
+    return Status(status, out(written))
 
 
 @router.get("/clients/{client_id}/notes", response=list[NoteOut], url_name="client_notes")
@@ -186,19 +201,15 @@ def note_create(
 
         session = CareSession.objects.filter(pk=payload.session_id, client=client).first()
         if session is None:
-            return Status(
-                422, {"detail": "Nothing was saved.", "errors": {"session_id": ["No such session."]}}
-            )
-    try:
-        note = services.draft_create(
+            return _error(422, "No such session.", "session_id", "invalid")
+    return _answer(
+        lambda: services.draft_create(
             actor, client, payload.template, session=session, sections=payload.sections
-        )
-    except ValidationError as exc:
-        return Status(422, _errors(exc))
-    except services.NotAllowed:
-        raise Http404 from None
-    response["ETag"] = _etag(note)
-    return Status(201, note_out(note))
+        ),
+        note_out,
+        status=201,
+        response=response,
+    )
 
 
 @router.get("/notes/{note_id}", response=NoteOut, url_name="note")
@@ -209,17 +220,17 @@ def note_get(request: HttpRequest, note_id: int, response: HttpResponse) -> dict
     return note_out(note)
 
 
-@router.put(
-    "/notes/{note_id}",
-    response={200: NoteOut, 409: ErrorOut, 412: ConflictOut | ErrorOut, 422: ErrorOut, 428: ErrorOut},
-    url_name="note",
-)
+_CONDITIONAL = {200: NoteOut, 409: ErrorOut, 412: ConflictOut | ErrorOut, 422: ErrorOut, 428: ErrorOut}
+_IF_MATCH = Header(None, alias="If-Match", description='the note\'s ETag (its version), e.g. "3"')  # type: ignore[type-arg]
+
+
+@router.put("/notes/{note_id}", response=_CONDITIONAL, url_name="note")
 def note_save(
     request: HttpRequest,
     note_id: int,
     payload: NoteSaveIn,
     response: HttpResponse,
-    if_match: str | None = Header(None, alias="If-Match"),  # type: ignore[type-arg]
+    if_match: str | None = _IF_MATCH,
 ) -> Status[dict[str, Any]]:
     """Save your draft. If-Match is required: 428 without it, 412 (both versions) if it is stale,
     409 if the note is signed."""
@@ -228,30 +239,16 @@ def note_save(
     expected = _precondition(if_match)
     if isinstance(expected, Status):
         return expected
-    try:
-        note = services.draft_save(actor, note, payload.sections, expected_version=expected)
-    except services.NoteLocked as exc:
-        return _locked(exc)
-    except services.StaleNoteEdit as exc:
-        return _stale(exc)
-    except ValidationError as exc:
-        return Status(422, _errors(exc))
-    except services.NotAllowed:
-        raise Http404 from None
-    response["ETag"] = _etag(note)
-    return Status(200, note_out(note))
+    return _answer(
+        lambda: services.draft_save(actor, note, payload.sections, expected_version=expected),
+        note_out,
+        response=response,
+    )
 
 
-@router.post(
-    "/notes/{note_id}/sign",
-    response={200: NoteOut, 409: ErrorOut, 412: ConflictOut | ErrorOut, 422: ErrorOut, 428: ErrorOut},
-    url_name="note_sign",
-)
+@router.post("/notes/{note_id}/sign", response=_CONDITIONAL, url_name="note_sign")
 def note_sign(
-    request: HttpRequest,
-    note_id: int,
-    response: HttpResponse,
-    if_match: str | None = Header(None, alias="If-Match"),  # type: ignore[type-arg]
+    request: HttpRequest, note_id: int, response: HttpResponse, if_match: str | None = _IF_MATCH
 ) -> Status[dict[str, Any]]:
     """Sign your draft at the version named in If-Match. A trainee's note becomes pending_cosign."""
     actor = _actor(request)
@@ -259,18 +256,9 @@ def note_sign(
     expected = _precondition(if_match)
     if isinstance(expected, Status):
         return expected
-    try:
-        note = services.note_sign(actor, note, expected_version=expected)
-    except services.NoteLocked as exc:
-        return _locked(exc)
-    except services.StaleNoteEdit as exc:
-        return _stale(exc)
-    except ValidationError as exc:
-        return Status(422, _errors(exc))
-    except services.NotAllowed:
-        raise Http404 from None
-    response["ETag"] = _etag(note)
-    return Status(200, note_out(note))
+    return _answer(
+        lambda: services.note_sign(actor, note, expected_version=expected), note_out, response=response
+    )
 
 
 @router.post(
@@ -283,14 +271,8 @@ def addendum_create(request: HttpRequest, note_id: int, payload: AddendumIn) -> 
     actor = _actor(request)
     note = selectors.note_get(actor, note_id, action="note.addendum")
     if not note.is_signed:
-        return Status(409, {"detail": "A draft has no addenda: save the draft itself."})
-    try:
-        addendum = services.addendum_add(actor, note, payload.text)
-    except ValidationError as exc:
-        return Status(422, _errors(exc))
-    except services.NotAllowed:
-        raise Http404 from None
-    return Status(201, _addendum_out(addendum))
+        return _error(409, "A draft has no addenda: save the draft itself.")
+    return _answer(lambda: services.addendum_add(actor, note, payload.text), _addendum_out, status=201)
 
 
 @router.post("/notes/{note_id}/cosign", response={200: NoteOut, 409: ErrorOut}, url_name="note_cosign")
@@ -298,10 +280,4 @@ def note_cosign(request: HttpRequest, note_id: int) -> Status[dict[str, Any]]:
     """Co-sign a trainee's signed note (a supervisor on the client's care team; once)."""
     actor = _actor(request)
     note = selectors.note_get(actor, note_id, action="note.cosign")
-    try:
-        note = services.note_cosign(actor, note)
-    except services.NoteLocked as exc:
-        return _locked(exc)
-    except services.NotAllowed:
-        raise Http404 from None
-    return Status(200, note_out(note))
+    return _answer(lambda: services.note_cosign(actor, note), note_out)
