@@ -285,6 +285,7 @@ INVALID = [
     ),
     ("no kind", _set("flags/0/when", {"op": ">", "value": 1}), "a condition needs exactly one of"),
     ("empty all", _set("flags/0/when", {"all": []}), "flags[0].when.all: needs at least one condition"),
+    ("all not an array", _set("flags/0/when", {"all": "x"}), "flags[0].when.all: expected an array"),
     (
         "unknown item in rule",
         _set("flags/0/when/item", "d_9"),

@@ -19,8 +19,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .definition import ChangeSpec, Instrument, Number, Threshold
 from .engine import ScoreResult, resolve_options
+from .instrument import ChangeSpec, Instrument, Number, Threshold
 from .rules import OPS, Operand, OptionRef
 
 MET = "met"

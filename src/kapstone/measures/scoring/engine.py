@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .definition import CompiledFlag, Instrument, Number, ResponseSet, render_message
+from .instrument import CompiledFlag, Instrument, Number, ResponseSet, render_message
 from .rules import Context, describe
 
 Answers = Mapping[str, object] | Iterable[tuple[object, object]]
