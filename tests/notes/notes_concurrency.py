@@ -69,7 +69,7 @@ def _figures(n: int, results: list[Any], final_sections: dict[str, str]) -> dict
 
 def race_versioned(actor: Any, note_pk: int, n: int) -> dict[str, Any]:
     """Through the service: ``UPDATE ... WHERE version = ?``."""
-    from kapstone.clients.services import StaleEdit
+    from kapstone.core.contract import Stale as StaleEdit
     from kapstone.notes.models import ProgressNote
     from kapstone.notes.services import draft_save
 

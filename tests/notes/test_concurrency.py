@@ -18,7 +18,7 @@ from django.db import connection
 from notes_concurrency import race_http, race_naive, race_versioned
 from notes_helpers import DAP, actor, draft, editor_post
 
-from kapstone.clients.services import StaleEdit
+from kapstone.core.contract import Stale as StaleEdit
 from kapstone.notes import services
 from kapstone.notes.models import ProgressNote
 

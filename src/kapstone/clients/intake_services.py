@@ -20,6 +20,7 @@ from kapstone.audit.services import record
 from kapstone.clients.facts import changed_facts, intake_document, validate_intake
 from kapstone.clients.models import CarePreferences, Client, Intake, IntakeMedication
 from kapstone.core.actor import Actor
+from kapstone.core.contract import Stale
 from kapstone.screening.facts import MEDICATION_CLASSES
 
 # Every Intake field a form may write (not the bookkeeping ones).
@@ -31,19 +32,24 @@ INTAKE_FIELDS: tuple[str, ...] = tuple(
 PREFERENCE_FIELDS = ("music", "touch_preference", "people_present", "staff_gender_preference", "other")
 
 
-class IntakeStale(Exception):
-    """Someone saved the intake since the editor opened it; nothing was written."""
+def _intake_stale(current: Intake, submitted: int) -> Stale:
+    """Someone saved the intake since the editor opened it; nothing was written. ``current`` is the
+    stored intake (its medications with it)."""
+    return Stale(
+        current_version=current.version,
+        submitted_version=submitted,
+        current=current,
+        message="This intake was changed by someone else since you opened it.",
+    )
 
-    def __init__(self, current: Intake, medications: list[IntakeMedication]) -> None:
-        super().__init__("This intake was changed by someone else since you opened it.")
-        self.current = current
-        self.medications = medications
 
-
-class PreferencesStale(Exception):
-    def __init__(self, current: CarePreferences) -> None:
-        super().__init__("These choices were changed since you opened them.")
-        self.current = current
+def _preferences_stale(current: CarePreferences, submitted: int) -> Stale:
+    return Stale(
+        current_version=current.version,
+        submitted_version=submitted,
+        current=current,
+        message="These choices were changed since you opened them.",
+    )
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ def intake_save(
     stored = Intake.objects.filter(client=client).first()
     if (stored.version if stored else 0) != expected_version:
         assert stored is not None
-        raise IntakeStale(stored, list(stored.medications.all()))
+        raise _intake_stale(stored, expected_version)
     before = _intake_facts(intake_document(stored, client)) if stored else {}
     candidate = Intake.objects.get(pk=stored.pk) if stored else Intake(client=client)
     for name in INTAKE_FIELDS:
@@ -154,7 +160,7 @@ def intake_save(
                     version=expected_version + 1, updated_at=now, updated_by=actor.user, **values
                 )
                 if not updated:
-                    raise IntakeStale(Intake.objects.get(pk=stored.pk), list(stored.medications.all()))
+                    raise _intake_stale(Intake.objects.get(pk=stored.pk), expected_version)
                 intake = Intake.objects.get(pk=stored.pk)
                 intake.medications.all().delete()
             IntakeMedication.objects.bulk_create(
@@ -183,7 +189,7 @@ def intake_save(
         current = Intake.objects.filter(client=client).first()
         if current is None:
             raise
-        raise IntakeStale(current, list(current.medications.all())) from exc
+        raise _intake_stale(current, expected_version) from exc
     return IntakeSaved(intake, changed, clearances, screenings)
 
 
@@ -199,7 +205,7 @@ def preferences_save(
     stored = CarePreferences.objects.filter(client=client).first()
     if (stored.version if stored else 0) != expected_version:
         assert stored is not None
-        raise PreferencesStale(stored)
+        raise _preferences_stale(stored, expected_version)
     values = {k: str(data.get(k, "") or "").strip() for k in PREFERENCE_FIELDS}
     candidate = CarePreferences(client=client, **values)
     candidate.full_clean(exclude=["client", "updated_by"], validate_unique=False)
@@ -211,12 +217,14 @@ def preferences_save(
                     client=client, version=1, updated_at=now, updated_by=actor.user, updated_via=via, **values
                 )
             except IntegrityError as exc:
-                raise PreferencesStale(CarePreferences.objects.get(client=client)) from exc
+                raise _preferences_stale(
+                    CarePreferences.objects.get(client=client), expected_version
+                ) from exc
         else:
             if not CarePreferences.objects.filter(pk=stored.pk, version=expected_version).update(
                 version=expected_version + 1, updated_at=now, updated_by=actor.user, updated_via=via, **values
             ):
-                raise PreferencesStale(CarePreferences.objects.get(pk=stored.pk))
+                raise _preferences_stale(CarePreferences.objects.get(pk=stored.pk), expected_version)
             prefs = CarePreferences.objects.get(pk=stored.pk)
         changed = sorted(k for k in PREFERENCE_FIELDS if stored is None or getattr(stored, k) != values[k])
         record(

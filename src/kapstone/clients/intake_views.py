@@ -3,7 +3,7 @@ selectors read, services write."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -28,6 +28,7 @@ from kapstone.clients.intake_forms import (
 )
 from kapstone.clients.models import CarePreferences, CareTeamMember, Client, ConsentRecord, Intake
 from kapstone.clients.readiness import dosing_readiness
+from kapstone.core.contract import Stale
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 
@@ -94,13 +95,8 @@ def _differences(form: IntakeForm, current: Intake) -> list[tuple[str, object, o
     return rows
 
 
-@requires("intake.edit")
-@require_http_methods(["GET", "POST"])
-def intake_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    client = selectors.client_get(request.actor, pk, action="intake.edit")
-    intake = _intake_of(client)
-    version = intake.version if intake else 0
-    initial_meds = [
+def _medication_rows(intake: Intake | None) -> list[dict[str, Any]]:
+    return [
         {
             "name": m.name,
             "classes": m.classes,
@@ -109,9 +105,44 @@ def intake_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         }
         for m in (intake.medications.all() if intake else [])
     ]
+
+
+def _intake_conflict(form: IntakeForm, exc: Stale) -> dict[str, Any]:
+    """A stale save: nothing was saved; what the person typed stays in the form, the saved
+    version is shown beside it."""
+    current = cast(Intake, exc.current)
+    form.add_error(
+        None,
+        f"{exc} Nothing was saved. What you typed is kept below; the saved version "
+        f"(version {current.version}) is shown beside it.",
+    )
+    return {
+        "current": current,
+        "medications": list(current.medications.all()),
+        "differences": _differences(form, current),
+    }
+
+
+def _intake_errors(form: IntakeForm, formset: Any, exc: ValidationError) -> None:
+    med_errors = exc.message_dict.pop("medications", []) if hasattr(exc, "error_dict") else []
+    for message in med_errors:
+        formset._non_form_errors = formset.non_form_errors() + [message]
+    if hasattr(exc, "error_dict") and exc.error_dict:
+        add_service_errors(form, ValidationError(exc.message_dict))
+    elif not hasattr(exc, "error_dict"):
+        add_service_errors(form, exc)
+
+
+@requires("intake.edit")
+@require_http_methods(["GET", "POST"])
+def intake_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    client = selectors.client_get(request.actor, pk, action="intake.edit")
+    intake = _intake_of(client)
     data = request.POST if request.method == "POST" else None
-    form = IntakeForm(data, instance=intake or Intake(client=client), initial={"version": version})
-    formset = MedicationFormSet(data, initial=initial_meds, prefix="med")
+    form = IntakeForm(
+        data, instance=intake or Intake(client=client), initial={"version": intake.version if intake else 0}
+    )
+    formset = MedicationFormSet(data, initial=_medication_rows(intake), prefix="med")
     conflict: dict[str, Any] | None = None
     if request.method == "POST" and form.is_valid() & formset.is_valid():
         try:
@@ -122,25 +153,10 @@ def intake_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 medications_from(formset),
                 expected_version=form.cleaned_data.get("version") or 0,
             )
-        except intake_services.IntakeStale as exc:
-            conflict = {
-                "current": exc.current,
-                "medications": exc.medications,
-                "differences": _differences(form, exc.current),
-            }
-            form.add_error(
-                None,
-                f"{exc} Nothing was saved. What you typed is kept below; the saved version "
-                f"(version {exc.current.version}) is shown beside it.",
-            )
+        except Stale as exc:
+            conflict = _intake_conflict(form, exc)
         except ValidationError as exc:
-            med_errors = exc.message_dict.pop("medications", []) if hasattr(exc, "error_dict") else []
-            for message in med_errors:
-                formset._non_form_errors = formset.non_form_errors() + [message]  # type: ignore[attr-defined]
-            if hasattr(exc, "error_dict") and exc.error_dict:
-                add_service_errors(form, ValidationError(exc.message_dict))
-            elif not hasattr(exc, "error_dict"):
-                add_service_errors(form, exc)
+            _intake_errors(form, formset, exc)
         else:
             message = "Intake saved."
             if saved.superseded_clearances:
@@ -148,17 +164,8 @@ def intake_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, message)
             return redirect("intake:detail", pk=client.pk)
     status = 409 if conflict else (400 if request.method == "POST" else 200)
-    return render(
-        request,
-        "clients/intake/form.html",
-        {
-            "client": client,
-            "form": form,
-            "formset": formset,
-            "conflict": conflict,
-        },
-        status=status,
-    )
+    context = {"client": client, "form": form, "formset": formset, "conflict": conflict}
+    return render(request, "clients/intake/form.html", context, status=status)
 
 
 @requires("intake.edit")
@@ -187,7 +194,7 @@ def _choices(
                 expected_version=form.cleaned_data.get("version") or 0,
                 via=via,
             )
-        except intake_services.PreferencesStale as exc:
+        except Stale as exc:
             conflict = exc.current
             form.add_error(None, f"{exc} Nothing was saved; the saved choices are shown beside yours.")
         except ValidationError as exc:

@@ -14,20 +14,13 @@ from kapstone.accounts.models import Membership, Role, User
 from kapstone.audit.services import record
 from kapstone.clients.models import CareTeamMember, Client
 from kapstone.core.actor import Actor
+from kapstone.core.contract import Stale
 
 EDITABLE_FIELDS = (
     "given_name", "family_name", "preferred_name", "pronouns", "date_of_birth", "email", "phone",
 )  # fmt: skip
 TEAM_ROLE_FOR: dict[str, str] = {Role.THERAPIST: "therapist", Role.PRESCRIBER: "prescriber",
                                  Role.SUPERVISOR: "supervisor", Role.TRAINEE: "trainee"}  # fmt: skip
-
-
-class StaleEdit(Exception):
-    """The record changed since the editor read it; nothing was written."""
-
-    def __init__(self, current: Client) -> None:
-        super().__init__("This record was changed by someone else since you opened it.")
-        self.current = current
 
 
 def client_create(actor: Actor, data: Mapping[str, Any]) -> Client:
@@ -45,7 +38,8 @@ def client_create(actor: Actor, data: Mapping[str, Any]) -> Client:
 
 
 def client_update(actor: Actor, client: Client, data: Mapping[str, Any], *, expected_version: int) -> Client:
-    """Apply an edit read at ``expected_version``; refuse with StaleEdit if someone saved in between."""
+    """Apply an edit read at ``expected_version``; refuse with ``Stale`` (the stored record in
+    ``current``) if someone saved in between."""
     # Compare with the stored row, not the caller's instance: a bound ModelForm has already written the
     # new values into that instance, which would make every edit look like "no change".
     candidate = Client.objects.get(pk=client.pk)
@@ -58,7 +52,13 @@ def client_update(actor: Actor, client: Client, data: Mapping[str, Any], *, expe
             **changes, version=expected_version + 1
         )
         if not updated:
-            raise StaleEdit(Client.objects.get(pk=client.pk))
+            current = Client.objects.get(pk=client.pk)
+            raise Stale(
+                current_version=current.version,
+                submitted_version=expected_version,
+                current=current,
+                message="This record was changed by someone else since you opened it.",
+            )
         record(
             actor,
             "client.edit",

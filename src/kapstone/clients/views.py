@@ -11,6 +11,7 @@ from kapstone.access.policy import allows
 from kapstone.accounts.models import User
 from kapstone.clients import selectors, services
 from kapstone.clients.forms import CareTeamForm, ClientForm
+from kapstone.core.contract import Stale
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 
@@ -78,7 +79,7 @@ def client_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 form.cleaned_data,
                 expected_version=form.cleaned_data.get("version") or 0,
             )
-        except services.StaleEdit as exc:
+        except Stale as exc:
             conflict = exc.current
             form.add_error(
                 None, str(exc) + " Your version is kept below; the saved version is shown beside it."

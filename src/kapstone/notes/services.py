@@ -20,8 +20,8 @@ from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
 from kapstone.clients.models import Client
 from kapstone.clients.selectors import clients_scoped
-from kapstone.clients.services import StaleEdit
 from kapstone.core.actor import Actor
+from kapstone.core.contract import Stale
 from kapstone.notes import hashing
 from kapstone.notes.definitions import MAX_SECTION_CHARS, UnknownTemplateError, get_template
 from kapstone.notes.models import Addendum, ProgressNote, PsychNoteGrant, PsychotherapyNote
@@ -48,14 +48,17 @@ class NoteLocked(Exception):
         self.note = note
 
 
-class StaleNoteEdit(StaleEdit):
-    """Someone saved the draft since this editor read it; nothing was written."""
+class StaleNoteEdit(Stale):
+    """Someone saved the draft since this editor read it; nothing was written. The contract's
+    ``Stale`` (409, both versions) with the refused text as well: ``attempted``."""
 
-    def __init__(self, current: ProgressNote, attempted: Mapping[str, str]) -> None:
-        Exception.__init__(
-            self, "This note was saved by someone else (or in another tab) since you opened it."
+    def __init__(self, current: ProgressNote, attempted: Mapping[str, str], *, submitted: int) -> None:
+        super().__init__(
+            current_version=current.version,
+            submitted_version=submitted,
+            current=current,
+            message="This note was saved by someone else (or in another tab) since you opened it.",
         )
-        self.current = current  # type: ignore[assignment]
         self.attempted = dict(attempted)
 
 
@@ -177,13 +180,13 @@ def draft_save(
                 current = ProgressNote.objects.get(pk=note.pk)
                 if not current.is_draft:
                     raise NoteLocked(current)
-                raise StaleNoteEdit(current, cleaned)
+                raise StaleNoteEdit(current, cleaned, submitted=expected_version)
             _audit(actor, "note.write", note, version=expected_version + 1)
     except NoteLocked:
         _refused(actor, "note.write", note, "signed")
         raise
     except StaleNoteEdit as exc:
-        _refused(actor, "note.write", note, "stale", expected=expected_version, current=exc.current.version)
+        _refused(actor, "note.write", note, "stale", expected=expected_version, current=exc.current_version)
         raise
     return ProgressNote.objects.get(pk=note.pk)
 
@@ -227,7 +230,7 @@ def note_sign(
             if not current.is_draft:
                 raise NoteLocked(current, "This note is already signed.")
             if current.version != expected_version:
-                raise StaleNoteEdit(current, current.sections)
+                raise StaleNoteEdit(current, current.sections, submitted=expected_version)
             template = get_template(current.template_id, current.template_version)
             missing = template.missing(current.sections)
             if missing:
@@ -251,13 +254,15 @@ def note_sign(
                 updated_at=current.signed_at,
             )
             if not updated:  # someone saved or signed in between: nothing was signed
-                raise StaleNoteEdit(ProgressNote.objects.get(pk=note.pk), current.sections)
+                raise StaleNoteEdit(
+                    ProgressNote.objects.get(pk=note.pk), current.sections, submitted=expected_version
+                )
             _audit(actor, "note.sign", current, content_hash=digest, status=status)
     except NoteLocked:
         _refused(actor, "note.sign", note, "signed")
         raise
     except StaleNoteEdit as exc:
-        _refused(actor, "note.sign", note, "stale", expected=expected_version, current=exc.current.version)
+        _refused(actor, "note.sign", note, "stale", expected=expected_version, current=exc.current_version)
         raise
     return ProgressNote.objects.get(pk=note.pk)
 

@@ -7,6 +7,8 @@ refuses is 400 with the reasons, the typed text kept.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -18,6 +20,7 @@ from kapstone.access.decorators import requires
 from kapstone.access.policy import allows
 from kapstone.accounts.models import User
 from kapstone.clients.selectors import client_get
+from kapstone.core.contract import Stale
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 from kapstone.core.localtime import format_datetime
@@ -148,7 +151,7 @@ def _locked(
 
 @requires("note.write")
 @require_http_methods(["GET", "POST"])
-def note_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:  # noqa: C901 - one case per rule; listed in issue #10 to split
+def note_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The draft editor. Plain form first; with htmx it also autosaves (a small status fragment)."""
     actor = request.actor
     note = selectors.note_get(actor, pk, action="note.write")
@@ -166,49 +169,62 @@ def note_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:  # noqa: 
             return _locked(request, note, str(services.NoteLocked(note)), form.typed_sections())
         return _editor_response(request, note, form, autosave, status=400)
     signing = request.POST.get("action") == "sign" and not autosave
+    version = form.cleaned_data["version"]
     try:
         if signing:
-            note = services.note_sign(
-                actor, note, expected_version=form.cleaned_data["version"], sections=form.sections()
-            )
+            note = services.note_sign(actor, note, expected_version=version, sections=form.sections())
         else:
-            note = services.draft_save(
-                actor, note, form.sections(), expected_version=form.cleaned_data["version"]
-            )
+            note = services.draft_save(actor, note, form.sections(), expected_version=version)
     except services.NoteLocked as exc:
         if autosave:
             return render(request, "notes/_autosave.html", {"locked": True, "message": str(exc)})
         return _locked(request, exc.note, str(exc), form.sections())
-    except services.StaleNoteEdit as exc:
-        current: ProgressNote = exc.current  # type: ignore[assignment]
-        if autosave:
-            return render(request, "notes/_autosave.html", {"conflict": current})
-        # Keep the person's text; from now on the form names the saved version, so saving again
-        # (after merging what they need from the saved text shown beside it) is a deliberate choice.
-        data = request.POST.copy()
-        data["version"] = str(current.version)
-        form = NoteEditorForm(template, data)
-        form.is_valid()
-        form.add_error(
-            None,
-            f"{exc} Nothing was overwritten: your text is kept in the form below and the "
-            "saved version is shown above it. Merge what you need, then save again.",
-        )
-        return render(
-            request, "notes/edit.html", _editor_context(request, note, form, conflict=current), status=409
-        )
+    except Stale as exc:
+        return _stale_editor(request, note, exc, autosave)
     except ValidationError as exc:
         # A sign refused (e.g. an empty required section): the text was saved first; show it.
         saved = ProgressNote.objects.get(pk=note.pk)
-        if signing and saved.version != form.cleaned_data["version"]:
-            data = request.POST.copy()
-            data["version"] = str(saved.version)
-            form = NoteEditorForm(template, data)
-            form.is_valid()
+        if signing and saved.version != version:
+            form = _editor_form_at(request, note, saved.version)
         _add_section_errors(form, exc)
         return _editor_response(request, saved, form, autosave, status=400)
     except services.NotAllowed:
         raise Http404 from None
+    return _note_saved(request, note, signing=signing, autosave=autosave)
+
+
+def _editor_form_at(request: AuthenticatedRequest, note: ProgressNote, version: int) -> NoteEditorForm:
+    """The person's posted text in a form that names ``version`` (the one saved now)."""
+    data = request.POST.copy()
+    data["version"] = str(version)
+    form = NoteEditorForm(get_template(note.template_id, note.template_version), data)
+    form.is_valid()
+    return form
+
+
+def _stale_editor(
+    request: AuthenticatedRequest, note: ProgressNote, exc: Stale, autosave: bool
+) -> HttpResponse:
+    """409: nothing was overwritten. The person's text stays in the form; from now on the form
+    names the saved version, so saving again (after merging what they need from the saved text
+    shown beside it) is a deliberate choice."""
+    current = cast(ProgressNote, exc.current)
+    if autosave:
+        return render(request, "notes/_autosave.html", {"conflict": current})
+    form = _editor_form_at(request, note, current.version)
+    form.add_error(
+        None,
+        f"{exc} Nothing was overwritten: your text is kept in the form below and the "
+        "saved version is shown above it. Merge what you need, then save again.",
+    )
+    return render(
+        request, "notes/edit.html", _editor_context(request, note, form, conflict=current), status=409
+    )
+
+
+def _note_saved(
+    request: AuthenticatedRequest, note: ProgressNote, *, signing: bool, autosave: bool
+) -> HttpResponse:
     if autosave:
         return render(request, "notes/_autosave.html", {"note": note})
     if signing:
@@ -271,7 +287,7 @@ def note_sign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         note = services.note_sign(actor, note, expected_version=version)
     except services.NoteLocked as exc:
         return _locked(request, exc.note, str(exc))
-    except services.StaleNoteEdit:
+    except Stale:
         messages.error(request, "The draft changed since you opened it: check it, then sign again.")
         return redirect("notes:edit", pk=note.pk)
     except ValidationError as exc:
