@@ -379,7 +379,7 @@ def test_every_view_declares_its_access() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url_name", sorted(ORACLE))
-def test_each_persona_gets_the_oracle_status(url_name: str, world: Any) -> None:
+def test_each_persona_gets_the_oracle_status(url_name: str, world: Any, battery: Any) -> None:
     from tests.conftest import signed_in_client
 
     row = ORACLE[url_name]
@@ -389,6 +389,16 @@ def test_each_persona_gets_the_oracle_status(url_name: str, world: Any) -> None:
         http = HttpClient() if persona == "anon" else signed_in_client(world.users[persona])
         seen[persona] = http.get(url).status_code
     expected = {persona: row.status_for(persona) for persona in PERSONAS}
+    allowed = {persona for persona, status in expected.items() if status < 300}
+    battery.tally(
+        "T1",
+        cells=len(PERSONAS),
+        matched=sum(seen[p] == expected[p] for p in PERSONAS),
+        unexpected_allows=sum(seen[p] < 300 and p not in allowed for p in PERSONAS),
+        urls=1,
+    )
+    swapped = bool(row.kwargs(world)) and expected["olive"] == 404  # an id of ours in the other org's hands
+    battery.tally("T2", swapped=int(swapped), cross_org_not_404=int(swapped and seen["olive"] != 404))
     assert seen == expected
 
 

@@ -25,19 +25,22 @@ NO_SUCH_PAGE = {"api:api-root", "credentials:status_list"}
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url_name", sorted(set(ORACLE) - NO_SUCH_PAGE))
-def test_every_denied_request_leaves_a_denied_audit_row(url_name: str, world: Any) -> None:
+def test_every_denied_request_leaves_a_denied_audit_row(url_name: str, world: Any, battery: Any) -> None:
     from tests.conftest import signed_in_client
 
     row = ORACLE[url_name]
     url = reverse(url_name, kwargs=row.kwargs(world)) + row.query
     unaudited = []
+    denied = 0
     for persona in SIGNED_IN_PERSONAS:
         response = signed_in_client(world.users[persona]).get(url)
         if response.status_code not in (403, 404):
             continue
+        denied += 1
         request_id = response["X-Request-Id"]
         if not AuditEvent.objects.filter(request_id=request_id, outcome=Outcome.DENIED).exists():
             unaudited.append(f"{persona} → {response.status_code}")
+    battery.tally("T6", denied=denied, audited=denied - len(unaudited))
     assert not unaudited, f"GET {url} denied without an audit row for: {', '.join(unaudited)}"
 
 

@@ -33,3 +33,19 @@ def test_a_figure_is_marked_by_its_tests_outcome_and_an_absent_test_says_where_i
         "T3  Mass assignment: not in this run (runs in make test-browser)",
         "T4  Segregation: not applicable here: no such path here",
     ]
+
+
+def test_tallies_from_many_parametrized_tests_print_as_one_figure_failing_if_any_part_failed():
+    known = {
+        "T1": {"title": "Authorization matrix", "runs": "make test", "figure": "cells {cells}; bad {bad}"}
+    }
+    state = Battery()
+    state.tally("T1", "t.py::a", {"cells": 900, "bad": 0})
+    state.tally("T1", "t.py::b", {"cells": 450, "bad": 0})
+
+    assert summary_lines(state, known, failed=set()) == [
+        "T1  Authorization matrix: cells 1,350; bad 0  [pass]"
+    ]
+    assert summary_lines(state, known, failed={"t.py::b"}) == [
+        "T1  Authorization matrix: cells 1,350; bad 0  [FAIL]"
+    ]
