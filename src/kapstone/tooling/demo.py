@@ -423,7 +423,7 @@ def _demo_ready(
 
     birthday = timezone.localdate() - timedelta(days=60)  # 41, and no birthday since the screening
     born = birthday.replace(year=birthday.year - 41, day=min(birthday.day, 28))
-    client_update(theo, rowan, {"date_of_birth": born}, expected_version=rowan.version)
+    client_update(theo, rowan, date_of_birth=born, expected_version=rowan.version)
     medication = {"name": "sertraline", "classes": ["antidepressant"], "dose": "100 mg daily"}
     intake_data = {**dict.fromkeys(HISTORY_FIELDS, False), **intake_answers}
     intake = intake_save(theo, rowan, intake_data, [medication], expected_version=0).intake
@@ -463,10 +463,10 @@ def _demo_ready(
 # What KAP outcome monitoring looks like after a course: a flat, moderately severe weekly PHQ-9 and
 # GAD-7 baseline, six sublingual dosing sessions at least the protocol's 72 h apart (40 to 12 days
 # ago), each with an integration session the next day, and the fall after dosing. Every step goes
-# through its service as it happened: the care services' clock (``care.services._now``) is set to the
-# story's moment (``_StoryClock``), so the go, dose, readings, discharge (2 h observed, a reading in
-# the last 30 min) and integration are checked at the times they carry; the screening reads its facts
-# as of its day. Other rows are ``_retime``d as for Rowan; the audit log keeps the loading time.
+# through its service as it happened: the care services' clock (``care.services._common.clock``) is
+# set to the story's moment (``_StoryClock``), so the go, dose, readings, discharge (2 h observed, a
+# reading in the last 30 min) and integration are checked at the times they carry; the screening
+# reads its facts as of its day. Other rows are ``_retime``d as for Rowan (audit log: loading time).
 
 # (days ago, PHQ-9, GAD-7), at 09:00: four weeks of baseline, then weekly after dosing starts.
 COMPLETED_SCORES = (
@@ -522,7 +522,7 @@ def _demo_completed_course(org: Organization, people: dict[str, User]) -> None:
         _demo_ready(org, marlowe, theo, prescriber, theo, ready_day, COMPLETED_INTAKE, trainee=trainee)
     protocol = ProtocolVersion.objects.get(organization=org, protocol_id="sublingual_kap_series")
     clock = _StoryClock(day(47, 9, 30))
-    with mock.patch.object(care, "_now", clock):
+    with mock.patch("kapstone.care.services._common.clock", clock):
         indication, goals = "Recurrent depression (fictional)", str(COMPLETED_INTAKE["goals"])
         course = care.course_start(theo, marlowe, protocol, indication=indication, goals=goals,
                                    prescriber=people["prescriber"])  # fmt: skip

@@ -1,0 +1,375 @@
+"""During a dosing session: vitals, ratings, interventions, adverse events and the alerts they
+open, and their acknowledgement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from kapstone.care.models import (
+    AdverseEvent,
+    Alert,
+    CareSession,
+    Intervention,
+    Rating,
+    VitalReading,
+)
+from kapstone.care.protocol_core import (
+    InvalidInput,
+    VitalsReading,
+    check_vitals,
+    default_ae_categories,
+)
+from kapstone.care.services._common import (
+    CLOCK_SKEW,
+    DISSOCIATION_SCALES,
+    EMOTIONAL_STATES,
+    VITAL_FIELDS,
+    _audit,
+    _authorize,
+    _clean_key,
+    _first_dose,
+    _hm,
+    _int,
+    _not_future,
+    _now,
+    _require_kind,
+    _require_live,
+    _user,
+    protocol_of,
+    readiness_for,
+    vitals_from,
+)
+from kapstone.core.actor import Actor
+
+if TYPE_CHECKING:
+    pass
+
+# --------------------------------------------------------------------------------------------------
+# Dosing: vitals, ratings, interventions, adverse events, alerts
+# --------------------------------------------------------------------------------------------------
+
+
+def baseline_of(session: CareSession) -> VitalsReading | None:
+    pre = session.vitals.filter(phase=VitalReading.Phase.PRE_DOSE).order_by("-taken_at", "-pk").first()
+    rating = (
+        session.ratings.filter(phase=VitalReading.Phase.PRE_DOSE, moaas__isnull=False)
+        .order_by("-taken_at", "-pk")
+        .first()
+    )
+    if pre is None and rating is None:
+        return None
+
+    def value(name: str) -> float | None:
+        raw = getattr(pre, name, None)
+        return float(raw) if raw is not None else None
+
+    return VitalsReading(
+        systolic=value("systolic"),
+        diastolic=value("diastolic"),
+        heart_rate=value("heart_rate"),
+        spo2=value("spo2"),
+        respiratory_rate=value("respiratory_rate"),
+        moaas=float(rating.moaas) if rating and rating.moaas is not None else None,
+    )
+
+
+def _timed(session: CareSession, data: Mapping[str, Any], field: str = "taken_at") -> tuple[datetime, str]:
+    """The entry's time and phase: after the first dose every entry is post-dose and must be timed
+    after that dose."""
+    at: datetime = data.get(field) or _now()
+    _not_future(at, field)
+    first = _first_dose(session)
+    if first is None:
+        return at, VitalReading.Phase.PRE_DOSE
+    if at < first.given_at:
+        raise ValidationError(
+            {
+                field: f"{_hm(at)} is before the first dose at {_hm(first.given_at)}: a post-dose entry must "
+                "be "
+                "timed after the dose."
+            }  # fmt: skip
+        )
+    return at, VitalReading.Phase.POST_DOSE
+
+
+def _open_alerts(session: CareSession, alerts: Iterable[Any], **link: Any) -> list[Alert]:
+    rows = []
+    for alert in alerts:
+        rows.append(
+            Alert.objects.create(
+                session=session,
+                code=alert.code,
+                severity=alert.severity,
+                message=alert.message,
+                suggested_action=alert.action or "",
+                result=alert.to_dict(),
+                **link,
+            )
+        )
+    return rows
+
+
+def vitals_record(
+    actor: Actor, session: CareSession, data: Mapping[str, Any], *, idempotency_key: str = ""
+) -> tuple[VitalReading, list[Alert], bool]:
+    """One set of vitals. Impossible values are refused naming the field (the core's bounds); a
+    post-dose reading timed before the dose is refused; alerts the core raises are opened and stay
+    open until acknowledged with an action. A retried POST with the same key returns the first save."""
+    _authorize(actor, "dosing.record", session.client)
+    key = _clean_key(idempotency_key)
+    if key:
+        existing = VitalReading.objects.filter(session=session, idempotency_key=key).first()
+        if existing is not None:
+            return existing, list(existing.alerts.all()), False
+    _require_live(session)
+    protocol = protocol_of(session.course)
+    taken_at, phase = _timed(session, data)
+    symptoms = tuple(data.get("symptoms") or ())
+    reading = vitals_from(data, symptoms)
+    try:
+        alerts = check_vitals(protocol, reading, baseline_of(session))
+    except InvalidInput as exc:
+        field = exc.field if exc.field in (*VITAL_FIELDS, "symptoms") else "__all__"
+        raise ValidationError({field: exc.detail}) from exc
+    try:
+        with transaction.atomic():
+            row = VitalReading.objects.create(
+                session=session,
+                phase=phase,
+                taken_at=taken_at,
+                symptoms=list(symptoms),
+                note=str(data.get("note") or "").strip()[:300],
+                recorded_by=_user(actor),
+                idempotency_key=key,
+                **{name: _int(getattr(reading, name)) for name in VITAL_FIELDS},
+            )
+            opened = _open_alerts(session, alerts, reading=row)
+            _audit(actor, "dosing.vitals", row, session.client_id, session=session.pk,
+                   alerts=[a.code for a in opened])  # fmt: skip
+    except IntegrityError:
+        existing = VitalReading.objects.filter(session=session, idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing, list(existing.alerts.all()), False
+    return row, opened, True
+
+
+def rating_record(
+    actor: Actor, session: CareSession, data: Mapping[str, Any], *, idempotency_key: str = ""
+) -> tuple[Rating, list[Alert], bool]:
+    """Sedation (MOAA/S), dissociation and emotional state. A post-dose MOAA/S below the pre-dose
+    score opens the protocol's sedation alert (the core decides)."""
+    _authorize(actor, "dosing.record", session.client)
+    key = _clean_key(idempotency_key)
+    if key:
+        existing = Rating.objects.filter(session=session, idempotency_key=key).first()
+        if existing is not None:
+            return existing, list(existing.alerts.all()), False
+    _require_live(session)
+    protocol = protocol_of(session.course)
+    taken_at, phase = _timed(session, data)
+    moaas = data.get("moaas")
+    scale = str(data.get("dissociation_scale") or "")
+    score = data.get("dissociation_score")
+    state = str(data.get("emotional_state") or "")
+    if moaas in (None, "") and score in (None, "") and not state:
+        raise ValidationError("Enter at least one rating: MOAA/S, dissociation or emotional state.")
+    if score not in (None, ""):
+        if scale not in DISSOCIATION_SCALES:
+            raise ValidationError({"dissociation_scale": "Which dissociation scale is the score on?"})
+        label, low, high = DISSOCIATION_SCALES[scale]
+        if not low <= float(score) <= high:
+            raise ValidationError(
+                {"dissociation_score": f"A {label} score is {low}-{high}; {score} is impossible."}
+            )
+    if state and state not in dict(EMOTIONAL_STATES):
+        raise ValidationError({"emotional_state": "Unknown emotional state."})
+    alerts: list[Any] = []
+    if moaas not in (None, ""):
+        try:
+            reading = VitalsReading(moaas=float(moaas))
+            if phase == VitalReading.Phase.POST_DOSE:
+                alerts = check_vitals(protocol, reading, baseline_of(session))
+            else:
+                check_vitals(protocol, reading)  # validates; a pre-dose score is the baseline
+                alerts = []
+        except InvalidInput as exc:
+            raise ValidationError({"moaas": exc.detail}) from exc
+    try:
+        with transaction.atomic():
+            row = Rating.objects.create(
+                session=session,
+                phase=phase,
+                taken_at=taken_at,
+                moaas=int(moaas) if moaas not in (None, "") else None,
+                dissociation_scale=scale if score not in (None, "") else "",
+                dissociation_score=Decimal(str(score)) if score not in (None, "") else None,
+                emotional_state=state,
+                note=str(data.get("note") or "").strip()[:300],
+                recorded_by=_user(actor),
+                idempotency_key=key,
+            )
+            opened = _open_alerts(session, alerts, rating=row)
+            _audit(actor, "dosing.rating", row, session.client_id, session=session.pk,
+                   alerts=[a.code for a in opened])  # fmt: skip
+    except IntegrityError:
+        existing = Rating.objects.filter(session=session, idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing, list(existing.alerts.all()), False
+    return row, opened, True
+
+
+def intervention_record(
+    actor: Actor, session: CareSession, data: Mapping[str, Any], *, idempotency_key: str = ""
+) -> tuple[Intervention, bool]:
+    """An intervention. Supportive touch only within a current touch consent, by the lead clinician
+    (consent given to the lead does not cover a trainee or observer: clinical.md §5.4)."""
+    _authorize(actor, "dosing.record", session.client)
+    key = _clean_key(idempotency_key)
+    if key:
+        existing = Intervention.objects.filter(session=session, idempotency_key=key).first()
+        if existing is not None:
+            return existing, False
+    _require_live(session)
+    kind = data.get("kind") or ""
+    if kind not in Intervention.Kind.values:
+        raise ValidationError({"kind": "Choose the intervention."})
+    at, _phase = _timed(session, data, "at")
+    description = str(data.get("description") or "").strip()
+    if kind == Intervention.Kind.SUPPORTIVE_TOUCH:
+        touch = readiness_for(session.client).touch_opt_in  # consent to touch is ongoing: ask now
+        if not touch.consented:
+            raise ValidationError({"kind": "Supportive touch is not covered: the client has no current "
+                                   "consent "
+                                   "to touch. Use another intervention."})  # fmt: skip
+        if actor.has_role("trainee") and not actor.has_role("therapist", "prescriber"):
+            raise ValidationError({"kind": "The client's consent to touch covers the lead clinician, not a "
+                                   "trainee or observer."})  # fmt: skip
+        if not description:
+            raise ValidationError(
+                {"description": f"Say where and how, within the agreement ({touch.summary})"}
+            )
+    if kind == Intervention.Kind.OTHER and not description:
+        raise ValidationError({"description": "Describe the intervention."})
+    try:
+        with transaction.atomic():
+            row = Intervention.objects.create(
+                session=session,
+                at=at,
+                kind=kind,
+                description=description[:500],
+                recorded_by=_user(actor),
+                idempotency_key=key,
+            )
+            _audit(actor, "dosing.intervention", row, session.client_id, session=session.pk, kind=kind)
+    except IntegrityError:
+        existing = Intervention.objects.filter(session=session, idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
+
+
+def adverse_event_record(
+    actor: Actor, session: CareSession, data: Mapping[str, Any], *, idempotency_key: str = ""
+) -> tuple[AdverseEvent, bool]:
+    """An adverse event on the shared body-system catalogue. A serious one also opens an urgent alert
+    (it needs an acknowledgement with an action). May be recorded after discharge too."""
+    _authorize(actor, "dosing.record", session.client)
+    _require_kind(session, CareSession.Kind.DOSING)
+    key = _clean_key(idempotency_key)
+    if key:
+        existing = AdverseEvent.objects.filter(session=session, idempotency_key=key).first()
+        if existing is not None:
+            return existing, False
+    if session.started_at is None or session.status == CareSession.Status.CANCELLED:
+        raise ValidationError("The session has not started: there is no adverse event to record.")
+    catalog_ = default_ae_categories()
+    term = data.get("term") or ""
+    category = catalog_.category_of(term)
+    if category is None:
+        raise ValidationError({"term": "Choose the event from the list."})
+    if data.get("category") and data["category"] != category.id:
+        raise ValidationError({"category": f"{term} belongs to {category.label}."})
+    severity = data.get("severity") or ""
+    if severity not in AdverseEvent.Severity.values:
+        raise ValidationError({"severity": "Choose the severity."})
+    outcome = data.get("outcome") or AdverseEvent.Outcome.ONGOING
+    if outcome not in AdverseEvent.Outcome.values:
+        raise ValidationError({"outcome": "Unknown outcome."})
+    relatedness = data.get("relatedness") or AdverseEvent.Relatedness.POSSIBLE
+    if relatedness not in AdverseEvent.Relatedness.values:
+        raise ValidationError({"relatedness": "Unknown relatedness."})
+    onset: datetime = data.get("onset_at") or _now()
+    _not_future(onset, "onset_at")
+    if onset < session.started_at - CLOCK_SKEW:
+        raise ValidationError(
+            {"onset_at": f"{_hm(onset)} is before the session started ({_hm(session.started_at)})."}
+        )
+    serious = bool(data.get("serious"))
+    action_taken = str(data.get("action_taken") or "").strip()
+    if (serious or severity == AdverseEvent.Severity.SEVERE) and not action_taken:
+        raise ValidationError({"action_taken": "A serious or severe event needs the action taken."})
+    label = next(t.label for t in category.terms if t.id == term)
+    try:
+        with transaction.atomic():
+            row = AdverseEvent.objects.create(
+                session=session,
+                onset_at=onset,
+                category=category.id,
+                term=term,
+                catalog_version=catalog_.version,
+                description=str(data.get("description") or "").strip(),
+                severity=severity,
+                serious=serious,
+                action_taken=action_taken,
+                outcome=outcome,
+                relatedness=relatedness,
+                rems_report=bool(data.get("rems_report")),
+                recorded_by=_user(actor),
+                idempotency_key=key,
+            )
+            if serious:
+                Alert.objects.create(
+                    session=session,
+                    code="serious_adverse_event",
+                    severity="urgent",
+                    message=f"Serious adverse event: {label} ({category.label}). Follow the clinic's SAE "
+                    "procedure; notify the prescriber.",
+                    suggested_action="Notify the prescriber; report per clinic and REMS policy.",
+                    result={"adverse_event": row.pk, "term": term, "category": category.id},
+                )
+            _audit(actor, "dosing.adverse_event", row, session.client_id, session=session.pk, term=term,
+                   severity=severity, serious=serious)  # fmt: skip
+    except IntegrityError:
+        existing = AdverseEvent.objects.filter(session=session, idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
+
+
+def alert_acknowledge(actor: Actor, alert: Alert, action_taken: str) -> Alert:
+    """Acknowledge an alert, saying what was done. The action is required."""
+    _authorize(actor, "alert.acknowledge", alert.session.client)
+    action_taken = (action_taken or "").strip()
+    if len(action_taken) < 3:
+        raise ValidationError({"action_taken": "Say what you did about this alert (the action is required)."})
+    with transaction.atomic():
+        updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=_now(), acknowledged_by=_user(actor), action_taken=action_taken
+        )
+        if not updated:
+            alert.refresh_from_db()
+            who = alert.acknowledged_by.full_name if alert.acknowledged_by else "someone"
+            raise ValidationError({"action_taken": f"Already acknowledged by {who}: {alert.action_taken}"})
+        _audit(actor, "alert.acknowledge", alert, alert.session.client_id, code=alert.code)
+    alert.refresh_from_db()
+    return alert
