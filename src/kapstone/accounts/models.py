@@ -187,3 +187,21 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"Session of user {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential a staff member registered as a second factor beside their authenticator app
+    (kapstone.accounts.passkeys). Only its public key is kept; the private key never leaves the device."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="passkeys")
+    name = models.CharField(max_length=80)
+    credential_id = models.BinaryField(max_length=1023, unique=True)
+    public_key = models.BinaryField()
+    # The authenticator's signature counter: a response that does not move it on is refused (a clone).
+    sign_count = models.BigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Passkey {self.name!r} of user {self.user_id}"

@@ -26,6 +26,7 @@ from kapstone.accounts.models import (
     Invitation,
     Membership,
     Organization,
+    Passkey,
     RecoveryCode,
     Role,
     TOTPDevice,
@@ -96,6 +97,11 @@ def mfa_required(user: User) -> bool:
     return user.is_staff_member and settings.KAPSTONE_MFA_REQUIRED_FOR_STAFF
 
 
+def has_second_factor(user: User) -> bool:
+    """An authenticator app or a passkey on file: the password step then asks for one of them."""
+    return TOTPDevice.objects.filter(user=user).exists() or Passkey.objects.filter(user=user).exists()
+
+
 # --- Sign-in ----------------------------------------------------------------------------------------
 
 
@@ -124,7 +130,7 @@ def begin_sign_in(request: HttpRequest, email: str, password: str) -> SignInStep
             detail = {"reason": "credentials", "known_device": bool(device)}
             _record_failed_sign_in(actor, email, target, Outcome.FAILURE, detail)
         raise SignInError(GENERIC_SIGN_IN_ERROR)
-    has_device = TOTPDevice.objects.filter(user=user).exists()
+    has_device = has_second_factor(user)
     if not has_device and not mfa_required(user):
         complete_sign_in(request, user, method="password")
         return SignInStep("done")

@@ -14,7 +14,7 @@ from kapstone.access.scoping import scoped_get
 from kapstone.accounts import devices, services, throttle
 from kapstone.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, InviteForm, SignInForm
 from kapstone.accounts.middleware import ACTIVE_ORG
-from kapstone.accounts.models import Membership, TOTPDevice
+from kapstone.accounts.models import Membership, Passkey
 from kapstone.accounts.selectors import FAILED_SIGN_IN_DAYS, failed_sign_ins
 from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
@@ -66,7 +66,8 @@ def mfa_verify(request: KapstoneRequest) -> HttpResponse:
             return devices.set_cookie(request, redirect(request.session.pop("_kapstone_next", "/")))
         else:
             form.add_error("code", "That code was not accepted. Codes change every 30 seconds and work once.")
-    return render(request, "accounts/mfa_verify.html", {"form": form})
+    has_passkey = Passkey.objects.filter(user=user).exists()
+    return render(request, "accounts/mfa_verify.html", {"form": form, "has_passkey": has_passkey})
 
 
 @public
@@ -77,7 +78,7 @@ def mfa_setup(request: KapstoneRequest) -> HttpResponse:
     if user is None:
         messages.info(request, "Please sign in again.")
         return redirect("accounts:login")
-    if TOTPDevice.objects.filter(user=user).exists():
+    if services.has_second_factor(user):
         # Enrolment is for a first sign-in only: with a device on file, a password alone must not
         # be able to swap in another authenticator (that would bypass the second factor).
         return redirect("accounts:mfa_verify")
