@@ -10,7 +10,7 @@ from typing import Any
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.patient import Patient
 
-from .fhir import FHIR_JSON, _validated, fhir_id
+from .fhir import FHIR_JSON, fhir_id, validated
 from .scoring.definition import Instrument
 
 FHIR_VERSION = "4.0.1"
@@ -38,7 +38,7 @@ def patient_for(
     }
     if birth_date is not None:
         resource["birthDate"] = birth_date.isoformat()
-    return _validated(Patient, resource)
+    return validated(Patient, resource)
 
 
 def capability_statement(
@@ -77,4 +77,4 @@ def capability_statement(
             }
         ],
     }
-    return _validated(CapabilityStatement, resource)
+    return validated(CapabilityStatement, resource)
