@@ -14,10 +14,6 @@ ratings, interventions, adverse events, alerts) and ``discharge``; what they sha
 from kapstone.care.services._common import (
     CLOCK_SKEW,
     DERIVED_ATTESTATIONS,
-    DISSOCIATION_SCALES,
-    EMOTIONAL_STATES,
-    MODALITIES,
-    PSYCHOEDUCATION,
     VITAL_FIELDS,
     NotReady,
     StaleEdit,
@@ -55,6 +51,7 @@ from kapstone.care.services.sessions import (
     session_schedule,
     session_start,
 )
+from kapstone.care.vocabulary import DISSOCIATION_SCALES, EMOTIONAL_STATES, MODALITIES, PSYCHOEDUCATION
 
 __all__ = [
     "CLOCK_SKEW",

@@ -37,38 +37,6 @@ VITAL_FIELDS = ("systolic", "diastolic", "heart_rate", "spo2", "respiratory_rate
 # Attestations the platform knows itself (from readiness), so nobody ticks them by habit.
 DERIVED_ATTESTATIONS = {"consent_current", "clearance_current"}
 CLOCK_SKEW = timedelta(minutes=2)  # a tablet's clock may run a little ahead of the server's
-DISSOCIATION_SCALES = {"cadss6": ("CADSS-6", 0, 24), "cadss": ("CADSS", 0, 92)}
-EMOTIONAL_STATES = (
-    ("calm", "Calm"),
-    ("peaceful", "Peaceful / content"),
-    ("tearful", "Tearful"),
-    ("anxious", "Anxious"),
-    ("distressed", "Distressed"),
-    ("agitated", "Agitated"),
-    ("euphoric", "Euphoric"),
-    ("withdrawn", "Withdrawn / shut down"),
-    ("confused", "Confused"),
-)
-MODALITIES = (
-    ("ifs", "Internal Family Systems (IFS)"),
-    ("somatic", "Somatic experiencing"),
-    ("mbct", "Mindfulness-based cognitive therapy (MBCT)"),
-    ("emdr", "EMDR"),
-    ("act", "Acceptance and commitment therapy (ACT)"),
-    ("psychodynamic", "Psychodynamic"),
-    ("cbt", "Cognitive behavioural therapy (CBT)"),
-    ("narrative", "Narrative"),
-    ("expressive", "Expressive arts"),
-    ("other", "Other"),
-)
-PSYCHOEDUCATION = (
-    ("effects", "What ketamine does and how a session feels (dissociation, perception, time)"),
-    ("risks", "Risks: BP and heart rate, nausea, sedation, vulnerability while under the drug"),
-    ("set_setting", "Set and setting; a lightly held intention"),
-    ("session_flow", "How the dosing session runs: monitoring, music, eyeshades, who is present"),
-    ("after", "After the session: no driving, integration, who to call"),
-    ("withdraw", "Right to stop, and its limit once the dose is given"),
-)
 
 
 class StaleEdit(Exception):

@@ -27,8 +27,6 @@ from kapstone.care.protocol_core import (
 )
 from kapstone.care.services._common import (
     CLOCK_SKEW,
-    DISSOCIATION_SCALES,
-    EMOTIONAL_STATES,
     VITAL_FIELDS,
     _audit,
     _authorize,
@@ -45,6 +43,7 @@ from kapstone.care.services._common import (
     readiness_for,
     vitals_from,
 )
+from kapstone.care.vocabulary import DISSOCIATION_SCALES, EMOTIONAL_STATES, TOUCH
 from kapstone.core.actor import Actor
 
 if TYPE_CHECKING:
@@ -249,7 +248,7 @@ def intervention_record(
             raise ValidationError({"kind": "Supportive touch is not covered: the client has no current "
                                    "consent "
                                    "to touch. Use another intervention."})  # fmt: skip
-        if actor.has_role("trainee") and not actor.has_role("therapist", "prescriber"):
+        if actor.has_role(*TOUCH.not_covered) and not actor.has_role(*TOUCH.covered):
             raise ValidationError({"kind": "The client's consent to touch covers the lead clinician, not a "
                                    "trainee or observer."})  # fmt: skip
         if not description:

@@ -22,8 +22,6 @@ from kapstone.care.protocol_core import (
     check_interval,
 )
 from kapstone.care.services._common import (
-    MODALITIES,
-    PSYCHOEDUCATION,
     NotReady,
     _audit,
     _authorize,
@@ -37,6 +35,7 @@ from kapstone.care.services._common import (
     protocol_of,
     readiness_for,
 )
+from kapstone.care.vocabulary import MODALITIES, PSYCHOEDUCATION
 from kapstone.core.actor import Actor
 from kapstone.measures.services import schedule_event
 
