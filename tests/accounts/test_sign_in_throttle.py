@@ -58,7 +58,7 @@ def attack(n: int, ip: str = ATTACKER_IP, email: str = THEO, *, spread: bool = F
         assert response.status_code == 200 and GENERIC_SIGN_IN_ERROR in response.content.decode()
 
 
-def test_an_attack_from_elsewhere_never_locks_out_the_clinicians_own_browser(world, theo_secret):
+def test_an_attack_from_elsewhere_never_locks_out_the_clinicians_own_browser(world, theo_secret, battery):
     with time_machine.travel(T0, tick=False) as clock:
         own = browser(CLINIC_IP)
         assert full_sign_in(own, world, theo_secret)
@@ -73,9 +73,10 @@ def test_an_attack_from_elsewhere_never_locks_out_the_clinicians_own_browser(wor
         # ...but Theo's own browser signs in at once, password and second factor.
         assert full_sign_in(own, world, theo_secret)
     refused = AuditEvent.objects.filter(action="auth.sign_in", outcome="denied", detail__known_device=True)
-    print(
-        "T15 attacker sign-in attempts on one clinician: 80; "
-        f"clinician's own-browser sign-ins refused: {refused.count()} of 1"
+    battery(
+        "T15",
+        "attacker sign-in attempts on one clinician: 80; "
+        f"the clinician's own-browser sign-ins refused: {refused.count()} of 1",
     )
     assert not refused.exists()
 
@@ -97,7 +98,7 @@ def test_delays_grow_with_each_failure_and_refused_attempts_do_not_count(world):
     assert waits == [0] * free + [1, 2, 4, 8, 16]
 
 
-def test_a_distributed_guesser_gets_at_most_100_password_checks_an_hour(world):
+def test_a_distributed_guesser_gets_at_most_100_password_checks_an_hour(world, battery):
     """ASVS 4.0.3 2.2.1: each attempt from a new address, fired the moment the throttle allows."""
     checked = 0
     with time_machine.travel(T0, tick=False) as clock:
@@ -111,8 +112,9 @@ def test_a_distributed_guesser_gets_at_most_100_password_checks_an_hour(world):
             throttle.note_failure(THEO, ip)
             checked += 1
             clock.shift(timedelta(seconds=1))
-    print(
-        f"T15 failed password checks allowed per hour on one account (unknown browsers): {checked} (<= 100)"
+    battery(
+        "T15",
+        f"failed password checks allowed per hour on one account (unknown browsers): {checked} (bar: 100)",
     )
     assert 0 < checked <= 100
 

@@ -63,7 +63,7 @@ def test_a_checkpoint_is_signed_by_a_key_kept_outside_the_database_and_verifies(
     assert "(3 since)" in verify(path)
 
 
-def test_deleting_the_newest_rows_is_caught_only_with_a_checkpoint(world, tmp_path):
+def test_deleting_the_newest_rows_is_caught_only_with_a_checkpoint(world, tmp_path, battery):
     made = events(world, 8)
     path = checkpoint_file(tmp_path)
     drop_triggers()
@@ -72,7 +72,10 @@ def test_deleting_the_newest_rows_is_caught_only_with_a_checkpoint(world, tmp_pa
     assert verify_chain().ok  # the chain alone cannot see it: what is left is a valid chain
     with pytest.raises(CommandError, match="Rows are missing: the checkpoint .*the newest rows were deleted"):
         verify(path)
-    print("T7 deletion of the newest rows (4 of 9): detected with a checkpoint 1/1, without 0/1")
+    battery(
+        "T7",
+        "deletion of the newest rows (4 of 9): detected with a signed checkpoint 1/1, by the chain alone 0/1",
+    )
 
 
 def test_deleting_the_newest_rows_then_appending_again_is_still_caught(world, tmp_path):

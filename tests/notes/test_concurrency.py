@@ -37,11 +37,12 @@ def _assert_nothing_lost(figures: dict[str, Any]) -> None:
     assert figures["winner_stored"], figures
 
 
-def _report(label: str, figures: dict[str, Any]) -> None:
-    print(
-        f"\n{label}: attempts {figures['attempts']}, accepted {figures['accepted']}, "
-        f"rejected {figures['rejected']}, lost {figures['lost']}, errors {figures['errors']}"
-        + (f", statuses {figures['statuses']}" if "statuses" in figures else "")
+def _report(battery: Any, label: str, figures: dict[str, Any]) -> None:
+    battery(
+        "T10",
+        f"{label}: {figures['attempts']} concurrent edits of one version: accepted {figures['accepted']}, "
+        f"refused {figures['rejected']}, acknowledged and lost {figures['lost']}, errors {figures['errors']}"
+        + (f", statuses {figures['statuses']}" if "statuses" in figures else ""),
     )
 
 
@@ -102,7 +103,7 @@ def test_htmx_autosave_saves_quietly_and_reports_a_conflict_without_overwriting(
 # --- Fifty writers at once --------------------------------------------------------------------------------
 
 
-def test_fifty_concurrent_edits_on_a_file_sqlite_database_lose_nothing(cli, tmp_path):
+def test_fifty_concurrent_edits_on_a_file_sqlite_database_lose_nothing(cli, tmp_path, battery):
     env = cli.env(tmp_path)  # a fresh var/ directory: its own file database, never DATABASE_URL
     result = cli.python(PROBE.read_text(), env=env, args=[str(WRITERS)])
     line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT "))
@@ -110,10 +111,10 @@ def test_fifty_concurrent_edits_on_a_file_sqlite_database_lose_nothing(cli, tmp_
     assert figures["database"]["vendor"] == "sqlite" and figures["database"]["journal"] == "wal"
     assert Path(figures["database"]["file"]).is_file()
 
-    _report("SQLite file, versioned save", figures["versioned"])
+    _report(battery, "SQLite file, versioned save", figures["versioned"])
     _assert_nothing_lost(figures["versioned"])
 
-    _report("SQLite file, through the editor page", figures["http"])
+    _report(battery, "SQLite file, through the editor page", figures["http"])
     _assert_nothing_lost(figures["http"])
     assert (
         figures["http"]["statuses"] == {"302": 1, "409": WRITERS - 1} and figures["http"]["status_5xx"] == 0
@@ -121,23 +122,23 @@ def test_fifty_concurrent_edits_on_a_file_sqlite_database_lose_nothing(cli, tmp_
     assert figures["http"]["rejected_with_their_text_kept"] == WRITERS - 1
 
     # The control: last-write-wins acknowledges every edit and keeps one (the measurement can see loss).
-    _report("SQLite file, naive save() (control)", figures["naive"])
+    _report(battery, "SQLite file, naive save() (control)", figures["naive"])
     assert figures["naive"]["accepted"] == WRITERS and figures["naive"]["lost"] == WRITERS - 1
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_concurrent_edits_on_postgresql_lose_nothing(world):
+def test_fifty_concurrent_edits_on_postgresql_lose_nothing(world, battery):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only (set DATABASE_URL); SQLite runs on a file database in the test above")
     from tests.conftest import signed_in_client
 
     theo = actor(world, "theo")
     versioned = race_versioned(theo, draft(world).pk, WRITERS)
-    _report("PostgreSQL, versioned save", versioned)
+    _report(battery, "PostgreSQL, versioned save", versioned)
     _assert_nothing_lost(versioned)
 
     http = race_http(lambda: signed_in_client(world.users["theo"]), draft(world).pk, WRITERS)
-    _report("PostgreSQL, through the editor page", http)
+    _report(battery, "PostgreSQL, through the editor page", http)
     _assert_nothing_lost(http)
     assert (
         http["statuses"] == {"302": 1, "409": WRITERS - 1}
@@ -145,5 +146,5 @@ def test_fifty_concurrent_edits_on_postgresql_lose_nothing(world):
     )
 
     naive = race_naive(draft(world).pk, WRITERS)
-    _report("PostgreSQL, naive save() (control)", naive)
+    _report(battery, "PostgreSQL, naive save() (control)", naive)
     assert naive["accepted"] == WRITERS and naive["lost"] == WRITERS - 1

@@ -2,8 +2,8 @@
 
 Each target either accepts its input or refuses it with its own documented error; anything else
 (an IndexError, a TypeError, a KeyError, a crash in a library underneath) is a finding. Bounded for
-CI: a fixed seed (derandomize), a few hundred examples per target, no deadline. Each test prints
-its executions and the count of undocumented exceptions.
+CI: a fixed seed (derandomize), a few hundred examples per target, no deadline. Each test adds its
+executions to the battery's T18 line (an undocumented exception fails the test).
 
 Targets: the vitals quick-entry parser (VitalsForm), the strict TOML reader
 (kapstone.lib.datafile), the protocol, instrument-definition and screening rule-set loaders (by
@@ -37,10 +37,10 @@ RUNS: Counter[str] = Counter()
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def report(target: str) -> None:
-    """Printed only after the search finished without an undocumented exception."""
+def report(battery, target: str) -> None:
+    """Counted only after the search finished without an undocumented exception."""
     assert RUNS[target] > 0
-    print(f"T18 {target}: executions {RUNS[target]}; undocumented exceptions: 0")
+    battery.tally("T18", targets=1, executions=RUNS[target])
 
 
 # --- mutation of shipped data files ----------------------------------------------------------------
@@ -85,7 +85,7 @@ def shipped(folder: str) -> list[str]:
 # --- the strict TOML reader -------------------------------------------------------------------------
 
 
-def test_datafile_reader_parses_or_raises_datafileerror():
+def test_datafile_reader_parses_or_raises_datafileerror(battery):
     from kapstone.lib.datafile import DataFileError, loads_toml
 
     @FUZZ
@@ -98,7 +98,7 @@ def test_datafile_reader_parses_or_raises_datafileerror():
             assert str(exc).startswith("fuzz.toml")
 
     run()
-    report("datafile.loads_toml")
+    report(battery, "datafile.loads_toml")
 
 
 # --- protocols, instruments, rule sets --------------------------------------------------------------
@@ -108,7 +108,7 @@ DEFINITIONS = shipped("measures/definitions")
 RULESETS = shipped("screening/rulesets")
 
 
-def test_protocol_loader_parses_or_raises_its_error():
+def test_protocol_loader_parses_or_raises_its_error(battery):
     from kapstone.care.protocol_core.definition import parse_protocol_text
     from kapstone.lib.datafile import DataFileError
 
@@ -120,10 +120,10 @@ def test_protocol_loader_parses_or_raises_its_error():
             parse_protocol_text(text, "fuzz-protocol.toml")
 
     run()
-    report("protocol loader")
+    report(battery, "protocol loader")
 
 
-def test_instrument_loader_parses_or_raises_its_error(tmp_path):
+def test_instrument_loader_parses_or_raises_its_error(tmp_path, battery):
     from kapstone.measures.scoring.definition import DefinitionError, load_definition
 
     path = tmp_path / "fuzz.toml"
@@ -137,10 +137,10 @@ def test_instrument_loader_parses_or_raises_its_error(tmp_path):
             load_definition(path)
 
     run()
-    report("instrument loader")
+    report(battery, "instrument loader")
 
 
-def test_ruleset_loader_parses_or_raises_its_error():
+def test_ruleset_loader_parses_or_raises_its_error(battery):
     from kapstone.screening.ruleset import RuleSetError, loads_ruleset
 
     @FUZZ
@@ -151,7 +151,7 @@ def test_ruleset_loader_parses_or_raises_its_error():
             loads_ruleset(text, "fuzz-ruleset.toml")
 
     run()
-    report("rule-set loader")
+    report(battery, "rule-set loader")
 
 
 # --- vitals quick entry -------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ BOX = st.one_of(st.just(""), st.integers(0, 400).map(str), st.text(max_size=5))
 VITALS = ("systolic", "diastolic", "heart_rate", "spo2", "respiratory_rate")
 
 
-def test_vitals_quick_entry_accepts_or_names_the_field():
+def test_vitals_quick_entry_accepts_or_names_the_field(battery):
     from kapstone.care.forms import VitalsForm
     from kapstone.care.protocol_core.definition import load_protocol
 
@@ -185,7 +185,7 @@ def test_vitals_quick_entry_accepts_or_names_the_field():
             assert [cleaned[n] for n in VITALS if cleaned.get(n) is not None] == typed
 
     run()
-    report("vitals quick entry")
+    report(battery, "vitals quick entry")
 
 
 # --- FHIR QuestionnaireResponse import --------------------------------------------------------------
@@ -230,7 +230,7 @@ def questionnaire_responses(draw: st.DrawFn) -> object:
     return draw(st.one_of(st.just(resource), JSON))
 
 
-def test_fhir_import_parses_or_raises_fhirimporterror():
+def test_fhir_import_parses_or_raises_fhirimporterror(battery):
     from kapstone.measures.fhir import FhirImportError, Issue, parse_questionnaire_response, subject_client_id
     from kapstone.measures.instruments import get_registry
 
@@ -245,13 +245,13 @@ def test_fhir_import_parses_or_raises_fhirimporterror():
             assert exc.issues
 
     run()
-    report("FHIR QuestionnaireResponse import")
+    report(battery, "FHIR QuestionnaireResponse import")
 
 
 # --- CSV cells and PDFs -----------------------------------------------------------------------------
 
 
-def test_csv_cells_never_start_a_formula_and_keep_the_text():
+def test_csv_cells_never_start_a_formula_and_keep_the_text(battery):
     from kapstone.audit.views import _cell as audit_cell
     from kapstone.practicum.export import cell as practicum_cell
 
@@ -265,10 +265,10 @@ def test_csv_cells_never_start_a_formula_and_keep_the_text():
             assert out in (text, "'" + text) and not out.startswith(FORMULA)
 
     run()
-    report("CSV cell builders")
+    report(battery, "CSV cell builders")
 
 
-def test_the_certificate_pdf_is_built_from_any_text():
+def test_the_certificate_pdf_is_built_from_any_text(battery):
     from kapstone.credentials.pdf import certificate_pdf
 
     @settings(max_examples=40, deadline=None, derandomize=True, database=None)
@@ -287,4 +287,4 @@ def test_the_certificate_pdf_is_built_from_any_text():
         assert pdf.startswith(b"%PDF")
 
     run()
-    report("certificate PDF")
+    report(battery, "certificate PDF")

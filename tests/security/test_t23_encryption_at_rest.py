@@ -49,7 +49,7 @@ class Drill:
         return json.loads(self.run(*STEPS, *args).stdout.strip().splitlines()[-1])
 
 
-def test_t23_canaries_absent_at_rest_readable_after_rotation_unreadable_without_key(tmp_path):
+def test_t23_canaries_absent_at_rest_readable_after_rotation_unreadable_without_key(tmp_path, battery):
     var = tmp_path / "instance"
     drill = Drill(var)
     drill.run(*KAPSTONE, "migrate", "-v0")
@@ -75,7 +75,9 @@ def test_t23_canaries_absent_at_rest_readable_after_rotation_unreadable_without_
         "database file after": drill.step("scan", str(var / "kapstone.sqlite3"))["found"],
     }
     total = 15  # 12 written through the service + 3 legacy rows migrated
-    print(f"T23 canaries planted: {total}; found at rest: " + ", ".join(f"{k} {v}" for k, v in found.items()))
+    battery(
+        "T23", f"canaries planted: {total}; found at rest: " + ", ".join(f"{k} {v}" for k, v in found.items())
+    )
     assert found == dict.fromkeys(found, 0)
 
     before = drill.step("read")
@@ -86,7 +88,7 @@ def test_t23_canaries_absent_at_rest_readable_after_rotation_unreadable_without_
     after = drill.step("read")
     assert after["readable"] == after["matched"] == total
     assert after["key_ids"] != before["key_ids"] and len(after["key_ids"]) == 1
-    print(f"T23 readable after rotation: {after['readable']} of {total}")
+    battery("T23", f"readable after rotation: {after['readable']} of {total}")
 
     key_file.rename(tmp_path / "key-kept-elsewhere")
     without = drill.step("read")
@@ -95,16 +97,16 @@ def test_t23_canaries_absent_at_rest_readable_after_rotation_unreadable_without_
     assert str(key_file) in without["errors"][0]
     status = drill.run(*KAPSTONE, "psychnotes", "status", ok=False)
     assert status.returncode != 0 and "No psychotherapy-note key" in status.stderr
-    print(f"T23 unreadable after key removal: {total - without['readable']} of {total} (100 %)")
+    battery("T23", f"unreadable after key removal: {total - without['readable']} of {total} (100 %)")
 
     logs = "\n".join(drill.logs)
     leaked = sum(f"zq-{kind}-{n:02d}" in logs for kind in ("canary", "legacy") for n in range(12))
-    print(f"T23 canaries in captured logs: {leaked}")
+    battery("T23", f"canaries in captured logs: {leaked}")
     assert leaked == 0
 
 
 @pytest.mark.django_db(transaction=True)
-def test_t23_on_postgresql_a_plain_sql_dump_holds_no_canary(world, settings, tmp_path, monkeypatch):
+def test_t23_on_postgresql_a_plain_sql_dump_holds_no_canary(world, settings, tmp_path, monkeypatch, battery):
     """The PostgreSQL side: notes written through the service, committed, then a plain-text
     ``pg_dump`` of the database (uncompressed, so a plaintext body would be visible) is searched."""
     from django.db import connection
@@ -132,5 +134,5 @@ def test_t23_on_postgresql_a_plain_sql_dump_holds_no_canary(world, settings, tmp
     assert b"notes_psychotherapynote" in dump
     # bytea is dumped as hex: look for the hex form too, so a stored plaintext could not hide there.
     found = sum(text.encode() in dump or text.encode().hex().encode() in dump for text in canaries)
-    print(f"T23 PostgreSQL: canaries planted 12; found in a plain pg_dump: {found}")
+    battery("T23", f"PostgreSQL: canaries planted 12; found in a plain pg_dump: {found}")
     assert found == 0

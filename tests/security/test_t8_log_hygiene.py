@@ -52,7 +52,7 @@ def captured():
         logging.getLogger(name).setLevel(level)
 
 
-def test_t8_canaries_planted_through_sign_in_and_notes_never_reach_logs_or_audit(world, captured):
+def test_t8_canaries_planted_through_sign_in_and_notes_never_reach_logs_or_audit(world, captured, battery):
     user = User.objects.create_user("cai@test.example", PASSWORD, full_name="Cai Canary")
     Membership.objects.create(user=user, organization=world.org_a, role=Role.THERAPIST)
     rowan = world.clients["rowan"]
@@ -86,14 +86,12 @@ def test_t8_canaries_planted_through_sign_in_and_notes_never_reach_logs_or_audit
     logs = captured.getvalue()
     audit = json.dumps(list(AuditEvent.objects.values("detail", "object_id", "actor_email")))
     found = {name: (value in logs) + (value in audit) for name, value in canaries.items()}
-    print(
-        f"T8 canaries planted: {len(canaries)}; found in logs or audit detail: {sum(found.values())} {found}"
-    )
+    battery("T8", f"canaries planted: {len(canaries)}; found in logs or audit detail: {sum(found.values())}")
     assert ProgressNote.objects.get(pk=note.pk).signed_at is not None  # the flows really ran
     assert sum(found.values()) == 0
 
 
-def test_t8_cr_lf_and_ansi_in_logged_fields_never_make_a_line_of_their_own(world, captured):
+def test_t8_cr_lf_and_ansi_in_logged_fields_never_make_a_line_of_their_own(world, captured, battery):
     http = HttpClient(raise_request_exception=False)
     http.get(f"/no-such-page/%0d%0a{FORGED}%1b[31mred%1b[0m/")
     http.get("/", HTTP_HOST=f"evil.example\r\n{FORGED}")
@@ -105,9 +103,10 @@ def test_t8_cr_lf_and_ansi_in_logged_fields_never_make_a_line_of_their_own(world
     lines = captured.getvalue().splitlines()
     forged_lines = [line for line in lines if line.startswith(FORGED)]
     raw_escapes = [line for line in lines if "\x1b" in line or "\u2028" in line]
-    print(
-        f"T8 log-injection attempts: 4; forged lines: {len(forged_lines)}; "
-        f"raw ANSI/separator bytes: {len(raw_escapes)}"
+    battery(
+        "T8",
+        f"log-injection attempts: 4; forged lines: {len(forged_lines)}; "
+        f"raw ANSI/separator bytes: {len(raw_escapes)}",
     )
     assert not forged_lines and not raw_escapes
     assert any("\\r\\n" + FORGED in line for line in lines)
@@ -121,7 +120,7 @@ def test_the_access_log_neutralises_every_field_and_masks_tokens():
     assert neutralise("tab\tkept\x00\x7f\x85") == "tab\tkept\\x00\\x7f\\x85"
 
 
-def test_t8_an_error_page_shows_no_exception_text(world, as_user, monkeypatch):
+def test_t8_an_error_page_shows_no_exception_text(world, as_user, monkeypatch, battery):
     from kapstone.notes import services
 
     def broken(*args, **kwargs):
@@ -132,10 +131,8 @@ def test_t8_an_error_page_shows_no_exception_text(world, as_user, monkeypatch):
     http.raise_request_exception = False
     response = http.post(f"/notes/clients/{world.clients['rowan'].pk}/psychotherapy/new/", {"body": PSYCH})
     body = response.content.decode()
-    print(
-        "T8 error pages checked: 1; exception text or canary shown: "
-        f"{int(PSYCH in body or 'RuntimeError' in body)}"
-    )
+    shown = int(PSYCH in body or "RuntimeError" in body)
+    battery("T8", f"error pages checked: 1; exception text or canary shown: {shown}")
     assert (
         response.status_code == 500
         and PSYCH not in body
