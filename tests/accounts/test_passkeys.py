@@ -146,6 +146,7 @@ def test_staff_member_registers_a_passkey_from_the_security_page(world):
 
     theo = world.users["theo"]
     http = signed_in_client(theo)
+    assert b'href="/accounts/security/"' in http.get("/preferences/").content  # found from their settings
     page = http.get(SECURITY)
     assert page.status_code == 200
     assert b"You have no passkeys yet." in page.content
