@@ -200,7 +200,7 @@ def test_the_chain_verifies_and_the_command_says_so(world, as_user):
         ("client_id", 4242),
     ],
 )
-def test_an_edit_behind_the_apps_back_is_named_as_the_first_broken_link(world, column, value):
+def test_an_edit_behind_the_apps_back_is_named_as_the_first_broken_link(world, column, value, battery):
     events = make_events(world)
     target = events[2]
     drop_append_only_triggers()
@@ -213,7 +213,11 @@ def test_an_edit_behind_the_apps_back_is_named_as_the_first_broken_link(world, c
     with pytest.raises(CommandError) as excinfo:
         verify_command()
     message = str(excinfo.value)
-    assert message.startswith(f"Audit chain BROKEN at event {target.pk}: row content does not match its hash")
+    detected = message.startswith(
+        f"Audit chain BROKEN at event {target.pk}: row content does not match its hash"
+    )
+    battery.tally("T7", edits=1, detected=int(detected))
+    assert detected
     assert "2 events before it verified." in message
 
 
@@ -242,7 +246,7 @@ def test_deleting_a_middle_row_is_caught(world):
         verify_command()
 
 
-def test_the_triggers_refuse_update_and_delete_through_the_orm(world):
+def test_the_triggers_refuse_update_and_delete_through_the_orm(world, battery):
     events = make_events(world, 3)
     target = events[1]
     attempts = [
@@ -258,6 +262,10 @@ def test_the_triggers_refuse_update_and_delete_through_the_orm(world):
         row = AuditEvent.objects.get(pk=target.pk)
         row.action = "tampered"
         row.save()
+    tried = len(attempts) + 1  # each raised above, or the test failed there
+    battery(
+        "T7", f"app-level tamper attempts (ORM update, delete, bulk delete, save): blocked {tried}/{tried}"
+    )
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),

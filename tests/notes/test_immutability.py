@@ -187,12 +187,16 @@ ROADS = (
 
 @pytest.mark.parametrize("road", ROADS)
 @pytest.mark.parametrize("author", ["theo", "toby"])  # signed, and signed pending co-sign
-def test_the_database_refuses_any_change_to_a_signed_note(world, road, author):
+def test_the_database_refuses_any_change_to_a_signed_note(world, road, author, battery):
     note = signed_note(world, author)
     before = snapshot(note)
     with refused_by_the_database():
         _orm_roads(world)[road](ProgressNote.objects.get(pk=note.pk))
-    assert snapshot(note) == before
+    unchanged = snapshot(note) == before
+    battery.tally(
+        "T9", roads=1, changed=int(not unchanged), hash_mismatches=int(not services.note_verify(note))
+    )
+    assert unchanged
     assert services.note_verify(note)
 
 
