@@ -10,9 +10,9 @@ FHIR endpoints (URL names starting ``fhir_``) answer errors with an OperationOut
 ``{"detail": str, "errors": [{"field", "reason", "code"}]}`` (some statuses add fields, e.g. a 412
 carries the saved note). The schema is served at /api/openapi.json to signed-in staff; it declares
 every status an operation can answer (``KapstoneAPI.get_openapi_schema`` adds the ones every
-operation shares: 401, 403 for a write without its CSRF token, 404 on a path naming an object, 422
-for input that does not parse). There is no Swagger page (it would load scripts from a CDN, which
-the Content-Security-Policy forbids).
+operation shares: 400 for a body that is not JSON, 401, 403 for a write without its CSRF token, 404
+on a path naming an object, 422 for input that does not validate). There is no Swagger page (it
+would load scripts from a CDN, which the Content-Security-Policy forbids).
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 _UNSAFE = {"post", "put", "patch", "delete"}
 _SHARED = {
+    400: "The body is not JSON",
     401: "Not signed in as a staff member",
     403: "A write without its CSRF token (send X-CSRFToken)",
     404: "Not found, or not yours (the same answer; the denial is audited)",
@@ -103,6 +104,8 @@ def _declare_shared(path: str, method: str, operation: dict[str, Any]) -> None:
     statuses = [401] if operation.get("security") else []
     if method in _UNSAFE and operation.get("security"):
         statuses.append(403)
+    if operation.get("requestBody"):
+        statuses.append(400)
     if "{" in path:
         statuses.append(404)
     if operation.get("parameters") or operation.get("requestBody"):
