@@ -1,6 +1,5 @@
 from django.urls import include, path
 
-from kapstone.accounts import passkey_views
 from kapstone.accounts import views as account_views
 from kapstone.audit import views as audit_views
 from kapstone.care.urls import care_patterns
@@ -27,12 +26,12 @@ account_patterns = ([
     path("sign-in/", account_views.sign_in, name="login"),
     path("sign-in/verify/", account_views.mfa_verify, name="mfa_verify"),
     path("sign-in/set-up-mfa/", account_views.mfa_setup, name="mfa_setup"),
-    path("sign-in/passkey/options/", passkey_views.sign_in_options, name="passkey_sign_in_options"),
-    path("sign-in/passkey/", passkey_views.sign_in_passkey, name="passkey_sign_in"),
-    path("security/", passkey_views.security, name="security"),
-    path("security/passkeys/options/", passkey_views.passkey_options, name="passkey_options"),
-    path("security/passkeys/", passkey_views.passkey_add, name="passkey_add"),
-    path("security/passkeys/<int:pk>/remove/", passkey_views.passkey_remove, name="passkey_remove"),
+    path("sign-in/passkey/options/", account_views.sign_in_options, name="passkey_sign_in_options"),
+    path("sign-in/passkey/", account_views.sign_in_passkey, name="passkey_sign_in"),
+    path("security/", account_views.security, name="security"),
+    path("security/passkeys/options/", account_views.passkey_options, name="passkey_options"),
+    path("security/passkeys/", account_views.passkey_add, name="passkey_add"),
+    path("security/passkeys/<int:pk>/remove/", account_views.passkey_remove, name="passkey_remove"),
     path("sign-out/", account_views.sign_out, name="logout"),
     path("invitation/<str:token>/", account_views.accept_invitation, name="accept_invitation"),
     path("members/", account_views.members, name="members"),

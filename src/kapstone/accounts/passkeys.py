@@ -46,7 +46,6 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from kapstone.access.scoping import scoped_get
 from kapstone.accounts import throttle
 from kapstone.accounts.models import Passkey, User
 from kapstone.audit.models import Outcome
@@ -182,18 +181,12 @@ def _staff(actor: Actor) -> User:
     return actor.user
 
 
-def remove(actor: Actor, *, passkey_id: object, password: str) -> Passkey:
-    """Remove one of the actor's own passkeys, after they give their password again (re-authentication).
-    Another person's passkey, or a missing one, is NotYours (audited)."""
+def remove(actor: Actor, *, passkey: Passkey, password: str) -> None:
+    """Remove one of the actor's own passkeys (the view found it with ``scoped_get``: another person's
+    is a 404 there), after they give their password again (re-authentication)."""
     user = _staff(actor)
-    passkey = scoped_get(
-        actor,
-        Passkey.objects.filter(user=user),
-        passkey_id,
-        action="auth.passkey_remove",
-        object_type="passkey",
-        audit_read=False,
-    )
+    if passkey.user_id != user.pk:
+        raise Refused("This is not your passkey.", code="not_yours")
     if not user.check_password(password):
         record(
             actor,
@@ -205,7 +198,7 @@ def remove(actor: Actor, *, passkey_id: object, password: str) -> Passkey:
         )
         raise Refused("That password is not right. The passkey was kept.", field="password", code="password")
     with transaction.atomic():
-        Passkey.objects.filter(pk=passkey.pk).delete()
+        Passkey.objects.filter(pk=passkey.pk, user=user).delete()
         record(
             actor,
             "auth.passkey_remove",
@@ -213,7 +206,6 @@ def remove(actor: Actor, *, passkey_id: object, password: str) -> Passkey:
             object_id=passkey.pk,
             detail={"name": passkey.name},
         )
-    return passkey
 
 
 # --- Sign-in (after the password, in place of the TOTP code) -------------------------------------------

@@ -1,23 +1,27 @@
 from __future__ import annotations
 
+import dataclasses
+
 import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kapstone.access.decorators import public, requires, signed_in
 from kapstone.access.policy import allows
 from kapstone.access.scoping import scoped_get
-from kapstone.accounts import devices, services, throttle
+from kapstone.accounts import devices, passkeys, services, throttle
 from kapstone.accounts.forms import AcceptInvitationForm, CodeForm, EnrolForm, InviteForm, SignInForm
 from kapstone.accounts.middleware import ACTIVE_ORG
 from kapstone.accounts.models import Membership, Passkey
 from kapstone.accounts.selectors import FAILED_SIGN_IN_DAYS, failed_sign_ins
 from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
+from kapstone.core.contract import Refused
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest, KapstoneRequest
 
@@ -188,3 +192,96 @@ def switch_organization(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404
     request.session[ACTIVE_ORG] = int(wanted)
     return redirect("core:dashboard")
+
+
+# --- Passkeys (kapstone.accounts.passkeys): the security page and the passkey sign-in step. The browser's
+# side is static/kapstone/passkeys.js: it asks for options, calls WebAuthn, posts the answer as a form
+# field with the CSRF token, and follows the redirect it is given (or shows the error).
+
+
+def _refused(exc: Refused) -> JsonResponse:
+    return JsonResponse({"error": exc.reason}, status=422)
+
+
+@signed_in
+@require_GET
+def security(request: AuthenticatedRequest) -> HttpResponse:
+    rows = Passkey.objects.filter(user=request.user).order_by("created_at", "pk")
+    return render(request, "accounts/security.html", {"passkeys": rows, "name_max": passkeys.NAME_MAX})
+
+
+@signed_in
+@require_POST
+def passkey_options(request: AuthenticatedRequest) -> HttpResponse:
+    options = passkeys.registration_options(request.actor, session=request.session)
+    return HttpResponse(options, content_type="application/json")
+
+
+@signed_in
+@require_POST
+def passkey_add(request: AuthenticatedRequest) -> HttpResponse:
+    try:
+        passkey = passkeys.register(
+            request.actor,
+            session=request.session,
+            name=request.POST.get("name", ""),
+            credential=request.POST.get("credential", ""),
+        )
+    except Refused as exc:
+        return _refused(exc)
+    messages.success(request, f"Passkey “{passkey.name}” added. You can use it to sign in.")
+    return JsonResponse({"redirect": reverse("accounts:security")})
+
+
+@signed_in
+@require_POST
+def passkey_remove(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    own = Passkey.objects.filter(user=request.user)
+    passkey = scoped_get(
+        request.actor, own, pk, action="auth.passkey_remove", object_type="passkey", audit_read=False
+    )
+    try:
+        passkeys.remove(request.actor, passkey=passkey, password=request.POST.get("password", ""))
+    except Refused as exc:
+        messages.error(request, exc.reason)
+    else:
+        messages.success(request, f"Passkey “{passkey.name}” removed.")
+    return redirect("accounts:security")
+
+
+def _again() -> JsonResponse:
+    return JsonResponse({"error": "Please sign in again.", "redirect": reverse("accounts:login")}, status=401)
+
+
+@public
+@require_POST
+def sign_in_options(request: KapstoneRequest) -> HttpResponse:
+    user = services.pending_user(request)
+    if user is None:
+        return _again()
+    options = passkeys.sign_in_options(session=request.session, user=user)
+    return HttpResponse(options, content_type="application/json")
+
+
+@public
+@require_POST
+def sign_in_passkey(request: KapstoneRequest) -> HttpResponse:
+    user = services.pending_user(request)
+    if user is None:
+        return _again()
+    device = devices.device_for(request, user.pk)
+    if throttle.is_locked(user.email, request.source_ip, device):
+        return JsonResponse({"error": services.GENERIC_SIGN_IN_ERROR}, status=429)
+    actor = dataclasses.replace(request.actor, user=user)  # the pending person, not yet signed in
+    try:
+        passkeys.verify_sign_in(
+            actor,
+            session=request.session,
+            user=user,
+            credential=request.POST.get("credential", ""),
+            device=device,
+        )
+    except Refused as exc:
+        return _refused(exc)
+    services.complete_sign_in(request, user, method="password+passkey")
+    return devices.set_cookie(request, JsonResponse({"redirect": request.session.pop("_kapstone_next", "/")}))
