@@ -22,7 +22,7 @@ from pydantic import ConfigDict, Field
 
 from kapstone.clients.selectors import client_get
 from kapstone.core.actor import Actor
-from kapstone.core.contract import ErrorOut, validation_payload
+from kapstone.core.contract import ErrorOut, Stale, validation_payload
 from kapstone.notes import selectors, services
 from kapstone.notes.models import Addendum, ProgressNote
 
@@ -165,12 +165,12 @@ def _answer(
         written = write()
     except services.NoteLocked as exc:
         return _error(409, str(exc))
-    except services.StaleNoteEdit as exc:
-        current = cast(ProgressNote, exc.current)
+    except (services.StaleNoteEdit, Stale) as exc:  # the notes' own, or the contract's (issue #10)
         detail = f"{exc} Nothing was overwritten."
-        return Status(
-            412, {"detail": detail, "errors": [], "current": note_out(current), "yours": exc.attempted}
-        )
+        if not isinstance(exc.current, ProgressNote):
+            return _error(412, detail)
+        yours = dict(getattr(exc, "attempted", None) or {})
+        return Status(412, {"detail": detail, "errors": [], "current": note_out(exc.current), "yours": yours})
     except ValidationError as exc:
         return Status(422, validation_payload(exc))
     except services.NotAllowed:
