@@ -276,6 +276,8 @@ def _forge(world: Any, key: SoftKey, kind: str) -> tuple[HttpClient, str]:
         return http, key.get(options, origin="https://kapstone.example.evil")
     if kind == "challenge":
         return http, key.get({"challenge": b64(b"a challenge the server never issued")})
+    if kind == "rp_id":  # signed for another site's relying party
+        return http, SoftKey(credential_id=key.credential_id, key=key.key, rp_id="evil.example").get(options)
     if kind == "replay":  # the genuine answer, captured and posted again in another sign-in
         return http, genuine
     if kind == "counter":  # a clone of the authenticator: its counter does not move past the original's
@@ -287,7 +289,7 @@ def _forge(world: Any, key: SoftKey, kind: str) -> tuple[HttpClient, str]:
     return http, other.get(options)
 
 
-FORGERIES = ("origin", "challenge", "replay", "counter", "credential")
+FORGERIES = ("origin", "rp_id", "challenge", "replay", "counter", "credential")
 
 
 @pytest.mark.parametrize("kind", FORGERIES)

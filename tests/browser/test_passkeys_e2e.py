@@ -85,4 +85,15 @@ def test_staff_member_adds_a_passkey_and_signs_in_with_it(
     passkey = Passkey.objects.get(user=theo)
     assert passkey.last_used_at is not None and passkey.sign_count >= 1
     assert AuditEvent.objects.filter(action="auth.sign_in", detail__method="password+passkey").count() == 1
+
+    # Removing it asks for the password again, all by keyboard.
+    page.goto("/accounts/security/")
+    summary = page.locator("summary", has_text="Remove")
+    summary.focus()
+    page.keyboard.press("Enter")  # opens the disclosure
+    page.get_by_label("Your password, to remove “Test laptop”").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Passkey “Test laptop” removed.")).to_be_visible()
+    expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
+    assert not Passkey.objects.filter(user=theo).exists()
     assert page_errors(page) == []  # no CSP violation, no script error

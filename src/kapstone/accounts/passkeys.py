@@ -276,7 +276,12 @@ def _verified_passkey(session: SessionBase, user: User, credential: str) -> Pass
 def _reason(exc: Exception) -> str:
     """A short audit reason for a refused response (the library's own message stays out of the log)."""
     text = str(exc).lower()
-    for needle, reason in (("sign count", "counter"), ("origin", "origin"), ("challenge", "challenge")):
+    for needle, reason in (
+        ("sign count", "counter"),
+        ("origin", "origin"),
+        ("challenge", "challenge"),
+        ("rp id", "rp_id"),
+    ):
         if needle in text:
             return reason
     return "invalid"
