@@ -93,7 +93,7 @@ def record_intake(world: Any, client_name: str = "rowan", **changes: Any) -> Any
     client = world.clients[client_name]
     if client.date_of_birth is None:
         day = timezone.localdate() - dt.timedelta(days=40)  # 41 years old, far from a birthday
-        client_update(theo, client, {"date_of_birth": day.replace(year=day.year - 41, day=min(day.day, 28))},
+        client_update(theo, client, date_of_birth=day.replace(year=day.year - 41, day=min(day.day, 28)),
                       expected_version=client.version)  # fmt: skip
     stored = Intake.objects.filter(client=client).first()
     data = {**dict.fromkeys(HISTORY_FIELDS, False), **INTAKE, **changes}

@@ -38,7 +38,7 @@ user = User.objects.get(email="therapist@larkspur.example")
 _, org, roles = acting_memberships(user)
 actor = Actor(user=user, organization=org, roles=roles, request_id="seed-0001", source_ip="192.0.2.10")
 rowan = Client.objects.get(given_name="Rowan")
-client_update(actor, rowan, {"pronouns": "ze/zir", "phone": "+1 555 0100"}, expected_version=rowan.version)
+client_update(actor, rowan, pronouns="ze/zir", phone="+1 555 0100", expected_version=rowan.version)
 for n in range(5):
     record(actor, "seed.event", object_type="client", object_id=rowan.pk, client_id=rowan.pk,
            detail={"n": n, "text": "naïve ünïcode ✓", "nested": {"list": [1, 2.5, None, True]}})

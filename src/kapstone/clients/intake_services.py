@@ -193,8 +193,19 @@ def intake_save(
     return IntakeSaved(intake, changed, clearances, screenings)
 
 
+@dataclass(frozen=True)
+class CareChoices:
+    """The client's choices for their sessions (free text each; blank: no preference given)."""
+
+    music: str = ""
+    touch_preference: str = ""
+    people_present: str = ""
+    staff_gender_preference: str = ""
+    other: str = ""
+
+
 def preferences_save(
-    actor: Actor, client: Client, data: Mapping[str, Any], *, expected_version: int, via: str
+    actor: Actor, client: Client, *, choices: CareChoices, expected_version: int, via: str
 ) -> CarePreferences:
     """The client's choices for their sessions; written by staff (intake.edit) or the client (portal)."""
     if via == "portal":
@@ -206,7 +217,7 @@ def preferences_save(
     if (stored.version if stored else 0) != expected_version:
         assert stored is not None
         raise _preferences_stale(stored, expected_version)
-    values = {k: str(data.get(k, "") or "").strip() for k in PREFERENCE_FIELDS}
+    values = {k: str(getattr(choices, k) or "").strip() for k in PREFERENCE_FIELDS}
     candidate = CarePreferences(client=client, **values)
     candidate.full_clean(exclude=["client", "updated_by"], validate_unique=False)
     now = timezone.now()

@@ -190,7 +190,9 @@ def _choices(
             intake_services.preferences_save(
                 actor or request.actor,
                 client,
-                form.cleaned_data,
+                choices=intake_services.CareChoices(
+                    **{k: form.cleaned_data.get(k) or "" for k in intake_services.PREFERENCE_FIELDS}
+                ),
                 expected_version=form.cleaned_data.get("version") or 0,
                 via=via,
             )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import datetime as dt
+from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,14 +19,29 @@ from kapstone.core.contract import Stale
 EDITABLE_FIELDS = (
     "given_name", "family_name", "preferred_name", "pronouns", "date_of_birth", "email", "phone",
 )  # fmt: skip
+
+
+class ClientFields(TypedDict, total=False):
+    """The record's editable fields, as keyword arguments: a create names what it knows, an edit
+    what it changes."""
+
+    given_name: str
+    family_name: str
+    preferred_name: str
+    pronouns: str
+    date_of_birth: dt.date | None
+    email: str
+    phone: str
+
+
 TEAM_ROLE_FOR: dict[str, str] = {Role.THERAPIST: "therapist", Role.PRESCRIBER: "prescriber",
                                  Role.SUPERVISOR: "supervisor", Role.TRAINEE: "trainee"}  # fmt: skip
 
 
-def client_create(actor: Actor, data: Mapping[str, Any]) -> Client:
+def client_create(actor: Actor, **fields: Unpack[ClientFields]) -> Client:
     if scope_for(actor, "client.create") is Scope.NONE or actor.organization is None or actor.user is None:
         raise deny(actor, "client.create", object_type="client")
-    client = Client(organization=actor.organization, **{k: data[k] for k in EDITABLE_FIELDS if k in data})
+    client = Client(organization=actor.organization, **fields)
     client.full_clean()
     with transaction.atomic():
         client.save()
@@ -37,13 +52,15 @@ def client_create(actor: Actor, data: Mapping[str, Any]) -> Client:
     return client
 
 
-def client_update(actor: Actor, client: Client, data: Mapping[str, Any], *, expected_version: int) -> Client:
+def client_update(
+    actor: Actor, client: Client, *, expected_version: int, **fields: Unpack[ClientFields]
+) -> Client:
     """Apply an edit read at ``expected_version``; refuse with ``Stale`` (the stored record in
     ``current``) if someone saved in between."""
     # Compare with the stored row, not the caller's instance: a bound ModelForm has already written the
     # new values into that instance, which would make every edit look like "no change".
     candidate = Client.objects.get(pk=client.pk)
-    changes = {k: data[k] for k in EDITABLE_FIELDS if k in data and data[k] != getattr(candidate, k)}
+    changes = {k: v for k, v in fields.items() if v != getattr(candidate, k)}
     for name, value in changes.items():
         setattr(candidate, name, value)
     candidate.full_clean()  # a fetched row, so uniqueness checks exclude itself

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -31,13 +33,19 @@ def client_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _client_fields(form: ClientForm) -> services.ClientFields:
+    """The form's answers as the service's typed keyword arguments."""
+    data = form.cleaned_data
+    return cast(services.ClientFields, {k: data[k] for k in services.EDITABLE_FIELDS if k in data})
+
+
 @requires("client.create")
 @require_http_methods(["GET", "POST"])
 def client_create(request: AuthenticatedRequest) -> HttpResponse:
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            client = services.client_create(request.actor, form.cleaned_data)
+            client = services.client_create(request.actor, **_client_fields(form))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -76,8 +84,8 @@ def client_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             services.client_update(
                 request.actor,
                 client,
-                form.cleaned_data,
                 expected_version=form.cleaned_data.get("version") or 0,
+                **_client_fields(form),
             )
         except Stale as exc:
             conflict = exc.current
