@@ -34,6 +34,11 @@ POLICY: dict[str, dict[str, Scope]] = {
     "client.create":      {A: ORG, T: ORG, P: ORG},
     "client.edit":        {T: TEAM, P: TEAM, R: TEAM},
     "careteam.manage":    {A: ORG, T: TEAM},
+    # Emergency access (break-glass, 45 CFR 164.312(a)(2)(ii)): a clinician of the organization who
+    # is not on the care team opens the record for a stated reason, for a limited time; trainees work
+    # under supervision and the admin runs the clinic, so neither may. The admin reviews every use.
+    "breakglass.invoke":  {T: ORG, P: ORG, S: ORG},
+    "breakglass.review":  {A: ORG},
     # Running the organization.
     "member.view":        {A: ORG},
     "member.manage":      {A: ORG},

@@ -17,7 +17,7 @@ from kapstone.accounts.services import (
     member_actor,
     sign_out,
 )
-from kapstone.core.actor import Actor
+from kapstone.core.actor import BREAK_GLASS_UNTIL, Actor
 
 __all__ = ["ACTIVE_ORG", "ActiveOrganizationMiddleware", "SessionPolicyMiddleware"]
 # Refresh the idle clock at most this often, so a page view is not always a session write.
@@ -88,5 +88,6 @@ class ActiveOrganizationMiddleware:
             request_id=getattr(request, "request_id", ""),
             source_ip=getattr(request, "source_ip", None),
             upstream_request_id=getattr(request, "upstream_request_id", ""),
+            break_glass_until=float(request.session.get(BREAK_GLASS_UNTIL, 0)) if user is not None else 0.0,
         )
         return self.get_response(request)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,19 @@ def _serialize_writers() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(7261001)")
 
 
+# What an app adds to the detail of every row about a client written while the actor holds an
+# emergency (break-glass) grant: the grant's id (kapstone.clients.breakglass registers it). Asked only
+# when the actor's session holds a grant, so other rows cost nothing more.
+EmergencyDetail = Callable[[Actor, int], Mapping[str, Any]]
+_EMERGENCY_DETAIL: list[EmergencyDetail] = []
+
+
+def register_emergency_detail(source: EmergencyDetail) -> EmergencyDetail:
+    if source not in _EMERGENCY_DETAIL:
+        _EMERGENCY_DETAIL.append(source)
+    return source
+
+
 def record(
     actor: Actor,
     action: str,
@@ -70,6 +84,9 @@ def record(
         "source_ip": actor.source_ip,
         "detail": dict(detail or {}),
     }
+    if client_id is not None and actor.break_glass_until > time.time():
+        for source in _EMERGENCY_DETAIL:
+            values["detail"].update(source(actor, client_id))
     if actor.upstream_request_id:  # beside our own id, never instead of it (hashed with the detail)
         values["detail"]["upstream_request_id"] = actor.upstream_request_id
     # No savepoint of its own inside the caller's transaction: an audit row that cannot be written

@@ -21,6 +21,9 @@ class Actor:
     request_id: str = ""
     source_ip: str | None = None
     upstream_request_id: str = ""  # a trusted proxy's id for the same request, kept beside ours
+    # Until when (epoch seconds) this session holds an emergency (break-glass) grant: a hint that
+    # lets the record's selectors look for grants only then; the grant rows decide (kapstone.clients).
+    break_glass_until: float = 0.0
 
     @property
     def user_id(self) -> int | None:
@@ -37,5 +40,7 @@ class Actor:
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
+
+BREAK_GLASS_UNTIL = "kapstone.break_glass_until"  # the session key the hint is kept under
 
 SYSTEM = Actor(user=None, request_id="system")
