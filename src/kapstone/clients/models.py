@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -72,6 +72,46 @@ class CareTeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_team_role_display()}) for client {self.client_id}"
+
+
+class BreakGlassGrant(models.Model):
+    """Emergency access (break-glass, 45 CFR 164.312(a)(2)(ii)): a clinician of the organization who
+    is not on the client's care team opened the record for the reason given, verbatim, until
+    ``expires_at``. The organization's admin reviews every grant (kapstone.clients.breakglass)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="break_glass_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    notified = models.PositiveIntegerField(default=0)  # people the immediate notice was mailed to
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_comment = models.TextField(blank=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["user", "expires_at"], name="breakglass_user_expires"),
+            models.Index(fields=["organization", "reviewed_at"], name="breakglass_org_reviewed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Emergency access {self.pk} to client {self.client_id} by user {self.user_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.granted_at <= timezone.now() < self.expires_at
+
+
+def break_glass_clients(user_id: int, organization_id: int) -> models.QuerySet[BreakGlassGrant, Any]:
+    """The ids of the clients ``user_id`` holds an unexpired emergency grant for (a subquery)."""
+    now = timezone.now()
+    return BreakGlassGrant.objects.filter(
+        user_id=user_id, organization_id=organization_id, granted_at__lte=now, expires_at__gt=now
+    ).values("client_id")
 
 
 # --------------------------------------------------------------------------------------------------
