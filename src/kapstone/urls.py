@@ -5,6 +5,7 @@ from kapstone.audit import views as audit_views
 from kapstone.care.urls import care_patterns
 from kapstone.clients import portal_views
 from kapstone.clients import views as client_views
+from kapstone.clients.breakglass_urls import breakglass_patterns
 from kapstone.clients.intake_urls import intake_patterns, portal_kap_patterns
 from kapstone.core import views as core_views
 from kapstone.credentials import views as credential_views
@@ -45,6 +46,7 @@ client_patterns = ([
     path("<int:pk>/", client_views.client_detail, name="detail"),
     path("<int:pk>/edit/", client_views.client_edit, name="edit"),
     path("<int:pk>/care-team/", client_views.care_team, name="care_team"),
+    *breakglass_patterns,  # emergency access (break-glass) and its review
 ], "clients")  # fmt: skip
 
 audit_patterns = ([
