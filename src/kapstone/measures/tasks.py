@@ -103,7 +103,7 @@ def send_measure_reminder(schedule_id: int, due_at: str) -> str:
     mail it on commit. A client without an email address or with an inactive record is skipped,
     audited."""
     from kapstone.measures.instruments import UnknownInstrumentError, get_instrument
-    from kapstone.measures.services import _link_create
+    from kapstone.measures.services import link_create
 
     when = datetime.fromisoformat(due_at)
     schedule = (
@@ -143,7 +143,7 @@ def send_measure_reminder(schedule_id: int, due_at: str) -> str:
                 detail={"reason": reason, "due_at": due_at},
             )
             return f"skipped: {reason}"
-        _link_create(actor, client, instrument, mail=True, schedule=schedule, due_at=when)
+        link_create(actor, client, instrument, mail=True, schedule=schedule, due_at=when)
         record(
             actor,
             "measure.reminder",
