@@ -140,14 +140,20 @@ def portal_actor(link: PortalLink | None, *, source_ip: str | None, request_id: 
     )
 
 
-def portal_link_open(token: str, *, source_ip: str | None = None, request_id: str = "") -> PortalLink:
-    """The open link for a token, audited as a read; raises ``LinkClosed`` (audited as denied)."""
+def _open_link(token: str, *, source_ip: str | None, request_id: str) -> tuple[PortalLink, Actor]:
+    """The open link for a token and the person holding it; ``LinkClosed`` (audited) otherwise."""
     link = _link_for(token)
     actor = portal_actor(link, source_ip=source_ip, request_id=request_id)
     state = link.state() if link is not None else "unknown"
     if link is None or state != "open":
         _deny(actor, link, state)
     assert link is not None
+    return link, actor
+
+
+def portal_link_open(token: str, *, source_ip: str | None = None, request_id: str = "") -> PortalLink:
+    """The open link for a token, audited as a read; raises ``LinkClosed`` (audited as denied)."""
+    link, actor = _open_link(token, source_ip=source_ip, request_id=request_id)
     record(
         actor,
         "measure.portal_open",
@@ -200,12 +206,7 @@ def portal_answers_save(
 
     Safety flags that the saved answers already raise open a task now (the client may not return).
     """
-    link = _link_for(token)
-    actor = portal_actor(link, source_ip=source_ip, request_id=request_id)
-    state = link.state() if link is not None else "unknown"
-    if link is None or state != "open":
-        _deny(actor, link, state)
-    assert link is not None
+    link, actor = _open_link(token, source_ip=source_ip, request_id=request_id)
     instrument = link_instrument(actor, link)
     kept = _usable_answers(instrument, as_pairs(answers))
     options, _ = clinic_settings(link.organization_id, instrument.id)
@@ -241,12 +242,7 @@ def portal_submit(token: str, answers: Answers, source_ip: str | None, *, reques
     Unknown, used or expired links raise ``LinkClosed`` (audited as denied). Incomplete answers raise
     ``IncompleteResponse`` and are kept on the link for resume.
     """
-    link = _link_for(token)
-    actor = portal_actor(link, source_ip=source_ip, request_id=request_id)
-    state = link.state() if link is not None else "unknown"
-    if link is None or state != "open":
-        _deny(actor, link, state)
-    assert link is not None
+    link, actor = _open_link(token, source_ip=source_ip, request_id=request_id)
     instrument = link_instrument(actor, link)
     pairs = as_pairs(answers)
 
