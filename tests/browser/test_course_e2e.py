@@ -202,12 +202,12 @@ def _dosed_session(world: Any) -> CareSession:
         services.preparation_record(
             theo,
             prep,
-            {
-                "intentions": "x",
-                "transport_plan": "y",
-                "fasting_instructions_given": True,
-                "medication_hold_instructions_given": True,
-            },
+            entry=services.PreparationInput(
+                intentions="x",
+                transport_plan="y",
+                fasting_instructions_given=True,
+                medication_hold_instructions_given=True,
+            ),
             expected_version=prep.version,
             complete=True,
         )

@@ -38,13 +38,13 @@ def prepare(world: Any, course: Course, count: int = 2) -> list[CareSession]:
         services.preparation_record(
             theo,
             session,
-            {
-                "intentions": "To feel less stuck; to meet the grief with kindness.",
-                "transport_plan": "My sister Ana drives me home.",
-                "fasting_instructions_given": True,
-                "medication_hold_instructions_given": True,
-                "psychoeducation": ["effects", "risks"],
-            },
+            entry=services.PreparationInput(
+                intentions="To feel less stuck; to meet the grief with kindness.",
+                transport_plan="My sister Ana drives me home.",
+                fasting_instructions_given=True,
+                medication_hold_instructions_given=True,
+                psychoeducation=("effects", "risks"),
+            ),
             expected_version=session.version,
             complete=True,
         )

@@ -35,6 +35,8 @@ from kapstone.care.models import (
     VitalReading,
 )
 from kapstone.care.selectors import course_overview
+from kapstone.care.services import IntegrationInput, PreparationInput
+from kapstone.core.contract import Stale
 from readiness_helpers import Ready, clear, record_intake, sign_consent, submit_screening, withdraw_consent
 
 pytestmark = pytest.mark.django_db
@@ -143,11 +145,12 @@ def test_course_start_is_for_the_care_team_only(world: Any, who: str) -> None:
 
 def test_stale_course_edit_is_refused_with_the_saved_version(world: Any) -> None:
     course = start_course(world)
-    services.course_update(actor(world, "theo"), course, {"goals": "Less numbness"}, expected_version=1)
-    with pytest.raises(services.StaleEdit) as stale:
-        services.course_update(actor(world, "priya"), course, {"goals": "Sleep"}, expected_version=1)
+    services.course_update(actor(world, "theo"), course, goals="Less numbness", expected_version=1)
+    with pytest.raises(Stale) as stale:
+        services.course_update(actor(world, "priya"), course, goals="Sleep", expected_version=1)
     assert stale.value.current.goals == "Less numbness" and stale.value.current.version == 2
-    assert stale.value.submitted["goals"] == "Sleep"
+    assert (stale.value.current_version, stale.value.submitted_version, stale.value.status) == (2, 1, 409)
+    assert Course.objects.get(pk=course.pk).goals == "Less numbness"  # nothing written
 
 
 def test_dosing_session_is_not_scheduled_without_readiness_real_contract(world: Any) -> None:
@@ -192,7 +195,7 @@ def test_dosing_session_is_refused_once_the_consent_is_withdrawn(world: Any, rea
     assert refused.value.missing == [
         f"KAP consent withdrawn on {today}: a new consent for template v1 is needed"
     ]
-    assert "consent withdrawn" in refused.value.messages[0]
+    assert "consent withdrawn" in refused.value.reason and refused.value.status == 422  # a Refused
     assert not CareSession.objects.filter(kind="dosing").exists()
 
 
@@ -239,7 +242,9 @@ def test_preparation_completes_only_with_intentions_transport_and_instructions(w
     theo = actor(world, "theo")
     session = services.session_schedule(theo, course, "preparation", timezone.now())
     with pytest.raises(ValidationError) as refused:
-        services.preparation_record(theo, session, {"music": "Piano"}, expected_version=1, complete=True)
+        services.preparation_record(
+            theo, session, entry=PreparationInput(music="Piano"), expected_version=1, complete=True
+        )
     assert set(fields(refused)) == {
         "intentions",
         "transport_plan",
@@ -247,14 +252,14 @@ def test_preparation_completes_only_with_intentions_transport_and_instructions(w
         "medication_hold_instructions_given",
     }
     detail = services.preparation_record(
-        theo, session, {"intentions": "In my words", "music": "Piano"}, expected_version=1
+        theo, session, entry=PreparationInput(intentions="In my words", music="Piano"), expected_version=1
     )
     assert detail.intentions == "In my words"
     session.refresh_from_db()
     assert (session.status, session.version) == ("in_progress", 2)
-    with pytest.raises(services.StaleEdit) as stale:
+    with pytest.raises(Stale) as stale:
         services.preparation_record(
-            actor(world, "toby"), session, {"fears": "Losing control"}, expected_version=1
+            actor(world, "toby"), session, entry=PreparationInput(fears="Losing control"), expected_version=1
         )
     assert stale.value.current.version == 2
 
@@ -743,7 +748,9 @@ def test_an_integration_note_on_a_dosing_session_that_never_happened_is_refused(
     theo = actor(world, "theo")
     integration = services.session_schedule(theo, course, "integration", timezone.now(), follows=dosing)
     with pytest.raises(ValidationError) as refused:
-        services.integration_record(theo, integration, {"narrative": "..."}, expected_version=1)
+        services.integration_record(
+            theo, integration, entry=IntegrationInput(narrative="..."), expected_version=1
+        )
     assert "has not happened" in fields(refused)["follows"][0]
     services.session_cancel(theo, dosing, "Client unwell")
     with pytest.raises(ValidationError) as cancelled:
@@ -766,13 +773,13 @@ def test_integration_after_discharge_records_interval_modalities_and_feedback(
         detail = services.integration_record(
             theo,
             integration,
-            {
-                "narrative": "I met my younger self.",
-                "themes": "grief, self-compassion",
-                "modalities": ["ifs", "act"],
-                "measures_due": ["ebi"],
-                "prescriber_feedback": "Well tolerated; consider 200 mg.",
-            },
+            entry=IntegrationInput(
+                narrative="I met my younger self.",
+                themes="grief, self-compassion",
+                modalities=("ifs", "act"),
+                measures_due=("ebi",),
+                prescriber_feedback="Well tolerated; consider 200 mg.",
+            ),
             expected_version=integration.version,
             complete=True,
         )

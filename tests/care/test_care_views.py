@@ -242,7 +242,10 @@ def test_stale_preparation_edit_gets_409_with_both_versions(world: Any, as_user:
     course = start_course(world)
     session = services.session_schedule(actor(world, "theo"), course, "preparation", timezone.now())
     services.preparation_record(
-        actor(world, "toby"), session, {"intentions": "Toby's words"}, expected_version=1
+        actor(world, "toby"),
+        session,
+        entry=services.PreparationInput(intentions="Toby's words"),
+        expected_version=1,
     )
     response = as_user("theo").post(
         url("session_edit", session.pk), {"intentions": "Theo's words", "version": 1}
@@ -254,7 +257,7 @@ def test_stale_preparation_edit_gets_409_with_both_versions(world: Any, as_user:
 
 def test_stale_course_edit_gets_409(world: Any, as_user: Any) -> None:
     course = start_course(world)
-    services.course_update(actor(world, "priya"), course, {"goals": "Priya"}, expected_version=1)
+    services.course_update(actor(world, "priya"), course, goals="Priya", expected_version=1)
     response = as_user("theo").post(
         url("course_edit", course.pk), {"status": "active", "goals": "Theo", "version": 1}
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 from django.db import models, transaction
@@ -221,7 +221,7 @@ DEMO_INTAKE: dict[str, object] = {
 }  # fmt: skip
 DEMO_TOUCH_SCOPE = "A hand on my shoulder or forearm, never my face"
 DEMO_TOUCH_STOP = "I raise my right hand"
-DEMO_PREPARATION: dict[str, object] = {
+DEMO_PREPARATION: dict[str, Any] = {
     "intentions": "To meet the grief with kindness; to let my body rest.",
     "fears": "Losing control; feeling sick.",
     "what_if_plan": "If it gets hard, I breathe out slowly and ask Theo to remind me where I am.",
@@ -241,7 +241,7 @@ DEMO_RATINGS = {
     25: {"moaas": 5, "dissociation_scale": "cadss6", "dissociation_score": 12, "emotional_state": "tearful"},
     90: {"moaas": 5, "dissociation_scale": "cadss6", "dissociation_score": 3, "emotional_state": "peaceful"},
 }
-DEMO_INTEGRATION: dict[str, object] = {
+DEMO_INTEGRATION: dict[str, Any] = {
     "narrative": "I met the part of me that has been holding the grief. I cried, and it was all right.",
     "themes": "grief, self-compassion",
     "insights": "The numbness was protecting me.",
@@ -324,8 +324,8 @@ def _demo_course(org: Organization, people: dict[str, User], portal: User) -> No
     _retime(Course, course.pk, started_at=day(4, 9, 30))
     for days_ago, topics in ((4, ["effects", "risks", "set_setting"]), (2, ["session_flow", "after"])):
         prep = care.session_schedule(theo, course, CareSession.Kind.PREPARATION, day(days_ago, 10))
-        data = {**DEMO_PREPARATION, "psychoeducation": topics}
-        care.preparation_record(theo, prep, data, expected_version=prep.version, complete=True)
+        prepared = care.PreparationInput(**{**DEMO_PREPARATION, "psychoeducation": topics})
+        care.preparation_record(theo, prep, entry=prepared, expected_version=prep.version, complete=True)
         start, end = day(days_ago, 10), day(days_ago, 10, 50)
         _retime(CareSession, prep.pk, created_at=day(4, 9, 35), started_at=start, ended_at=end)
         _retime(PreparationDetail, prep.preparation.pk, updated_at=end)
@@ -383,9 +383,8 @@ def _demo_course(org: Organization, people: dict[str, User], portal: User) -> No
         theo, course, CareSession.Kind.INTEGRATION, timezone.now(), follows=dosing
     )
     care.session_start(theo, integration)
-    care.integration_record(
-        theo, integration, DEMO_INTEGRATION, expected_version=integration.version, complete=True
-    )
+    entry, version = care.IntegrationInput(**DEMO_INTEGRATION), integration.version
+    care.integration_record(theo, integration, entry=entry, expected_version=version, complete=True)
     for key in ("therapist", "trainee"):
         note = draft_create(act(key), rowan, "dap", session=dosing, sections=DEMO_NOTES[key])
         note_sign(act(key), note, expected_version=note.version)
@@ -534,13 +533,13 @@ def _demo_completed_course(org: Organization, people: dict[str, User]) -> None:
             clock.at = day(days_ago, 10)
             care.session_start(theo, prep)
             clock.at = day(days_ago, 10, 50)
-            care.preparation_record(theo, prep, data, expected_version=prep.version, complete=True)
+            care.preparation_record(theo, prep, entry=care.PreparationInput(**data),
+                                    expected_version=prep.version, complete=True)  # fmt: skip
         for number, (days_ago, mg) in enumerate(COMPLETED_DOSES, start=1):
             _past_dosing(theo, course, clock, day(days_ago, 10), number=number, mg=mg)
         clock.at = day(COMPLETED_DOSES[-1][0] - 1, 16)
         end = "Six dosing sessions completed; PHQ-9 from 18 at baseline to 8 (fictional)."
-        care.course_update(theo, course, {"status": "completed", "end_reason": end},
-                           expected_version=course.version)  # fmt: skip
+        care.course_update(theo, course, status="completed", end_reason=end, expected_version=course.version)
 
 
 def _past_dosing(
@@ -579,16 +578,16 @@ def _past_dosing(
     integration = care.session_schedule(theo, course, CareSession.Kind.INTEGRATION, clock.at, follows=dosing)
     care.session_start(theo, integration)
     clock.at += timedelta(minutes=50)
-    last = number == len(COMPLETED_DOSES)
-    notes = {
-        "narrative": f"Dosing session {number}: I could look at the dread without being it (fictional).",
-        "themes": "dread, creativity", "insights": "The mornings are a habit, not a verdict.",
-        "commitments": "Paint for ten minutes before breakfast.", "modalities": ["act"],
-        "safety_check": "No thoughts of self-harm; Jun is home tonight.", "measures_due": ["phq9", "gad7"],
-        "next_dose_plan": "Course complete: monthly check-ins." if last else "Next dosing session as booked.",
-        "prescriber_feedback": f"{mg} mg well tolerated; vitals within range throughout.",
-    }  # fmt: skip
-    care.integration_record(theo, integration, notes, expected_version=integration.version, complete=True)
+    last, version = number == len(COMPLETED_DOSES), integration.version
+    entry = care.IntegrationInput(
+        narrative=f"Dosing session {number}: I could look at the dread without being it (fictional).",
+        themes="dread, creativity", insights="The mornings are a habit, not a verdict.",
+        commitments="Paint for ten minutes before breakfast.", modalities=["act"],
+        safety_check="No thoughts of self-harm; Jun is home tonight.", measures_due=["phq9", "gad7"],
+        next_dose_plan="Course complete: monthly check-ins." if last else "Next dosing session as booked.",
+        prescriber_feedback=f"{mg} mg well tolerated; vitals within range throughout.",
+    )  # fmt: skip
+    care.integration_record(theo, integration, entry=entry, expected_version=version, complete=True)
 
 
 def current_code(email: str) -> str | None:

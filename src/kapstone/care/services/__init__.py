@@ -2,8 +2,9 @@
 
 The checks are the pure protocol core's (``kapstone.care.protocol_core``); a service turns what a
 clinician entered into the core's plain inputs, stores the core's result beside the entry, and
-refuses bad input with a ``ValidationError`` naming the field. Editable records carry a version: a
-stale write raises ``StaleEdit`` (the view answers 409 with both versions).
+refuses bad input with a ``ValidationError`` naming the field, or with the service contract's
+``Refused`` (``NotReady``: the client is not ready for dosing). Editable records carry a version: a
+stale write raises the contract's ``Stale`` (409, both versions and the stored row).
 
 One module per seam: ``protocols``, ``courses``, ``sessions`` (schedule, start, cancel, preparation,
 integration), ``dosing`` (the pre-dose go, doses, an infusion's end), ``monitoring`` (vitals,
@@ -14,9 +15,9 @@ ratings, interventions, adverse events, alerts) and ``discharge``; what they sha
 from kapstone.care.services._common import (
     CLOCK_SKEW,
     DERIVED_ATTESTATIONS,
+    STALE,
     VITAL_FIELDS,
     NotReady,
-    StaleEdit,
     clearance_gaps,
     new_key,
     protocol_of,
@@ -45,6 +46,8 @@ from kapstone.care.services.protocols import protocol_version_create, protocols_
 from kapstone.care.services.sessions import (
     INTEGRATION_FIELDS,
     PREPARATION_FIELDS,
+    IntegrationInput,
+    PreparationInput,
     integration_record,
     preparation_record,
     session_cancel,
@@ -66,7 +69,9 @@ __all__ = [
     "VITAL_FIELDS",
     "DosingStart",
     "NotReady",
-    "StaleEdit",
+    "STALE",
+    "IntegrationInput",
+    "PreparationInput",
     "adverse_event_record",
     "alert_acknowledge",
     "baseline_of",

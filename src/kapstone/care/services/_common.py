@@ -28,6 +28,7 @@ from kapstone.care.safety_gate import with_safety
 from kapstone.clients.models import Client
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
+from kapstone.core.contract import Refused, Stale
 
 if TYPE_CHECKING:
     from kapstone.accounts.models import User
@@ -39,21 +40,24 @@ DERIVED_ATTESTATIONS = {"consent_current", "clearance_current"}
 CLOCK_SKEW = timedelta(minutes=2)  # a tablet's clock may run a little ahead of the server's
 
 
-class StaleEdit(Exception):
-    """The record changed since the editor read it; nothing was written."""
-
-    def __init__(self, current: Any, submitted: Mapping[str, Any]) -> None:
-        super().__init__("This record was changed by someone else since you opened it.")
-        self.current = current
-        self.submitted = dict(submitted)
+STALE = "This record was changed by someone else since you opened it."
 
 
-class NotReady(ValidationError):
-    """The client is not ready for dosing (readiness contract); ``missing`` says what is missing."""
+def stale(current: CareSession | Course, submitted_version: int | None) -> Stale:
+    """The contract's ``Stale`` (409) for a course or session saved since the person read it: both
+    versions, and the stored row so the page can show it beside what they typed."""
+    return Stale(
+        current_version=current.version, submitted_version=submitted_version, current=current, message=STALE
+    )
+
+
+class NotReady(Refused):
+    """The client is not ready for dosing (readiness contract): a ``Refused`` (422) whose reason says
+    what is missing, and ``missing`` lists it so a page can show the list."""
 
     def __init__(self, missing: Sequence[str]) -> None:
         self.missing = list(missing)
-        super().__init__(["Not ready for a dosing session: " + "; ".join(self.missing)])
+        super().__init__("Not ready for a dosing session: " + "; ".join(self.missing), code="not_ready")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -157,15 +161,15 @@ def _clean_key(key: str | None) -> str:
     return key
 
 
-def _bump(session: CareSession, expected_version: int | None, submitted: Mapping[str, Any]) -> None:
-    """Claim the next version of the session or raise StaleEdit (inside the caller's transaction)."""
+def _bump(session: CareSession, expected_version: int | None) -> None:
+    """Claim the next version of the session or raise ``Stale`` (inside the caller's transaction)."""
     if expected_version is None:
         expected_version = session.version
     updated = CareSession.objects.filter(pk=session.pk, version=expected_version).update(
         version=expected_version + 1
     )
     if not updated:
-        raise StaleEdit(CareSession.objects.get(pk=session.pk), submitted)
+        raise stale(CareSession.objects.get(pk=session.pk), expected_version)
     session.version = expected_version + 1
 
 

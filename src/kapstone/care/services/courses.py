@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -18,11 +17,11 @@ from kapstone.care.protocol_core import (
     ProtocolError,
 )
 from kapstone.care.services._common import (
-    StaleEdit,
     _audit,
     _authorize,
     _now,
     _user,
+    stale,
 )
 from kapstone.clients.models import Client
 from kapstone.core.actor import Actor
@@ -84,21 +83,31 @@ def course_start(
     return course
 
 
-def course_update(actor: Actor, course: Course, data: Mapping[str, Any], *, expected_version: int) -> Course:
-    """Edit the course (indication, goals, status). Moving to completed/closed needs a reason."""
+def course_update(
+    actor: Actor,
+    course: Course,
+    *,
+    expected_version: int,
+    status: str | None = None,
+    indication: str | None = None,
+    goals: str | None = None,
+    end_reason: str = "",
+) -> Course:
+    """Edit the course (indication, goals, status; ``None`` leaves one as it is). Moving to
+    completed/closed needs a reason. Saved since ``expected_version``: ``Stale``."""
     _authorize(actor, "course.manage", course.client)
-    status = data.get("status", course.status)
+    status = course.status if status is None else status
     if status not in Course.Status.values:
         raise ValidationError({"status": "Unknown status."})
-    reason = str(data.get("end_reason", "")).strip()
+    reason = end_reason.strip()
     ending = status in (Course.Status.COMPLETED, Course.Status.CLOSED)
     if ending and not reason:
         raise ValidationError(
             {"end_reason": "Say why the course ends (outcome, or the reason for closing early)."}
         )
     changes: dict[str, Any] = {
-        "indication": str(data.get("indication", course.indication)).strip(),
-        "goals": str(data.get("goals", course.goals)).strip(),
+        "indication": (course.indication if indication is None else indication).strip(),
+        "goals": (course.goals if goals is None else goals).strip(),
         "status": status,
         "end_reason": reason if ending else "",
         "ended_at": (course.ended_at or _now()) if ending else None,
@@ -113,7 +122,7 @@ def course_update(actor: Actor, course: Course, data: Mapping[str, Any], *, expe
             **changes, version=expected_version + 1
         )
         if not updated:
-            raise StaleEdit(Course.objects.get(pk=course.pk), data)
+            raise stale(Course.objects.get(pk=course.pk), expected_version)
         _audit(actor, "course.edit", course, course.client_id, status=status)
     course.refresh_from_db()
     return course

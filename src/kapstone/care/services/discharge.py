@@ -120,7 +120,7 @@ def discharge(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        _bump(session, expected_version, data)
+        _bump(session, expected_version)
         detail.discharged_at = now
         detail.discharged_by = _user(actor)
         detail.discharge_checklist = checklist

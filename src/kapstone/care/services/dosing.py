@@ -202,7 +202,7 @@ def dosing_start(  # noqa: C901 - one case per rule; listed in issue #10 to spli
                 {"justification": "Only a prescriber may justify dosing outside the protocol."}
             )
     with transaction.atomic():
-        _bump(session, expected_version, data)
+        _bump(session, expected_version)
         session.status = CareSession.Status.IN_PROGRESS
         session.started_at = now
         session.number = len(history) + 1

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -157,7 +158,7 @@ def session_start(actor: Actor, session: CareSession) -> CareSession:
     if session.kind == CareSession.Kind.INTEGRATION:
         _require_dosing_happened(session)
     with transaction.atomic():
-        _bump(session, None, {})
+        _bump(session, None)
         session.started_at = _now()
         session.status = CareSession.Status.IN_PROGRESS
         session.save(update_fields=["started_at", "status"])
@@ -174,7 +175,7 @@ def session_cancel(actor: Actor, session: CareSession, reason: str) -> CareSessi
     if session.kind == CareSession.Kind.DOSING and session.doses.exists():
         raise ValidationError("A dose was given: the session ends with a discharge, not a cancellation.")
     with transaction.atomic():
-        _bump(session, None, {})
+        _bump(session, None)
         session.status = CareSession.Status.CANCELLED
         session.cancel_reason = reason.strip()
         session.ended_at = _now() if session.started_at else None
@@ -190,18 +191,34 @@ def _finish(session: CareSession) -> None:
     session.save(update_fields=["status", "started_at", "ended_at"])
 
 
-PREPARATION_FIELDS = (
-    "intentions", "expectations", "fears", "what_if_plan", "music", "touch_agreement", "touch_stop_signal",
-    "safety_plan", "emergency_contacts", "transport_plan", "fasting_instructions_given",
-    "medication_hold_instructions_given", "chaperone_briefed",
-)  # fmt: skip
+@dataclass(frozen=True)
+class PreparationInput:
+    """What a preparation session records (clinical.md §5.3). ``None`` leaves a field as it is."""
+
+    intentions: str | None = None
+    expectations: str | None = None
+    fears: str | None = None
+    what_if_plan: str | None = None
+    music: str | None = None
+    touch_agreement: str | None = None
+    touch_stop_signal: str | None = None
+    safety_plan: str | None = None
+    emergency_contacts: str | None = None
+    transport_plan: str | None = None
+    fasting_instructions_given: bool | None = None
+    medication_hold_instructions_given: bool | None = None
+    chaperone_briefed: bool | None = None  # None is 'not known', and is saved as given
+    psychoeducation: Sequence[str] = ()  # the checklist items covered (vocabulary.toml); the rest not
+
+
+PREPARATION_FIELDS = tuple(f.name for f in fields(PreparationInput) if f.name != "psychoeducation")
 
 
 def preparation_record(
     actor: Actor,
     session: CareSession,
-    data: Mapping[str, Any],
     *,
+    entry: PreparationInput,
     expected_version: int,
     complete: bool = False,
 ) -> PreparationDetail:
@@ -211,26 +228,31 @@ def preparation_record(
     _require_kind(session, CareSession.Kind.PREPARATION)
     if session.status in (CareSession.Status.COMPLETED, CareSession.Status.CANCELLED):
         raise ValidationError(f"The session is {session.get_status_display().lower()}: it cannot change.")
+    data = {
+        name: value
+        for name in PREPARATION_FIELDS
+        if (value := getattr(entry, name)) is not None or name == "chaperone_briefed"
+    }
     detail = PreparationDetail.objects.get(session=session)
-    checklist = data.get("psychoeducation") or []
+    checklist = list(entry.psychoeducation)
     known = {key for key, _ in PSYCHOEDUCATION}
     unknown = sorted(set(checklist) - known)
     if unknown:
         raise ValidationError({"psychoeducation": f"Unknown checklist item(s): {', '.join(unknown)}."})
     if complete:
         errors: dict[str, str] = {}
-        if not str(data.get("intentions", "")).strip():
+        if not (entry.intentions or "").strip():
             errors["intentions"] = "Write the client's intention(s) in their words before completing."
-        if not str(data.get("transport_plan", "")).strip():
+        if not (entry.transport_plan or "").strip():
             errors["transport_plan"] = "Record how the client gets home (not driving themselves)."
-        if not data.get("fasting_instructions_given"):
+        if not entry.fasting_instructions_given:
             errors["fasting_instructions_given"] = "Give the fasting instructions before completing."
-        if not data.get("medication_hold_instructions_given"):
+        if not entry.medication_hold_instructions_given:
             errors["medication_hold_instructions_given"] = "Give the medication-hold instructions first."
         if errors:
             raise ValidationError(errors)
     with transaction.atomic():
-        _bump(session, expected_version, data)
+        _bump(session, expected_version)
         for name in PREPARATION_FIELDS:
             if name in data:
                 value = data[name]
@@ -263,16 +285,31 @@ def _require_dosing_happened(session: CareSession) -> CareSession:
     return dosing
 
 
-INTEGRATION_FIELDS = (
-    "narrative", "insights", "commitments", "safety_check", "next_dose_plan", "prescriber_feedback",
-)  # fmt: skip
+@dataclass(frozen=True)
+class IntegrationInput:
+    """What an integration session records (clinical.md §5.3). ``None`` leaves a text as it is."""
+
+    narrative: str | None = None
+    insights: str | None = None
+    commitments: str | None = None
+    safety_check: str | None = None
+    next_dose_plan: str | None = None
+    prescriber_feedback: str | None = None
+    themes: str | Sequence[str] = ()  # a list, or text separated by commas or lines
+    modalities: Sequence[str] = ()  # vocabulary.toml's modalities
+    measures_due: Sequence[str] = ()
+
+
+INTEGRATION_FIELDS = tuple(
+    f.name for f in fields(IntegrationInput) if f.name not in ("themes", "modalities", "measures_due")
+)
 
 
 def integration_record(
     actor: Actor,
     session: CareSession,
-    data: Mapping[str, Any],
     *,
+    entry: IntegrationInput,
     expected_version: int,
     complete: bool = False,
 ) -> IntegrationDetail:
@@ -289,25 +326,26 @@ def integration_record(
         raise ValidationError(
             {"follows": "The integration session cannot start before the dosing session ended."}
         )
-    modalities = list(data.get("modalities") or [])
+    data = {name: value for name in INTEGRATION_FIELDS if (value := getattr(entry, name)) is not None}
+    modalities = list(entry.modalities)
     unknown = sorted(set(modalities) - {key for key, _ in MODALITIES})
     if unknown:
         raise ValidationError({"modalities": f"Unknown modality: {', '.join(unknown)}."})
-    themes = data.get("themes") or []
+    themes = entry.themes
     if isinstance(themes, str):
         themes = [t.strip() for t in themes.replace("\n", ",").split(",") if t.strip()]
-    measures = list(data.get("measures_due") or [])
-    if complete and not str(data.get("narrative", "")).strip():
+    measures = list(entry.measures_due)
+    if complete and not (entry.narrative or "").strip():
         raise ValidationError({"narrative": "Record the client's account of the session before completing."})
     first_dose = dosing.doses.order_by("given_at").first()
     assert first_dose is not None
     detail = IntegrationDetail.objects.get(session=session)
     with transaction.atomic():
-        _bump(session, expected_version, data)
+        _bump(session, expected_version)
         for name in INTEGRATION_FIELDS:
             if name in data:
                 setattr(detail, name, str(data[name]).strip())
-        detail.themes = themes
+        detail.themes = list(themes)
         detail.modalities = modalities
         detail.measures_due = measures
         detail.interval_hours = Decimal(str(round((at - first_dose.given_at).total_seconds() / 3600, 1)))

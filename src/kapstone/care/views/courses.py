@@ -21,6 +21,7 @@ from kapstone.care.forms import (
 from kapstone.care.models import CareSession
 from kapstone.care.views.protocols import ensure_protocols
 from kapstone.clients.selectors import client_get
+from kapstone.core.contract import Stale
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 
@@ -105,13 +106,17 @@ def course_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
+            data = form.cleaned_data
             services.course_update(
                 request.actor,
                 course,
-                form.cleaned_data,
-                expected_version=form.cleaned_data.get("version") or 0,
+                expected_version=data.get("version") or 0,
+                status=data["status"],
+                indication=data["indication"],
+                goals=data["goals"],
+                end_reason=data["end_reason"],
             )
-        except services.StaleEdit as exc:
+        except Stale as exc:
             conflict = exc.current
             form.add_error(
                 None, str(exc) + " Your version is kept below; the saved version is shown beside it."

@@ -30,6 +30,7 @@ from kapstone.care.forms import (
     VitalsForm,
 )
 from kapstone.care.models import CareSession
+from kapstone.core.contract import Stale
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 
@@ -141,11 +142,11 @@ def dosing_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 expected_version=form.cleaned_data.get("version") or 0,
                 justification=form.cleaned_data.get("justification") or "",
             )
-        except services.StaleEdit:
+        except Stale:
             form.add_error(None, "Someone else started or changed this session: reload the page.")
             status = 409
         except services.NotReady as exc:
-            form.add_error(None, exc.messages[0])
+            form.add_error(None, exc.reason)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -179,7 +180,7 @@ def _entry(
             saved = save(session, form)
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except services.StaleEdit:
+        except Stale:
             form.add_error(None, "Someone else changed this session: reload the page.")
             status = 409
         else:

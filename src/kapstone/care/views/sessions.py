@@ -21,6 +21,7 @@ from kapstone.care.forms import (
 )
 from kapstone.care.models import CareSession
 from kapstone.care.views.dosing import board_panels
+from kapstone.core.contract import Stale
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 
@@ -58,6 +59,28 @@ def _detail_initial(session: CareSession) -> dict[str, Any]:
     return initial
 
 
+def _record(request: AuthenticatedRequest, session: CareSession, form: Any, *, complete: bool) -> None:
+    """Save a preparation or integration form through its service, the form's fields passed by name."""
+    data, version = form.cleaned_data, form.cleaned_data.get("version") or 0
+    if session.kind == CareSession.Kind.PREPARATION:
+        fields = {name: data[name] for name in services.PREPARATION_FIELDS}
+        entry = services.PreparationInput(**fields, psychoeducation=tuple(data["psychoeducation"]))
+        services.preparation_record(
+            request.actor, session, entry=entry, expected_version=version, complete=complete
+        )
+        return
+    texts = {name: data[name] for name in services.INTEGRATION_FIELDS}
+    integration = services.IntegrationInput(
+        **texts,
+        themes=data["themes"],
+        modalities=tuple(data["modalities"]),
+        measures_due=tuple(data["measures_due"]),
+    )
+    services.integration_record(
+        request.actor, session, entry=integration, expected_version=version, complete=complete
+    )
+
+
 @requires("course.manage")
 @require_http_methods(["GET", "POST"])
 def session_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -65,25 +88,14 @@ def session_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if session.kind not in (CareSession.Kind.PREPARATION, CareSession.Kind.INTEGRATION):
         raise Http404
     form_class = PreparationForm if session.kind == CareSession.Kind.PREPARATION else IntegrationForm
-    service = (
-        services.preparation_record
-        if session.kind == CareSession.Kind.PREPARATION
-        else services.integration_record
-    )
     form = form_class(request.POST or None, initial=_detail_initial(session))
     conflict = None
     status = 200
     if request.method == "POST" and form.is_valid():
         complete = "complete" in request.POST
         try:
-            service(
-                request.actor,
-                session,
-                form.cleaned_data,
-                expected_version=form.cleaned_data.get("version") or 0,
-                complete=complete,
-            )
-        except services.StaleEdit as exc:
+            _record(request, session, form, complete=complete)
+        except Stale as exc:
             conflict = exc.current
             status = 409
             form.add_error(None, str(exc) + " What you typed is kept; the saved version is shown beside it.")
