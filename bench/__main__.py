@@ -42,7 +42,7 @@ TIERS = {  # clinicians, clients, responses per client
     "L": (10_000, 1_000_000, 20),
 }
 READS = ("caseload", "chart", "fhir", "outcomes", "cosign")
-WRITES = ("submit", "vitals")
+WRITES = ("submit", "vitals", "vitals_htmx")
 TITLES = {
     "floor": "floor (/healthz)",
     "caseload": "caseload (200 clients)",
@@ -52,6 +52,7 @@ TITLES = {
     "cosign": "supervisor co-sign queue",
     "submit": "submit PHQ-9 (POST)",
     "vitals": "record vitals (POST)",
+    "vitals_htmx": "record vitals (htmx POST)",
 }
 PHQ9 = "&".join(f"phq9_{i}={(i % 3)}" for i in range(1, 9)) + "&phq9_9=0"
 VITALS = "systolic=128&diastolic=82&heart_rate=76&spo2=97&respiratory_rate=15"
@@ -232,6 +233,24 @@ def path_specs(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
             **post,
         },
         "vitals:bare": {
+            "path": "/bench-bare/vitals/{id}/",
+            "cookie": t["cookie"],
+            "ids": live,
+            "body": VITALS + f"&recorded_by={t['id']}",
+            "write": True,
+            "bare": True,
+            **post,
+        },
+        "vitals_htmx": {  # what the dosing room's tablet sends: answered with the changed fragments
+            "path": "/care/sessions/{id}/dosing/vitals/",
+            "cookie": t["cookie"],
+            "ids": live,
+            "body": VITALS + "&idempotency_key=benchx-{n}",
+            "write": True,
+            **post,
+            "headers": [f"X-CSRFToken: {m['csrf']}", "HX-Request: true"],
+        },
+        "vitals_htmx:bare": {
             "path": "/bench-bare/vitals/{id}/",
             "cookie": t["cookie"],
             "ids": live,

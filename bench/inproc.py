@@ -73,15 +73,18 @@ def query_counts(manifest: dict[str, Any], paths: dict[str, dict[str, Any]], pla
             spec.get("body", "").replace("{id}", str(spec["ids"][0])).replace("{n}", f"inproc-{time.time()}")
         )
 
+        headers = dict(h.split(": ", 1) for h in spec.get("headers", []))
+
         def call(
             http: HttpClient = http,
             url: str = url,
             body: str = body,
             post: bool = spec.get("method") == "POST",
+            headers: dict[str, str] = headers,
         ) -> Any:
             if post:
-                return http.post(url, body, content_type="application/x-www-form-urlencoded")
-            return http.get(url)
+                return http.post(url, body, content_type="application/x-www-form-urlencoded", headers=headers)
+            return http.get(url, headers=headers)
 
         call()  # warm: the session's idle clock, caches
         with CaptureQueriesContext(connection) as queries:

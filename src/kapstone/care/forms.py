@@ -4,13 +4,13 @@ protocol offer that protocol's own routes, tiers, attestations, symptoms and che
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 
 from kapstone.care.models import AdverseEvent, CareSession, Course, Intervention, ProtocolVersion
-from kapstone.care.protocol_core import Protocol, default_ae_categories
+from kapstone.care.protocol_core import Protocol, default_ae_categories, default_vital_bounds
+from kapstone.care.quick_entry import QuickEntryError, read_quick
 from kapstone.care.services import (
     DERIVED_ATTESTATIONS,
     DISSOCIATION_SCALES,
@@ -306,11 +306,6 @@ class DoseForm(KeyedForm):
         return data
 
 
-QUICK = re.compile(
-    r"^\s*(\d{2,3})\s*/\s*(\d{2,3})(?:[\s,]+(\d{2,3}))?(?:[\s,]+(\d{2,3}))?(?:[\s,]+(\d{1,2}))?\s*$"
-)
-
-
 class VitalsForm(KeyedForm):
     quick = forms.CharField(
         label="Quick entry", required=False, max_length=40,
@@ -342,18 +337,15 @@ class VitalsForm(KeyedForm):
         data = super().clean() or {}
         quick = (data.get("quick") or "").strip()
         if quick:
-            match = QUICK.match(quick)
-            if match is None:
-                self.add_error("quick", "Write BP as 150/90, then HR, SpO2 and RR separated by spaces.")
+            try:
+                values = read_quick(quick, default_vital_bounds())
+            except QuickEntryError as exc:  # read in order, never guessed: refused, by the quick box
+                self.add_error("quick", str(exc))
                 return data
-            names = ("systolic", "diastolic", "heart_rate", "spo2", "respiratory_rate")
-            for name, value in zip(names, match.groups(), strict=True):
-                if value is not None:
-                    if data.get(name) not in (None, "") and data[name] != int(value):
-                        self.add_error(
-                            name, f"Quick entry says {value}; the box says {data[name]}: keep one."
-                        )
-                    data[name] = int(value)
+            for name, value in values.items():
+                if data.get(name) not in (None, "") and data[name] != value:
+                    self.add_error(name, f"Quick entry says {value}; the box says {data[name]}: keep one.")
+                data[name] = value
         return data
 
 

@@ -1,40 +1,36 @@
 """Reads for courses and sessions: scoped to the acting person through the client selector's scope,
 audited, and 404 for not-found and not-yours alike. Also the derived views a page needs: a course at
-a glance (phase, next required step) and the live dosing board."""
+a glance (phase, next required step). The live dosing board is read in ``kapstone.care.board``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from kapstone.access.policy import Scope, allows, scope_for
+from kapstone.access.scoping import scoped_get
 from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
 from kapstone.care import catalog
+from kapstone.care.board import DosingBoard as DosingBoard  # the board lives in care.board
+from kapstone.care.board import TimelineEntry as TimelineEntry
+from kapstone.care.board import dosing_board as dosing_board
 from kapstone.care.models import (
     Alert,
     CareSession,
     Course,
     DoseRecord,
     ProtocolVersion,
-    Rating,
-    VitalReading,
 )
 from kapstone.care.protocol_core import (
     CourseState,
-    DischargeCheck,
-    Due,
     NextStep,
     Protocol,
-    check_discharge,
     next_step,
-    ratings_due,
-    vitals_due,
 )
 from kapstone.care.services import clearance_gaps, preparations_done, protocol_of, readiness_for
 from kapstone.clients.models import Client
@@ -90,6 +86,23 @@ def session_get(actor: Actor, pk: int | str, *, action: str = "course.view") -> 
         raise _denied(actor, action, "caresession", pk, known) from None
     record(actor, action, object_type="caresession", object_id=session.pk, client_id=session.client_id)
     return session
+
+
+def dosing_session_get(actor: Actor, pk: int | str, *, action: str = "dosing.record") -> CareSession:
+    """A dosing session the actor may work in, found once per request with what the room's entries
+    read (course, protocol, the dosing detail). Not audited as a read here: the entry's write is
+    audited, and a page or poll that shows the board records its read (``session_read``)."""
+    scoped = sessions_scoped(actor, action).select_related("client", "course", "course__protocol", "dosing")
+    session = scoped_get(actor, scoped, pk, action=action, object_type="caresession", client_of="client",
+                         audit_read=False)  # fmt: skip
+    if session.kind != CareSession.Kind.DOSING:
+        raise Http404
+    return session
+
+
+def session_read(actor: Actor, session: CareSession, *, action: str) -> None:
+    """Audit that the actor was shown the session (the read ``dosing_session_get`` left to the page)."""
+    record(actor, action, object_type="caresession", object_id=session.pk, client_id=session.client_id)
 
 
 def alert_get(actor: Actor, pk: int | str, *, action: str = "alert.acknowledge") -> Alert:
@@ -244,153 +257,6 @@ def course_overview(course: Course, *, now: datetime | None = None) -> CourseOve
         feedback=feedback,
         open_alerts=open_alerts,
         live=live,
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# The live dosing board
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    kind: str  # dose | vitals | rating | intervention | ae | alert | event
-    title: str
-    text: str
-    css: str = ""
-    obj: Any = None
-
-
-@dataclass
-class DosingBoard:
-    session: CareSession
-    protocol: Protocol
-    doses: list[DoseRecord]
-    vitals: list[VitalReading]
-    ratings: list[Rating]
-    open_alerts: list[Alert]
-    timeline: list[TimelineEntry]
-    vitals_due: Due | None
-    ratings_due: Due | None
-    discharge: DischargeCheck | None
-    first_dose_at: datetime | None
-    last_dose_at: datetime | None
-    minutes_since_dose: int | None
-    now: datetime
-
-    @property
-    def earliest_discharge(self) -> datetime | None:
-        return self.discharge.earliest_allowed_at if self.discharge else None
-
-    @property
-    def may_discharge_now(self) -> bool:
-        return bool(
-            self.discharge and self.now >= self.discharge.earliest_allowed_at and not self.open_alerts
-        )
-
-
-def _vitals_text(v: VitalReading) -> str:
-    parts = []
-    if v.systolic is not None and v.diastolic is not None:
-        parts.append(f"BP {v.systolic}/{v.diastolic}")
-    elif v.systolic is not None:
-        parts.append(f"SBP {v.systolic}")
-    if v.heart_rate is not None:
-        parts.append(f"HR {v.heart_rate}")
-    if v.spo2 is not None:
-        parts.append(f"SpO2 {v.spo2}%")
-    if v.respiratory_rate is not None:
-        parts.append(f"RR {v.respiratory_rate}")
-    if v.symptoms:
-        parts.append("symptoms: " + ", ".join(v.symptoms))
-    return " · ".join(parts)
-
-
-def _rating_text(r: Rating) -> str:
-    parts = []
-    if r.moaas is not None:
-        parts.append(f"MOAA/S {r.moaas}")
-    if r.dissociation_score is not None:
-        parts.append(f"{r.dissociation_scale.upper()} {float(r.dissociation_score):g}")
-    if r.emotional_state:
-        parts.append(r.emotional_state)
-    if r.note:
-        parts.append(r.note)
-    return " · ".join(parts)
-
-
-def dosing_board(session: CareSession, *, now: datetime | None = None) -> DosingBoard:
-    now = now or timezone.now()
-    protocol = protocol_of(session.course)
-    doses = list(session.doses.select_related("given_by").order_by("given_at", "pk"))
-    vitals = list(session.vitals.order_by("taken_at", "pk"))
-    ratings = list(session.ratings.order_by("taken_at", "pk"))
-    interventions = list(session.interventions.order_by("at", "pk"))
-    events = list(session.adverse_events.order_by("onset_at", "pk"))
-    alerts = list(session.alerts.select_related("acknowledged_by").order_by("raised_at", "pk"))
-    timeline: list[TimelineEntry] = []
-    if session.started_at:
-        detail = getattr(session, "dosing", None)
-        decision = detail.get_decision_display() if detail and detail.decision else "started"
-        timeline.append(TimelineEntry(session.started_at, "event", "Pre-dose check", decision))
-    for d in doses:
-        mgkg = f" ({d.mg_per_kg:.2f} mg/kg)" if d.mg_per_kg is not None else ""
-        text = f"{float(d.amount_mg):g} mg{mgkg} {d.route}, {d.formulation}; by {d.given_by.full_name}"
-        if d.lot:
-            text += f"; lot {d.lot}"
-        if d.justification:
-            text += f"; outside protocol, justified: {d.justification}"
-        timeline.append(
-            TimelineEntry(d.given_at, "dose", "Booster" if d.is_booster else "Dose", text, "dose", d)
-        )
-    for v in vitals:
-        title = "Vitals (pre-dose)" if v.phase == VitalReading.Phase.PRE_DOSE else "Vitals"
-        timeline.append(TimelineEntry(v.taken_at, "vitals", title, _vitals_text(v), "", v))
-    for r in ratings:
-        timeline.append(TimelineEntry(r.taken_at, "rating", "Rating", _rating_text(r), "", r))
-    for i in interventions:
-        text = i.description or ""
-        timeline.append(TimelineEntry(i.at, "intervention", i.get_kind_display(), text, "", i))
-    for e in events:
-        serious = "SERIOUS, " if e.serious else ""
-        text = f"{e.term.replace('_', ' ')} ({e.category}), {serious}{e.get_severity_display().lower()}; "
-        text += f"outcome {e.get_outcome_display().lower()}"
-        timeline.append(TimelineEntry(e.onset_at, "ae", "Adverse event", text, "ae", e))
-    for a in alerts:
-        state = (
-            f"acknowledged by {a.acknowledged_by.full_name if a.acknowledged_by else '?'}: {a.action_taken}"
-            if a.acknowledged_at
-            else "OPEN"
-        )
-        timeline.append(TimelineEntry(a.raised_at, "alert", f"Alert ({a.severity})", f"{a.message} — {state}",
-                                      "alert" if a.is_open else "alert-done", a))  # fmt: skip
-    timeline.sort(key=lambda e: e.at)
-    first = doses[0].given_at if doses else None
-    last = doses[-1].given_at if doses else None
-    live = session.status == CareSession.Status.IN_PROGRESS
-    v_due = r_due = None
-    discharge_check = None
-    if live and first is not None:
-        v_due = vitals_due(protocol, first, [v.taken_at for v in vitals], now)
-        r_due = ratings_due(protocol, first, [r.taken_at for r in ratings], now)
-    if live and last is not None and now >= last:
-        discharge_check = check_discharge(protocol, last, now, {})
-    return DosingBoard(
-        session=session,
-        protocol=protocol,
-        doses=doses,
-        vitals=vitals,
-        ratings=ratings,
-        open_alerts=[a for a in alerts if a.is_open],
-        timeline=timeline,
-        vitals_due=v_due,
-        ratings_due=r_due,
-        discharge=discharge_check,
-        first_dose_at=first,
-        last_dose_at=last,
-        minutes_since_dose=int((now - first).total_seconds() // 60) if first else None,
-        now=now,
     )
 
 

@@ -10,6 +10,7 @@
  *   after a reload.
  * - 422 (refused, field named) and 409 (stale) answers are swapped in like any other, so the errors
  *   and the typed values show.
+ * - An answer adds only its new timeline rows on top of the list; the list is kept newest first.
  * No inline script or style anywhere (CSP): this file is loaded with <script src defer>.
  */
 (function () {
@@ -258,8 +259,25 @@
       clearDraft(form);
     }
   });
+  /* --- the timeline: an answer adds its new rows on top; keep the list newest first ----------- */
+  function when(row) {
+    var time = row.querySelector("time[datetime]");
+    return time ? Date.parse(time.getAttribute("datetime")) : NaN;
+  }
+  function orderTimeline() {
+    var list = document.getElementById("timeline-list");
+    if (!list) return;
+    var rows = Array.prototype.slice.call(list.children);
+    var dated = rows.filter(function (row) { return !isNaN(when(row)); });
+    if (!dated.length) return;
+    rows.forEach(function (row) { if (isNaN(when(row))) list.removeChild(row); }); // "Nothing recorded yet"
+    var sorted = dated.map(function (row, i) { return { row: row, i: i, at: when(row) }; })
+      .sort(function (a, b) { return b.at - a.at || a.i - b.i; });
+    sorted.forEach(function (s) { list.appendChild(s.row); });
+  }
+
   document.body.addEventListener("htmx:afterSwap", function () { watchAll(document); });
-  document.body.addEventListener("htmx:oobAfterSwap", function () { watchAll(document); });
+  document.body.addEventListener("htmx:oobAfterSwap", function () { watchAll(document); orderTimeline(); });
 
   // Drafts of this session's forms that are no longer on the page (e.g. the pre-dose checklist once
   // the session started) are not kept on the tablet.
