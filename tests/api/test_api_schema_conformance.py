@@ -58,7 +58,7 @@ EXAMPLES = {  # per operation: (positive, negative) generated requests, a fixed 
     "other organization's therapist": (4, 0),  # probes scope; malformed input is the staff roles' part
     "anonymous": (2, 0),  # 401 before anything is read
 }
-TIME_LIMIT = 90.0  # seconds for the whole run on a 2-core machine shared with other work
+TIME_LIMIT = 90.0  # CPU seconds for the whole run (wall time on the shared 2-core machine varies with load)
 UNSCOPED = {"instrument_id", "questionnaire_id"}  # definitions: no client data, any staff member
 CHECKS = [
     not_a_server_error,
@@ -199,7 +199,7 @@ def test_t17_the_api_answers_what_its_schema_declares_as_every_role(world: World
     assert all(isinstance(result, Ok) for result in loaded), loaded  # the schema itself is valid
     operations = [result.ok() for result in loaded if isinstance(result, Ok)]
     tally = Tally()
-    started = time.monotonic()
+    started = time.process_time()
     for role, name in ROLES.items():
         caller = _caller(world, name)
 
@@ -215,7 +215,7 @@ def test_t17_the_api_answers_what_its_schema_declares_as_every_role(world: World
             _generated(operation, GenerationMode.POSITIVE, positive, run)
             if negative:
                 _generated(operation, GenerationMode.NEGATIVE, negative, run)
-    elapsed = time.monotonic() - started
+    elapsed = time.process_time() - started
 
     figure = (
         f"T17 operations: {len(operations)}; cases: {tally.cases}; 5xx: {len(tally.server_errors)}; "
@@ -226,4 +226,4 @@ def test_t17_the_api_answers_what_its_schema_declares_as_every_role(world: World
     assert not tally.violations, "\n".join(tally.violations[:20])
     assert not tally.bypasses, "\n".join(tally.bypasses[:20])
     assert len(operations) >= 19 and tally.cases >= len(operations) * len(ROLES) * 2, figure
-    assert elapsed < TIME_LIMIT, f"{figure}; took {elapsed:.0f} s"
+    assert elapsed < TIME_LIMIT, f"{figure}; took {elapsed:.0f} CPU seconds"

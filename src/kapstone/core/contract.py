@@ -10,8 +10,9 @@ Services take keyword-only, typed arguments and either return what they made or 
   audited (``kapstone.access.scoping.scoped_get`` does both), and indistinguishable from "not found".
 
 ``ServiceErrorMiddleware`` turns any of them that a view did not handle itself into a response in
-one place: an HTML page, an htmx fragment, or (under /api/) the API's JSON error body. The API's
-own exception handlers use ``error_payload`` for the same body.
+one place: an HTML page, an htmx fragment, or (under /api/) the API's JSON error body. Every 4xx of
+the JSON API is that one body, ``ErrorOut``: ``{"detail": str, "errors": [{"field", "reason",
+"code"}]}`` (a ``Stale`` adds both versions); ``error_payload`` and ``validation_payload`` build it.
 """
 
 from __future__ import annotations
