@@ -168,7 +168,7 @@ def withdraw_consent(world: Any, client_name: str = "rowan") -> Any:
 def make_ready(world: Any, client_name: str = "rowan", *, touch: bool = True, **intake_changes: Any) -> Ready:
     """Intake, screening, clearance and consent, in that order, as the care team and client do it.
     ``intake_changes`` override the intake (e.g. ``route="intramuscular"`` for an IM course)."""
-    from kapstone.clients.readiness import dosing_readiness
+    from kapstone.screening.readiness import dosing_readiness
 
     intake = record_intake(world, client_name, **intake_changes)
     evaluation = submit_screening(world, client_name)

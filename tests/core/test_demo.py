@@ -14,11 +14,11 @@ from kapstone.audit.services import verify_chain
 from kapstone.care.models import Alert, CareSession, Course, DoseRecord, Intervention, Rating, VitalReading
 from kapstone.care.selectors import course_overview
 from kapstone.clients.models import Client, ConsentRecord, Intake
-from kapstone.clients.readiness import dosing_readiness
 from kapstone.measures.models import Response
 from kapstone.notes.models import ProgressNote
 from kapstone.notes.services import note_verify
 from kapstone.screening.models import Clearance, ScreeningEvaluation
+from kapstone.screening.readiness import dosing_readiness
 from kapstone.tooling.demo import DEMO_SLUG, load_demo
 
 pytestmark = pytest.mark.django_db

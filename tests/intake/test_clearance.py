@@ -11,8 +11,8 @@ from django.urls import reverse
 from intake_helpers import actor, clear, give_birthday, record_measures, save_intake, submitted_screening
 
 from kapstone.audit.models import AuditEvent
-from kapstone.clients.readiness import dosing_readiness
 from kapstone.screening.models import Clearance, ScreeningSettings
+from kapstone.screening.readiness import dosing_readiness
 from kapstone.screening.services import clearance_decide, screening_run
 
 pytestmark = pytest.mark.django_db

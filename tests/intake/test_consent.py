@@ -19,8 +19,8 @@ from kapstone.clients.consent.template import (
 )
 from kapstone.clients.consent_services import consent_template_save, consent_withdraw
 from kapstone.clients.models import ConsentRecord, ConsentTemplate
-from kapstone.clients.readiness import dosing_readiness
 from kapstone.core.contract import NotYours
+from kapstone.screening.readiness import dosing_readiness
 
 pytestmark = pytest.mark.django_db
 

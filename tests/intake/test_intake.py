@@ -19,10 +19,10 @@ from intake_helpers import (
 )
 
 from kapstone.audit.models import AuditEvent
-from kapstone.clients.facts import facts_for_client
 from kapstone.clients.intake_services import intake_save
 from kapstone.clients.models import Intake, IntakeMedication
 from kapstone.core.contract import Stale as IntakeStale
+from kapstone.screening.client_facts import facts_for_client
 from kapstone.screening.models import Clearance, ScreeningEvaluation
 
 pytestmark = pytest.mark.django_db

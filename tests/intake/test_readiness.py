@@ -17,7 +17,7 @@ from intake_helpers import (
     submitted_screening,
 )
 
-from kapstone.clients.readiness import Readiness, TouchOptIn, dosing_readiness
+from kapstone.screening.readiness import Readiness, TouchOptIn, dosing_readiness
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from intake_helpers import actor, edited_default, ready_for_screening
 
-from kapstone.clients.facts import facts_for_client
+from kapstone.screening.client_facts import facts_for_client
 from kapstone.screening.management.commands.screen import run
 from kapstone.screening.services import ruleset_save, screening_run, screening_settings_save
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from kapstone.clients.models import Client
 
 if TYPE_CHECKING:
-    from kapstone.clients.readiness import Readiness
+    from kapstone.screening.readiness import Readiness
 
 
 def _when(task: object) -> str:

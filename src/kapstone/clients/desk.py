@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from kapstone.access.policy import allows
 from kapstone.clients.consent_selectors import open_consent
+from kapstone.clients.hooks import dosing_readiness
 from kapstone.clients.models import Client, Intake
-from kapstone.clients.readiness import dosing_readiness
 from kapstone.core.actor import Actor
 from kapstone.core.client_header import HeaderFact, register_header
 

@@ -6,6 +6,7 @@ from typing import Any, cast
 from django import forms
 
 from kapstone.clients.consent.principles import DecisionPrinciples, principles_for
+from kapstone.clients.hooks import intake_facts
 from kapstone.clients.models import (
     ALLERGY_FLAGS,
     MEDICAL_HISTORY,
@@ -14,7 +15,6 @@ from kapstone.clients.models import (
     CarePreferences,
     Intake,
 )
-from kapstone.screening.facts import MEDICATION_CLASSES
 
 YES_NO_CHOICES = [("unknown", "Not known yet"), ("true", "Yes"), ("false", "No")]
 
@@ -135,11 +135,16 @@ class IntakeForm(forms.ModelForm[Intake]):
         ]
 
 
+def _medication_class_choices() -> list[tuple[str, str]]:
+    """The medication classes screening knows (screening/FACTS.md), read when a form is built."""
+    return [(c, c.replace("_", " ")) for c in intake_facts().medication_classes]
+
+
 class MedicationForm(forms.Form):
     name = forms.CharField(max_length=120, required=False, label="Medication")
     classes = forms.MultipleChoiceField(
         required=False,
-        choices=[(c, c.replace("_", " ")) for c in MEDICATION_CLASSES],
+        choices=_medication_class_choices,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "inline-choices"}),
         label="Class",
     )

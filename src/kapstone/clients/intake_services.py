@@ -1,7 +1,8 @@
 """Intake and care-preference writes: one transaction each, audited inside it, stale edits refused.
 
 When an intake change alters the screening facts, every open clearance and undecided screening of
-the client is superseded in the same transaction: medical clearance is re-required.
+the client is superseded in the same transaction: medical clearance is re-required. What the facts
+are, and what superseding means, screening says through ``kapstone.clients.hooks.intake_facts``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from django.utils import timezone
 from kapstone.access.policy import Scope, scope_for
 from kapstone.access.scoping import deny
 from kapstone.audit.services import record
-from kapstone.clients.facts import changed_facts, intake_document, validate_intake
+from kapstone.clients.hooks import intake_facts
 from kapstone.clients.models import CarePreferences, Client, Intake, IntakeMedication
 from kapstone.core.actor import Actor
 from kapstone.core.contract import Stale
-from kapstone.screening.facts import MEDICATION_CLASSES
 
 # Every Intake field a form may write (not the bookkeeping ones).
 INTAKE_FIELDS: tuple[str, ...] = tuple(
@@ -70,7 +70,7 @@ def _check_medications(medications: Sequence[Mapping[str, Any]]) -> None:
             errors.append(f"Medication {i}: enter its name.")
         if not classes:
             errors.append(f"{label}: choose at least one class (use 'other' when none fits).")
-        unknown = [c for c in classes if c not in MEDICATION_CLASSES]
+        unknown = [c for c in classes if c not in intake_facts().medication_classes]
         if unknown:
             errors.append(f"{label}: unknown class {', '.join(unknown)}.")
         dose = med.get("diazepam_equivalent_mg_per_day")
@@ -84,30 +84,6 @@ def _check_medications(medications: Sequence[Mapping[str, Any]]) -> None:
 
 def _intake_facts(doc: Mapping[str, object]) -> dict[str, object]:
     return {k: v for k, v in doc.items() if k != "age_years"}
-
-
-def supersede_for_changed_facts(actor: Actor, client: Client, changed: list[str]) -> tuple[int, int]:
-    """Inside the caller's transaction: clearance is re-required and undecided screenings go stale."""
-    from kapstone.screening.models import Clearance, ScreeningEvaluation
-
-    now = timezone.now()
-    reason = f"intake changed ({', '.join(changed)})"
-    clearances = Clearance.objects.filter(client=client, superseded_at__isnull=True).update(
-        superseded_at=now, superseded_reason=reason
-    )
-    screenings = ScreeningEvaluation.objects.filter(
-        client=client, superseded_at__isnull=True, clearance__isnull=True
-    ).update(superseded_at=now, superseded_reason=reason)
-    if clearances or screenings:
-        record(
-            actor,
-            "clearance.supersede",
-            object_type="client",
-            object_id=client.pk,
-            client_id=client.pk,
-            detail={"reason": reason, "clearances": clearances, "screenings": screenings},
-        )
-    return clearances, screenings
 
 
 def intake_save(
@@ -125,7 +101,8 @@ def intake_save(
     if (stored.version if stored else 0) != expected_version:
         assert stored is not None
         raise _intake_stale(stored, expected_version)
-    before = _intake_facts(intake_document(stored, client)) if stored else {}
+    facts = intake_facts()
+    before = _intake_facts(facts.document(stored, client)) if stored else {}
     candidate = Intake.objects.get(pk=stored.pk) if stored else Intake(client=client)
     for name in INTAKE_FIELDS:
         if name in data:
@@ -135,7 +112,7 @@ def intake_save(
     checks: tuple[Callable[[], object], ...] = (
         candidate.clean_fields,
         lambda: _check_medications(meds),
-        lambda: validate_intake(candidate, meds),
+        lambda: facts.validate(candidate, meds),
     )
     for check in checks:
         try:
@@ -145,8 +122,8 @@ def intake_save(
                 errors.setdefault(field, []).extend(m for m in messages if m not in errors.get(field, []))
     if errors:
         raise ValidationError(errors)
-    after = _intake_facts(intake_document(candidate, client, medications=meds))
-    changed = changed_facts(before, after)
+    after = _intake_facts(facts.document(candidate, client, medications=meds))
+    changed = facts.changed(before, after)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -176,7 +153,7 @@ def intake_save(
             )
             clearances, screenings = (0, 0)
             if changed:
-                clearances, screenings = supersede_for_changed_facts(actor, client, changed)
+                clearances, screenings = facts.supersede(actor, client, changed)
             record(
                 actor,
                 "intake.edit",

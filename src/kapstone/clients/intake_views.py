@@ -16,6 +16,7 @@ from kapstone.access.decorators import requires
 from kapstone.access.policy import allows
 from kapstone.clients import consent_selectors, consent_services, intake_services, selectors
 from kapstone.clients.consent.principles import principles_for
+from kapstone.clients.hooks import dosing_readiness
 from kapstone.clients.intake_forms import (
     LABELS,
     ConsentSignForm,
@@ -27,7 +28,6 @@ from kapstone.clients.intake_forms import (
     medications_from,
 )
 from kapstone.clients.models import CarePreferences, CareTeamMember, Client, ConsentRecord, Intake
-from kapstone.clients.readiness import dosing_readiness
 from kapstone.core.contract import Stale
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest

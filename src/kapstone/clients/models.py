@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from kapstone.accounts.models import Organization
+from kapstone.clients.hooks import intake_facts
 
 
 class Client(models.Model):
@@ -266,9 +267,7 @@ class Intake(models.Model):
     def clean(self) -> None:
         """Refuse what the screening engine would refuse (implausible vitals, a lactating client
         recorded male, ...), with the pure core's own bounds and messages, by field."""
-        from kapstone.clients.facts import validate_intake
-
-        validate_intake(self, medications=None)
+        intake_facts().validate(self, medications=None)
 
 
 class IntakeMedication(models.Model):

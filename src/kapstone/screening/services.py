@@ -16,10 +16,10 @@ from kapstone.access.policy import Scope, scope_for
 from kapstone.access.scoping import deny
 from kapstone.accounts.models import User
 from kapstone.audit.services import record
-from kapstone.clients.facts import changed_facts, facts_and_sources
 from kapstone.clients.models import CareTeamMember, Client
 from kapstone.core.actor import Actor
 from kapstone.screening import selectors
+from kapstone.screening.client_facts import changed_facts, facts_and_sources
 from kapstone.screening.engine import CONTRAINDICATED_OUTCOME, FLAGGED, INSUFFICIENT, evaluate
 from kapstone.screening.facts import FactsError
 from kapstone.screening.models import Clearance, RuleSetVersion, ScreeningEvaluation, ScreeningSettings

@@ -15,12 +15,12 @@ from kapstone.access.decorators import requires
 from kapstone.access.policy import allows
 from kapstone.clients import selectors as client_selectors
 from kapstone.clients.consent.principles import principles_for
-from kapstone.clients.readiness import dosing_readiness
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 from kapstone.screening import selectors, services
 from kapstone.screening.forms import ClearanceForm, RuleSetForm, ScreeningSettingsForm, SubmitForm
 from kapstone.screening.models import ScreeningEvaluation
+from kapstone.screening.readiness import dosing_readiness
 from kapstone.screening.report import build_report
 
 

@@ -502,8 +502,8 @@ def _demo_completed_course(org: Organization, people: dict[str, User]) -> None:
 
     from kapstone.care import services as care
     from kapstone.care.models import Course, ProtocolVersion
-    from kapstone.clients.facts import facts_and_sources
     from kapstone.screening import services as screening
+    from kapstone.screening.client_facts import facts_and_sources
 
     act = partial(_staff_actor, org, people)
     theo, marlowe = act("therapist"), Client.objects.get(organization=org, given_name="Marlowe")

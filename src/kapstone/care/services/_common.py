@@ -32,7 +32,7 @@ from kapstone.core.contract import Refused, Stale
 
 if TYPE_CHECKING:
     from kapstone.accounts.models import User
-    from kapstone.clients.readiness import Readiness
+    from kapstone.screening.readiness import Readiness
 
 VITAL_FIELDS = ("systolic", "diastolic", "heart_rate", "spo2", "respiratory_rate")
 # Attestations the platform knows itself (from readiness), so nobody ticks them by habit.
@@ -89,7 +89,7 @@ def readiness_for(client: Client, *, at: datetime | None = None, dosing_now: boo
     """The clients module's readiness contract (imported late: it needs screening installed).
     ``dosing_now`` (the pre-dose go and the dosing room) also folds in the open safety tasks: a
     high suicide-risk task blocks until a clinician documents a review."""
-    from kapstone.clients import readiness  # late: it imports screening, which must be installed
+    from kapstone.screening import readiness  # late: it imports screening, which must be installed
 
     found = readiness.dosing_readiness(client, at=at)
     return with_safety(found, client) if dosing_now else found

@@ -62,7 +62,7 @@ from kapstone.care.services._common import (
 from kapstone.core.actor import Actor
 
 if TYPE_CHECKING:
-    from kapstone.clients.readiness import Readiness
+    from kapstone.screening.readiness import Readiness
 
 # --------------------------------------------------------------------------------------------------
 # Dosing: start (readiness + pre-dose go/no-go)

@@ -16,8 +16,8 @@ register = template.Library()
 @register.inclusion_tag("clients/_kap_section.html", takes_context=True)
 def kap_client_section(context: dict[str, Any], client: Any) -> dict[str, Any]:
     """Ready-to-schedule status and links to intake, screening, consent and choices."""
+    from kapstone.clients.hooks import dosing_readiness
     from kapstone.clients.models import CarePreferences
-    from kapstone.clients.readiness import dosing_readiness
 
     actor = context.get("actor")
     actions = ("intake.view", "intake.edit", "screening.view", "consent.view")
@@ -35,8 +35,8 @@ def kap_client_section(context: dict[str, Any], client: Any) -> dict[str, Any]:
 def portal_kap_sections(context: dict[str, Any], client: Any) -> dict[str, Any]:
     """The client's own plan, consent, upcoming sessions and choices."""
     from kapstone.clients.consent_selectors import consents_for, current_template, is_current, open_consent
+    from kapstone.clients.hooks import dosing_readiness
     from kapstone.clients.models import CarePreferences, CareTeamMember, Intake
-    from kapstone.clients.readiness import dosing_readiness
 
     template = current_template(client.organization_id)
     consent = open_consent(client)

@@ -1,4 +1,6 @@
 """The screening facts document (screening/FACTS.md) built from a client's intake and latest measures.
+It lives with screening, whose knowledge it is; the record reaches it only through the provider this
+module gives ``kapstone.clients.hooks`` (registered in ``ScreeningConfig.ready``).
 
 ``facts_for_client`` is what a screening evaluates; ``validate_intake`` refuses intake data the pure
 core would refuse (it calls ``validate_facts`` with the clinic's rule-set bounds, so no number is
@@ -17,8 +19,13 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
+from kapstone.audit.services import record
 from kapstone.clients.models import HISTORY_FIELDS, Client, Intake, IntakeMedication
-from kapstone.screening.facts import CSSRS_RISK, FactsError, validate_facts
+from kapstone.core.actor import Actor
+from kapstone.measures.models import Response
+from kapstone.screening.facts import CSSRS_RISK, MEDICATION_CLASSES, FactsError, validate_facts
+from kapstone.screening.models import Clearance, ScreeningEvaluation
+from kapstone.screening.selectors import active_ruleset, measure_max_age_days
 
 PHQ9 = "phq9"
 PHQ9_ITEM9 = "phq9_9"
@@ -139,8 +146,6 @@ def latest_measure_facts(
 ) -> dict[str, MeasureFact]:
     """PHQ-9 item 9 and the C-SSRS screener risk level from the newest responses administered no
     later than ``at`` (and, with ``max_age_days``, no earlier than that many days before it)."""
-    from kapstone.measures.models import Response  # read-only use of the measures app
-
     at = at or timezone.now()
     base = Response.objects.filter(client=client, administered_at__lte=at)
     if max_age_days is not None:
@@ -163,8 +168,6 @@ def facts_and_sources(
     client: Client, *, at: datetime | None = None
 ) -> tuple[dict[str, object], dict[str, object]]:
     """The full facts document for a screening now, and where its measure facts came from."""
-    from kapstone.screening.selectors import measure_max_age_days
-
     at = at or timezone.now()
     intake = Intake.objects.filter(client=client).first()
     doc = intake_document(intake, client, at=at)
@@ -184,8 +187,6 @@ def facts_for_client(client: Client, *, at: datetime | None = None) -> dict[str,
 
 def validate_intake(intake: Intake, medications: Sequence[Mapping[str, Any]] | None) -> None:
     """Raise ``ValidationError`` keyed by intake field when the pure core would refuse the facts."""
-    from kapstone.screening.selectors import active_ruleset
-
     client = intake.client
     doc = intake_document(intake, client, medications=medications)
     if medications is not None and "medications" not in doc:  # check entries even when the list is partial
@@ -220,3 +221,45 @@ def changed_facts(before: Mapping[str, object], after: Mapping[str, object]) -> 
 
     a, b = flat(before), flat(after)
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+def supersede_for_changed_facts(actor: Actor, client: Client, changed: list[str]) -> tuple[int, int]:
+    """Inside the caller's transaction: clearance is re-required and undecided screenings go stale."""
+    now = timezone.now()
+    reason = f"intake changed ({', '.join(changed)})"
+    clearances = Clearance.objects.filter(client=client, superseded_at__isnull=True).update(
+        superseded_at=now, superseded_reason=reason
+    )
+    screenings = ScreeningEvaluation.objects.filter(
+        client=client, superseded_at__isnull=True, clearance__isnull=True
+    ).update(superseded_at=now, superseded_reason=reason)
+    if clearances or screenings:
+        record(
+            actor,
+            "clearance.supersede",
+            object_type="client",
+            object_id=client.pk,
+            client_id=client.pk,
+            detail={"reason": reason, "clearances": clearances, "screenings": screenings},
+        )
+    return clearances, screenings
+
+
+class IntakeFactsProvider:
+    """What the record asks of screening about an intake (``kapstone.clients.hooks.IntakeFacts``)."""
+
+    medication_classes: tuple[str, ...] = tuple(MEDICATION_CLASSES)
+
+    def document(
+        self, intake: Intake | None, client: Client, *, medications: Sequence[Mapping[str, Any]] | None = None
+    ) -> dict[str, object]:
+        return intake_document(intake, client, medications=medications)
+
+    def validate(self, intake: Intake, medications: Sequence[Mapping[str, Any]] | None) -> None:
+        validate_intake(intake, medications)
+
+    def changed(self, before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
+        return changed_facts(before, after)
+
+    def supersede(self, actor: Actor, client: Client, changed: list[str]) -> tuple[int, int]:
+        return supersede_for_changed_facts(actor, client, changed)

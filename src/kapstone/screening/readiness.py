@@ -1,6 +1,6 @@
 """Is this client ready for a dosing session? THE CONTRACT with the care (dosing-course) module.
 
-    from kapstone.clients.readiness import dosing_readiness
+    from kapstone.screening.readiness import dosing_readiness
     readiness = dosing_readiness(client, at=session_start)   # at defaults to now
     if not readiness.ready:
         refuse, showing readiness.missing (one human-readable line each)
@@ -15,6 +15,8 @@ the dosing room (never "yes" without a current consent).
 
 Not audited itself (it reads only state the caller's own audited read of the client covers); the
 client must already have come through ``clients.selectors.client_get``. The signature is stable.
+It lives with screening (clearance is its knowledge); the record's own pages reach it through
+``kapstone.clients.hooks.dosing_readiness``, registered in ``ScreeningConfig.ready``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,16 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from kapstone.clients.consent_selectors import current_template, latest_consent, open_consent
 from kapstone.clients.models import CareTeamMember, Client, ConsentRecord, Intake
+from kapstone.screening.client_facts import (
+    MEASURE_FACTS,
+    changed_facts,
+    intake_document,
+    latest_measure_facts,
+)
 from kapstone.screening.models import Clearance
+from kapstone.screening.selectors import latest_clearance, latest_submitted
 
 
 @dataclass(frozen=True)
@@ -60,9 +70,6 @@ def _day(value: datetime) -> str:
 
 
 def _clearance_problems(client: Client, at: datetime) -> tuple[list[str], Clearance | None]:
-    from kapstone.clients.facts import MEASURE_FACTS, changed_facts, intake_document, latest_measure_facts
-    from kapstone.screening.selectors import latest_clearance, latest_submitted
-
     clearance = latest_clearance(client)
     submitted = latest_submitted(client)
     pending = submitted is not None and (clearance is None or clearance.evaluation_id != submitted.pk)
@@ -112,8 +119,6 @@ def _clearance_problems(client: Client, at: datetime) -> tuple[list[str], Cleara
 
 
 def _consent_problems(client: Client) -> tuple[list[str], ConsentRecord | None]:
-    from kapstone.clients.consent_selectors import current_template, latest_consent, open_consent
-
     template = current_template(client.organization_id)
     consent = open_consent(client)
     if consent is None:
