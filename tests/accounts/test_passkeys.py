@@ -37,6 +37,7 @@ from kapstone.core.contract import Refused
 pytestmark = pytest.mark.django_db
 
 SITE = "https://kapstone.example"
+PASSWORD = "correct horse battery staple 42"  # every persona's (tests/conftest.py)
 RP_ID = "kapstone.example"
 SIGN_IN = "/accounts/sign-in/"
 VERIFY = "/accounts/sign-in/verify/"
@@ -109,10 +110,12 @@ def staff(world: Any, name: str) -> Actor:
     return Actor(user=world.users[name], organization=world.org_a, roles=frozenset({"therapist"}))
 
 
-def register(actor: Actor, key: SoftKey, name: str = "Work laptop") -> Passkey:
+def register(actor: Actor, key: SoftKey, name: str = "Work laptop", password: str = PASSWORD) -> Passkey:
     session = SessionStore()
     options = json.loads(passkeys.registration_options(actor, session=session))
-    return passkeys.register(actor, session=session, name=name, credential=key.create(options))
+    return passkeys.register(
+        actor, session=session, name=name, credential=key.create(options), password=password
+    )
 
 
 def password_step(world: Any, name: str) -> HttpClient:
@@ -155,7 +158,14 @@ def test_staff_member_registers_a_passkey_from_the_security_page(world):
     assert options["rp"] == {"id": RP_ID, "name": "Kapstone"}
     assert options["authenticatorSelection"]["userVerification"] == "required"
     assert theo.email not in options["user"]["id"]  # an opaque handle, not the address
-    response = http.post(ADD, {"name": "  Work   laptop ", "credential": key.create(options)})
+    answer = key.create(options)
+    wrong = http.post(ADD, {"name": "Work laptop", "credential": answer, "password": "not the password"})
+    assert wrong.status_code == 422
+    assert json.loads(wrong.content) == {"error": "That password is not right. No passkey was added."}
+    assert not Passkey.objects.exists()
+    options = json.loads(http.post(ADD_OPTIONS).content)  # the refused attempt spent its challenge
+    answer = key.create(options)
+    response = http.post(ADD, {"name": "  Work   laptop ", "credential": answer, "password": PASSWORD})
     assert response.status_code == 200
     assert json.loads(response.content) == {"redirect": SECURITY}
     stored = Passkey.objects.get(user=theo)
@@ -167,8 +177,11 @@ def test_staff_member_registers_a_passkey_from_the_security_page(world):
     assert stored.transports == ["internal"]
     page = http.get(SECURITY)
     assert b"Work laptop" in page.content and b"Not yet" in page.content
-    row = AuditEvent.objects.get(action="auth.passkey_register")
-    assert (row.actor_id, row.outcome, row.object_id) == (theo.pk, "success", str(stored.pk))
+    rows = AuditEvent.objects.filter(action="auth.passkey_register").order_by("pk")
+    assert list(rows.values_list("actor_id", "outcome", "object_id", "detail__reason")) == [
+        (theo.pk, "failure", "", "password"),
+        (theo.pk, "success", str(stored.pk), None),
+    ]
     # The next options name the registered passkey, so the device does not make a second one.
     again = json.loads(http.post(ADD_OPTIONS).content)
     assert [c["id"] for c in again["excludeCredentials"]] == [b64(key.credential_id)]
@@ -194,11 +207,11 @@ def test_a_forged_or_stale_registration_is_refused_and_audited(world, tamper, me
         options["challenge"] = b64(b"a challenge the server never issued")
     credential = key.create(options, origin="https://kapstone.example.evil" if tamper == "origin" else SITE)
     if tamper == "replay":
-        passkeys.register(theo, session=session, name="First", credential=credential)
+        passkeys.register(theo, session=session, name="First", credential=credential, password=PASSWORD)
     actor = staff(world, "tamsin") if tamper == "other_person" else theo
     later = timezone.now() + timedelta(seconds=301 if tamper == "expired" else 0)
     with time_machine.travel(later), pytest.raises(Refused, match=message):
-        passkeys.register(actor, session=session, name="Second", credential=credential)
+        passkeys.register(actor, session=session, name="Second", credential=credential, password=PASSWORD)
     assert Passkey.objects.filter(name="Second").count() == 0
     assert AuditEvent.objects.filter(action="auth.passkey_register", outcome="failure").count() == 1
 

@@ -67,6 +67,7 @@ def test_staff_member_adds_a_passkey_and_signs_in_with_it(
     expect(page.get_by_role("heading", name="Sign-in security")).to_be_visible()
     expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
     page.get_by_label("Name for this passkey").fill("Test laptop")
+    page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.get_by_text("Passkey “Test laptop” added.")).to_be_visible()
     expect(page.get_by_role("cell", name="Test laptop", exact=True)).to_be_visible()

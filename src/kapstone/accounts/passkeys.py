@@ -125,12 +125,17 @@ def registration_options(actor: Actor, *, session: SessionBase) -> str:
     return options_to_json(options)
 
 
-def register(actor: Actor, *, session: SessionBase, name: str, credential: str) -> Passkey:
-    """Verify the browser's answer to the registration challenge and keep the new passkey."""
+def register(actor: Actor, *, session: SessionBase, name: str, credential: str, password: str) -> Passkey:
+    """Verify the browser's answer to the registration challenge and keep the new passkey. The person
+    gives their password again: a borrowed or stolen session alone cannot add a second factor."""
     user = _staff(actor)
     name = " ".join(name.split())[:NAME_MAX] or "Passkey"
     try:
         challenge = _take(session, REGISTER, user)
+        if not user.check_password(password):
+            raise Refused(
+                "That password is not right. No passkey was added.", field="password", code="password"
+            )
         rp_id, origin = relying_party()
         try:
             verified = verify_registration_response(

@@ -226,6 +226,7 @@ def passkey_add(request: AuthenticatedRequest) -> HttpResponse:
             session=request.session,
             name=request.POST.get("name", ""),
             credential=request.POST.get("credential", ""),
+            password=request.POST.get("password", ""),
         )
     except Refused as exc:
         return _refused(exc)

@@ -1,7 +1,7 @@
 /* Kapstone passkeys: the browser's half of WebAuthn, for two forms.
  *
  * - #passkey-add (the security page): asks the server for registration options, lets the device
- *   create a passkey (navigator.credentials.create), posts the answer with the name typed.
+ *   create a passkey (navigator.credentials.create), posts the answer with the name and password typed.
  * - #passkey-sign-in (the second sign-in step): asks for authentication options, lets the device
  *   sign the challenge (navigator.credentials.get), posts the answer.
  *
@@ -109,11 +109,12 @@
 
   wire(document.getElementById("passkey-add"), function (form) {
     var name = form.querySelector("input[name=name]").value;
+    var password = form.querySelector("input[name=password]").value;
     return post(form, form.getAttribute("data-options-url"), {})
       .then(function (response) { return response.json(); })
       .then(function (json) { return navigator.credentials.create({ publicKey: creationOptions(json) }); })
       .then(function (credential) {
-        return post(form, form.action, { name: name, credential: credentialJson(credential) });
+        return post(form, form.action, { name: name, password: password, credential: credentialJson(credential) });
       });
   });
 
