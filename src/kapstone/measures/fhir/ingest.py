@@ -241,58 +241,10 @@ def _authored(resource: Mapping[str, Any]) -> datetime | None | Issue:
         )
 
 
-def parse_questionnaire_response(  # noqa: C901 - one case per rule; listed in issue #10 to split
-    resource: object, registry: Registry, *, base: str = DEV_BASE
-) -> tuple[Instrument, dict[str, Number], datetime | None]:
-    """Read an incoming QuestionnaireResponse: (instrument, answers by item id, authored).
-
-    Validates the resource with fhir.resources, resolves the instrument by canonical URL under this
-    deployment's ``base`` (or the pre-setting ``LEGACY_BASE`` of earlier exports; ``|version``
-    optional: the newest installed version without it) and refuses, naming the linkId, anything it
-    cannot map exactly. Items without an answer are left out of the answers. Raises ``FhirImportError``.
-    """
-    if not isinstance(resource, Mapping):
-        raise FhirImportError([Issue("the body must be a JSON object", code="structure")])
-    if resource.get("resourceType") != "QuestionnaireResponse":
-        raise FhirImportError(
-            [
-                Issue(
-                    f"resourceType must be QuestionnaireResponse, not {_short(resource.get('resourceType'))}",
-                    code="structure",
-                    path="QuestionnaireResponse.resourceType",
-                )
-            ]
-        )
-    issues = _structure_issues(resource)
-    if issues:
-        raise FhirImportError(issues)
-    status = resource.get("status")
-    if status not in ("completed", "amended"):
-        issues.append(
-            Issue(
-                f"status must be completed (or amended), not {_short(status)}",
-                code="business-rule",
-                path="QuestionnaireResponse.status",
-            )
-        )
-    bases = (base, LEGACY_BASE)
-    found = _resolve_questionnaire(resource, registry, bases)
-    authored = _authored(resource)
-    if isinstance(authored, Issue):
-        issues.append(authored)
-    if isinstance(found, Issue):
-        raise FhirImportError([*issues, found])
-    instrument = found
-    raw_items = resource.get("item") or []
-    if len(raw_items) > MAX_IMPORT_ITEMS:
-        raise FhirImportError(
-            [
-                *issues,
-                Issue(
-                    f"too many items ({len(raw_items)})", code="too-costly", path="QuestionnaireResponse.item"
-                ),
-            ]
-        )
+def _answers(
+    instrument: Instrument, raw_items: list[Any], bases: tuple[str, ...], issues: list[Issue]
+) -> dict[str, Number]:
+    """The answers by item id; each item that cannot be mapped exactly adds its issue instead."""
     answers: dict[str, Number] = {}
     seen: set[str] = set()
     repeated: set[str] = set()
@@ -353,6 +305,62 @@ def parse_questionnaire_response(  # noqa: C901 - one case per rule; listed in i
             issues.append(value)
             continue
         answers[link] = value
+    return answers
+
+
+def parse_questionnaire_response(
+    resource: object, registry: Registry, *, base: str = DEV_BASE
+) -> tuple[Instrument, dict[str, Number], datetime | None]:
+    """Read an incoming QuestionnaireResponse: (instrument, answers by item id, authored).
+
+    Validates the resource with fhir.resources, resolves the instrument by canonical URL under this
+    deployment's ``base`` (or the pre-setting ``LEGACY_BASE`` of earlier exports; ``|version``
+    optional: the newest installed version without it) and refuses, naming the linkId, anything it
+    cannot map exactly. Items without an answer are left out of the answers. Raises ``FhirImportError``.
+    """
+    if not isinstance(resource, Mapping):
+        raise FhirImportError([Issue("the body must be a JSON object", code="structure")])
+    if resource.get("resourceType") != "QuestionnaireResponse":
+        raise FhirImportError(
+            [
+                Issue(
+                    f"resourceType must be QuestionnaireResponse, not {_short(resource.get('resourceType'))}",
+                    code="structure",
+                    path="QuestionnaireResponse.resourceType",
+                )
+            ]
+        )
+    issues = _structure_issues(resource)
+    if issues:
+        raise FhirImportError(issues)
+    status = resource.get("status")
+    if status not in ("completed", "amended"):
+        issues.append(
+            Issue(
+                f"status must be completed (or amended), not {_short(status)}",
+                code="business-rule",
+                path="QuestionnaireResponse.status",
+            )
+        )
+    bases = (base, LEGACY_BASE)
+    found = _resolve_questionnaire(resource, registry, bases)
+    authored = _authored(resource)
+    if isinstance(authored, Issue):
+        issues.append(authored)
+    if isinstance(found, Issue):
+        raise FhirImportError([*issues, found])
+    instrument = found
+    raw_items = resource.get("item") or []
+    if len(raw_items) > MAX_IMPORT_ITEMS:
+        raise FhirImportError(
+            [
+                *issues,
+                Issue(
+                    f"too many items ({len(raw_items)})", code="too-costly", path="QuestionnaireResponse.item"
+                ),
+            ]
+        )
+    answers = _answers(instrument, raw_items, bases, issues)
     if issues:
         raise FhirImportError(issues)
     assert not isinstance(authored, Issue)
