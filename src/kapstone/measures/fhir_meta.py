@@ -1,5 +1,5 @@
 """FHIR R4 Patient and CapabilityStatement, pure: plain data in, a validated resource out (see
-``fhir.py`` for the measures resources). No Django, no settings: the caller passes the base."""
+the ``fhir`` package for the measures resources). No Django, no settings: the caller passes the base."""
 
 from __future__ import annotations
 
