@@ -120,6 +120,13 @@ def test_after_expiry_every_read_and_write_is_refused_again_and_audited(world: A
         assert tamsin.get(_detail(rowan.pk)).status_code == 200  # still open one minute before the end
 
 
+def test_the_grant_stays_with_the_session_that_opened_it(world: Any, as_user: Any) -> None:
+    tamsin, rowan = as_user("tamsin"), world.clients["rowan"]
+    _open(tamsin, rowan.pk)
+    assert tamsin.get(_detail(rowan.pk)).status_code == 200
+    assert as_user("tamsin").get(_detail(rowan.pk)).status_code == 404  # another browser: closed
+
+
 def test_the_time_box_is_a_setting(world: Any, as_user: Any, settings: Any) -> None:
     settings.KAPSTONE_BREAK_GLASS_MINUTES = 15
     _open(as_user("tamsin"), world.clients["rowan"].pk)
