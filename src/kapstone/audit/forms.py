@@ -6,15 +6,12 @@ from django import forms
 
 from kapstone.audit.models import Outcome
 from kapstone.audit.selectors import SORTS, AuditFilter
+from kapstone.core.datefields import LocalDateField
 
 
 class AuditFilterForm(forms.Form):
-    date_from = forms.DateField(
-        label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = LocalDateField(label="From (UTC)", required=False)
+    date_to = LocalDateField(label="To (UTC)", required=False)
     actor_email = forms.CharField(label="Person (email contains)", required=False, max_length=254)
     action = forms.CharField(label="Action (starts with)", required=False, max_length=80)
     outcome = forms.ChoiceField(label="Outcome", required=False, choices=[("", "Any"), *Outcome.choices])

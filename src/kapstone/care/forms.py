@@ -19,20 +19,15 @@ from kapstone.care.services import (
     PSYCHOEDUCATION,
     new_key,
 )
+from kapstone.core.datefields import LocalDateTimeField
 from kapstone.core.localtime import format_datetime
 
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 UNITS = (("mg", "mg"), ("mcg", "mcg (micrograms)"), ("g", "g"), ("mL", "mL"))
 
 
 def _when(label: str, *, required: bool = False, help_text: str = "") -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
-    )
+    """A moment typed in the person's zone and clock, not the browser's locale (issue #12)."""
+    return LocalDateTimeField(label=label, required=required, help_text=help_text)
 
 
 def _number(label: str, *, required: bool = False, step: str = "1", **attrs: str) -> forms.IntegerField:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from kapstone.clients.models import CareTeamMember, Client
+from kapstone.core.datefields import LocalDateField
 
 
 class ClientForm(forms.ModelForm[Client]):
@@ -13,7 +14,7 @@ class ClientForm(forms.ModelForm[Client]):
         fields = (
             "given_name", "family_name", "preferred_name", "pronouns", "date_of_birth", "email", "phone",
         )  # fmt: skip
-        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"date_of_birth": LocalDateField}  # the clinic's date format, not the browser's
 
 
 class CareTeamForm(forms.Form):

@@ -15,6 +15,7 @@ from kapstone.clients.models import (
     CarePreferences,
     Intake,
 )
+from kapstone.core.datefields import LocalDateTimeField
 
 YES_NO_CHOICES = [("unknown", "Not known yet"), ("true", "Yes"), ("false", "No")]
 
@@ -103,8 +104,8 @@ class IntakeForm(forms.ModelForm[Intake]):
             "psychiatric_notes": forms.Textarea(attrs={"rows": 2}),
             "medical_notes": forms.Textarea(attrs={"rows": 2}),
             "other_allergies": forms.Textarea(attrs={"rows": 2}),
-            "vitals_taken_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         }
+        field_classes = {"vitals_taken_at": LocalDateTimeField}  # typed in the person's zone and clock
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -117,11 +118,6 @@ class IntakeForm(forms.ModelForm[Intake]):
             if isinstance(field, forms.ChoiceField):
                 choices = [c for c in cast(list[tuple[str, str]], field.choices) if c[0] != ""]
                 field.choices = [("", "Not known yet"), *choices]
-        cast(forms.DateTimeField, self.fields["vitals_taken_at"]).input_formats = [
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%d %H:%M",
-            "%Y-%m-%d %H:%M:%S",
-        ]
         self.fields["bp_systolic"].widget.attrs.update(inputmode="numeric")
         self.fields["bp_diastolic"].widget.attrs.update(inputmode="numeric")
         self.fields["heart_rate"].widget.attrs.update(inputmode="numeric")

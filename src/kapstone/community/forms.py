@@ -9,6 +9,7 @@ from django import forms
 from kapstone.community.directory_services import CONSENT_CHANNELS, REFERRAL_ELEMENTS
 from kapstone.community.models.library import EVIDENCE_LEVELS
 from kapstone.community.vocab import LISTING_KINDS, MODALITIES, ROUTES, US_STATES
+from kapstone.core.datefields import LocalDateField, LocalDateTimeField
 
 
 class ListingForm(forms.Form):
@@ -71,12 +72,8 @@ class DecideForm(forms.Form):
 class WorkshopForm(forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    starts_at = forms.DateTimeField(
-        label="Starts (local time)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
-    ends_at = forms.DateTimeField(
-        label="Ends (local time)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    starts_at = LocalDateTimeField(label="Starts (in the workshop's time zone)")
+    ends_at = LocalDateTimeField(label="Ends (in the workshop's time zone)")
     time_zone = forms.CharField(
         max_length=64, initial="America/Denver", help_text="An IANA time zone, e.g. America/New_York."
     )
@@ -195,7 +192,7 @@ class MentorshipRequestForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    occurred_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date")
+    occurred_on = LocalDateField(label="Date")
     minutes = forms.IntegerField(min_value=5, max_value=480)
     topic = forms.CharField(max_length=200, label="What you discussed (no client identifiers)")
 

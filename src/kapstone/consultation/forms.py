@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from kapstone.consultation.models import ConsultationGroup, Proposal
+from kapstone.core.datefields import LocalDateField
 
 
 class CaseNewForm(forms.Form):
@@ -73,7 +74,7 @@ class MemberAddForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    held_on = forms.DateField(label="Held on", widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = LocalDateField(label="Held on")
     minutes = forms.IntegerField(min_value=1, max_value=600, label="Duration (minutes)")
     attendees = forms.TypedMultipleChoiceField(coerce=int, widget=forms.CheckboxSelectMultiple)
 

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from kapstone.core.datefields import LocalDateTimeField
 from kapstone.measures.instruments import Instrument, instrument_choices, item_text
 from kapstone.measures.models import MeasureSchedule
 from kapstone.measures.scoring.definition import parse_number
@@ -69,11 +70,8 @@ class QuestionnaireForm(forms.Form):
         self.instrument = instrument
         self._rows: list[tuple[str, int, str, str, bool, bool]] = []
         if with_administered_at:
-            self.fields["administered_at"] = forms.DateTimeField(
-                required=False,
-                label="Completed at (UTC)",
-                help_text="Leave blank for now.",
-                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            self.fields["administered_at"] = LocalDateTimeField(
+                required=False, label="Completed at", help_text="Leave blank for now."
             )
         for item in instrument.items:
             response = item.response
@@ -160,11 +158,8 @@ class ScheduleForm(forms.Form):
         max_value=366,
         help_text="For “Every N days” only.",
     )
-    first_due_at = forms.DateTimeField(
-        label="First due (UTC)",
-        required=False,
-        help_text="For “Every N days”; leave blank for now.",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    first_due_at = LocalDateTimeField(
+        label="First due", required=False, help_text="For “Every N days”; leave blank for now."
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 
+from kapstone.core.datefields import LocalDateField, LocalTimeField
 from kapstone.practicum.models import KIND_LABELS, LedgerEntry
 
 ONLINE = [("", "Not recorded"), ("online", "Online"), ("in_person", "In person")]
@@ -18,9 +19,8 @@ def _choices(field: forms.Field) -> forms.ChoiceField:
 
 class EntryForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of hours", choices=list(KIND_LABELS.items()))
-    occurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
-    starts_at = forms.TimeField(label="Start time (optional)", required=False,
-                                widget=forms.TimeInput(attrs={"type": "time"}))  # fmt: skip
+    occurred_on = LocalDateField(label="Date")
+    starts_at = LocalTimeField(label="Start time (optional)", required=False)
     minutes = forms.IntegerField(label="Duration (minutes)", help_text="More than 0, at most 1440.")
     supervisor = forms.TypedChoiceField(label="Supervisor who will verify it", coerce=int)
     description = forms.CharField(label="What you did (no client names)", max_length=300, required=False)
@@ -73,7 +73,7 @@ class ReverseForm(forms.Form):
 class MeetingForm(forms.Form):
     attendees = forms.TypedMultipleChoiceField(label="Trainees who attended", coerce=int,
                                                widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    occurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = LocalDateField(label="Date")
     minutes = forms.IntegerField(label="Duration (minutes)")
     topics = forms.CharField(label="Topics", widget=forms.Textarea(attrs={"rows": 3}))
     actions = forms.CharField(

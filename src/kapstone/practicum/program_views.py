@@ -12,17 +12,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kapstone.access.decorators import requires
 from kapstone.core.contract import Refused
+from kapstone.core.datefields import date_hint, parse_date
 from kapstone.core.http import AuthenticatedRequest
 from kapstone.practicum import program
 
 
 def _date(text: str, field: str) -> dt.date | None:
-    if not text:
+    if not text.strip():
         return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise Refused("Give the date as YYYY-MM-DD.", field=field) from None
+    day = parse_date(text)
+    if day is None:
+        raise Refused(f"“{text}” is not a date we can read. {date_hint()}", field=field)
+    return day
 
 
 def _number(text: str, field: str) -> float | None:
@@ -37,9 +38,8 @@ def _number(text: str, field: str) -> float | None:
 @requires("practicum.configure")
 @require_GET
 def page(request: AuthenticatedRequest) -> HttpResponse:
-    return render(
-        request, "practicum/program.html", program.program_page(request.actor.organization_id or -1)
-    )
+    context = program.program_page(request.actor.organization_id or -1)
+    return render(request, "practicum/program.html", {**context, "date_hint": date_hint()})
 
 
 @requires("practicum.configure")

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 
+from kapstone.core.datefields import LocalDateField, LocalDateTimeField
 from kapstone.training.models import CompetencyAssessment
 
 MAX_ARCHIVE = 5 * 1024 * 1024
@@ -56,14 +57,8 @@ class LessonEditForm(forms.Form):
 
 class CohortForm(forms.Form):
     name = forms.CharField(label="Cohort name", max_length=200)
-    starts_on = forms.DateField(
-        label="Starts on", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    checks_close_at = forms.DateTimeField(
-        label="Knowledge checks close at (UTC)",
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
+    starts_on = LocalDateField(label="Starts on", required=False)
+    checks_close_at = LocalDateTimeField(label="Knowledge checks close at", required=False)
 
 
 class EnrollForm(forms.Form):
@@ -99,9 +94,7 @@ class SecondRaterForm(forms.Form):
 
 class LiveSessionForm(forms.Form):
     title = forms.CharField(label="Title", max_length=200)
-    starts_at = forms.DateTimeField(
-        label="Starts at (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    starts_at = LocalDateTimeField(label="Starts at")
     minutes = forms.IntegerField(label="Length in minutes", min_value=1, max_value=1440)
     topics = forms.MultipleChoiceField(label="Topics", required=False, widget=forms.CheckboxSelectMultiple)
 
@@ -161,7 +154,7 @@ class JournalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text="A training record: describe clients without names or other identifiers.",
     )
-    written_on = forms.DateField(label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    written_on = LocalDateField(label="Date", required=False)
     lesson_id = forms.ChoiceField(label="About a lesson (optional)", required=False)
     session_ref = forms.CharField(
         label="About a session (optional)",
