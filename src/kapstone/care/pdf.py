@@ -12,7 +12,7 @@ from fpdf import FPDF
 
 from kapstone.care.models import CareSession, VitalReading
 from kapstone.care.selectors import CourseOverview, DosingBoard
-from kapstone.core import localtime
+from kapstone.core import labels, localtime
 
 _ASCII = str.maketrans({
     "—": "-", "–": "-", "·": "-", "…": "...", "≥": ">=", "≤": "<=", "→": "->", "“": '"', "”": '"',
@@ -21,9 +21,10 @@ _ASCII = str.maketrans({
 
 
 def text(value: object) -> str:
-    """The core PDF fonts are Latin-1: map the typography we use, replace anything else."""
+    """The core PDF fonts are Latin-1: map the typography we use, replace anything else. Internal
+    keys a stored message names are put into words first ("Respiratory rate 9 /min", issue #12)."""
     return (
-        str(value if value is not None else "")
+        labels.plain(str(value if value is not None else ""))
         .translate(_ASCII)
         .encode("latin-1", "replace")
         .decode("latin-1")
@@ -33,6 +34,11 @@ def text(value: object) -> str:
 def _when(moment: datetime | None) -> str:
     """The one format of the pages (kapstone.core.localtime): '2 Dec 2026, 14:30 MST'."""
     return localtime.format_datetime(moment) if moment else "-"
+
+
+def _word(key: object) -> str:
+    """A stored status or level ('not_checked') in words (kapstone.core.labels)."""
+    return labels.label(str(key)) if key not in (None, "") else ""
 
 
 def _hm(moment: datetime | None) -> str:
@@ -140,7 +146,7 @@ def dosing_record(board: DosingBoard, *, compress: bool = True) -> bytes:
     items = result.get("items") or []
     doc.grid(
         ["Item", "Status", "Detail"],
-        [[i.get("label"), i.get("status"), i.get("message")] for i in items],
+        [[i.get("label"), _word(i.get("status")), i.get("message")] for i in items],
         (45, 22, 115),
     )
     doc.section("Dose(s)")
@@ -154,7 +160,7 @@ def dosing_record(board: DosingBoard, *, compress: bool = True) -> bytes:
                 f"{d.route}; {d.formulation}",
                 d.given_by.full_name,
                 d.lot,
-                d.level
+                _word(d.level)
                 + (f"; justified by {d.justified_by.full_name}: {d.justification}" if d.justified_by else ""),
             ]
             for d in board.doses
@@ -224,7 +230,7 @@ def dosing_record(board: DosingBoard, *, compress: bool = True) -> bytes:
         [
             [
                 _hm(a.raised_at),
-                a.severity,
+                _word(a.severity),
                 a.message,
                 f"{_hm(a.acknowledged_at)} {a.acknowledged_by.full_name if a.acknowledged_by else ''}"
                 if a.acknowledged_at
@@ -252,7 +258,7 @@ def dosing_record(board: DosingBoard, *, compress: bool = True) -> bytes:
     if discharge.get("items"):
         doc.grid(
             ["Checklist item", "Status"],
-            [[i.get("label"), i.get("status")] for i in discharge["items"]],
+            [[i.get("label"), _word(i.get("status"))] for i in discharge["items"]],
             (140, 42),
         )
     return bytes(doc.output())
@@ -302,7 +308,7 @@ def course_summary(overview: CourseOverview, *, compress: bool = True) -> bytes:
             summary += f"; {alerts} alert(s), {aes} AE(s)" if doses else ""
         elif s.kind == CareSession.Kind.INTEGRATION and hasattr(s, "integration"):
             i = s.integration
-            summary = ", ".join(i.modalities)
+            summary = ", ".join(_word(m) for m in i.modalities)
             if i.interval_hours is not None:
                 summary += f"; {float(i.interval_hours):g} h after the dose"
         elif s.kind == CareSession.Kind.PREPARATION and hasattr(s, "preparation"):

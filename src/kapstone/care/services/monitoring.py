@@ -44,6 +44,7 @@ from kapstone.care.services._common import (
     vitals_from,
 )
 from kapstone.care.vocabulary import DISSOCIATION_SCALES, EMOTIONAL_STATES, TOUCH
+from kapstone.core import labels
 from kapstone.core.actor import Actor
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def _open_alerts(session: CareSession, alerts: Iterable[Any], **link: Any) -> li
                 session=session,
                 code=alert.code,
                 severity=alert.severity,
-                message=alert.message,
+                message=labels.plain(alert.message),  # stored in words: "Respiratory rate 9 /min"
                 suggested_action=alert.action or "",
                 result=alert.to_dict(),
                 **link,
