@@ -46,3 +46,27 @@ def test_the_page_shows_the_side_navigation_and_a_portal_client_gets_none(world:
     assert 'href="/dashboard/" aria-current="page">Desk</a>' in html
     portal = as_user("rowan_portal").get("/portal/").content.decode()
     assert "side-nav" not in portal and "Desk" not in portal
+
+
+def test_the_dosing_section_lists_live_and_todays_sessions_for_those_who_may_monitor(
+    world: Any, as_user: Any
+) -> None:
+    """Derived from the policy (dosing.record): the care team's therapist and prescriber see
+    Rowan's live session; a colleague outside the team sees none; the admin gets no Dosing section."""
+    from django.urls import reverse
+    from tests.care.care_helpers import started
+    from tests.readiness_helpers import make_ready
+
+    make_ready(world)
+    session = started(world)
+    room = reverse("care:dosing", kwargs={"pk": session.pk})
+    for name, role in (("theo", "therapist"), ("priya", "prescriber")):
+        assert sections(world, name, role)["Dosing"] == ["Rowan F., live now"]
+    assert sections(world, "tamsin", "therapist")["Dosing"] == ["No dosing sessions today"]
+    assert "Dosing" not in sections(world, "avery", "org_admin")
+    assert "Dosing" not in sections(world, "sam", "supervisor")
+
+    page = as_user("theo").get("/dashboard/").content.decode()
+    assert f'<a href="{room}">Rowan F., live now</a>' in page
+    other = as_user("tamsin").get("/dashboard/").content.decode()
+    assert room not in other and '<li class="nav-note">No dosing sessions today</li>' in other

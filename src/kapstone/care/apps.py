@@ -9,11 +9,13 @@ class CareConfig(AppConfig):
     def ready(self) -> None:
         from kapstone.care.dashboard import care_section
         from kapstone.care.hooks import dosing_dates
+        from kapstone.care.nav import dosing_nav
         from kapstone.care.selectors import upcoming_sessions
         from kapstone.clients.hooks import register_upcoming_sessions_source
-        from kapstone.core.navigation import register_dashboard_section
+        from kapstone.core.navigation import register_dashboard_section, register_nav_links
         from kapstone.measures.hooks import register_dosing_marker_source
 
         register_dosing_marker_source(dosing_dates)
         register_dashboard_section(care_section)
+        register_nav_links("Dosing", "dosing.record", dosing_nav)  # who may record may monitor
         register_upcoming_sessions_source(upcoming_sessions)

@@ -52,9 +52,28 @@ class NavItem:
 
 
 @dataclass(frozen=True)
+class NavLink:
+    """A link an app lists for this person now (today's dosing sessions); no URL: a plain line."""
+
+    label: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class NavSection:
     title: str
-    items: list[NavItem]
+    items: list[NavItem | NavLink]
+
+
+LinkProvider = Callable[[Actor], "list[NavLink]"]
+# section -> (policy action that opens it, provider), registered by apps in AppConfig.ready().
+_LINK_PROVIDERS: dict[str, tuple[str, LinkProvider]] = {}
+
+
+def register_nav_links(section: str, action: str, provider: LinkProvider) -> None:
+    """An app lists live links under a section (e.g. Dosing: today's sessions) for the people the
+    policy lets do ``action``; the section shows for them even when the list is empty."""
+    _LINK_PROVIDERS[section] = (action, provider)
 
 
 NAV: tuple[NavItem, ...] = (
@@ -117,9 +136,18 @@ def nav_for(actor: Actor) -> list[NavItem]:
 def nav_sections(actor: Actor) -> list[NavSection]:
     """The side navigation: the person's links by section, in the sections' order."""
     items = nav_for(actor)
+    live = {
+        section: provider(actor)
+        for section, (action, provider) in _LINK_PROVIDERS.items()
+        if actor.organization is not None and allows(actor, action)
+    }
     order = {name: n for n, name in enumerate(SECTIONS)}
-    groups = sorted({item.group for item in items}, key=lambda name: order.get(name, len(SECTIONS)))
-    return [NavSection(name, [item for item in items if item.group == name]) for name in groups]
+    names = {item.group for item in items} | set(live)
+    groups = sorted(names, key=lambda name: order.get(name, len(SECTIONS)))
+    return [
+        NavSection(name, [*(item for item in items if item.group == name), *live.get(name, [])])
+        for name in groups
+    ]
 
 
 def dashboard_panels(actor: Actor) -> list[NavItem]:
