@@ -123,7 +123,7 @@ def clear(world: Any, evaluation: Any, **data: Any) -> Any:
         "attestations": {r["id"]: "weighed with the client" for r in flagged_judgement_rules(evaluation)},
         **data,
     }
-    return clearance_decide(staff(world, "priya"), evaluation, payload)
+    return clearance_decide(staff(world, "priya"), evaluation, **payload)
 
 
 def sign_consent(world: Any, client_name: str = "rowan", *, touch: bool = True, in_person: bool = False,

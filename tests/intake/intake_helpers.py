@@ -138,7 +138,7 @@ def clear(world: Any, evaluation: Any, **data: Any) -> Any:
         "attestations": {r["id"]: "weighed" for r in flagged_judgement_rules(evaluation)},
         **data,
     }
-    return clearance_decide(actor(world, "priya"), evaluation, payload)
+    return clearance_decide(actor(world, "priya"), evaluation, **payload)
 
 
 def sign_consent(world: Any, *, via: str = "portal", **data: Any) -> Any:

@@ -164,9 +164,9 @@ def test_a_prescriber_not_on_the_care_team_cannot_decide(world, as_user) -> None
 
     pat_actor = Actor(user=pat, organization=world.org_a, roles=frozenset({"prescriber"}))
     with pytest.raises(PermissionError):
-        clearance_decide(pat_actor, evaluation, {"decision": "cleared", "note": "x"})
+        clearance_decide(pat_actor, evaluation, decision="cleared", note="x")
     with pytest.raises(PermissionError):  # the therapist, directly at the service
-        clearance_decide(actor(world, "theo"), evaluation, {"decision": "cleared", "note": "x"})
+        clearance_decide(actor(world, "theo"), evaluation, decision="cleared", note="x")
     assert not Clearance.objects.exists()
 
 

@@ -169,7 +169,16 @@ def is_team_prescriber(actor: Actor, client: Client) -> bool:
     )
 
 
-def clearance_decide(actor: Actor, evaluation: ScreeningEvaluation, data: Mapping[str, Any]) -> Clearance:
+def clearance_decide(
+    actor: Actor,
+    evaluation: ScreeningEvaluation,
+    *,
+    decision: str,
+    note: str,
+    conditions: str = "",
+    override_reason: str = "",
+    attestations: Mapping[str, str] | None = None,
+) -> Clearance:
     """The prescriber's decision on a submitted screening: cleared, cleared with conditions, or
     declined, with a note. Clearing a contraindicated screening needs a documented override reason;
     every flagged prescriber-judgement rule needs an attestation; an incomplete screening cannot be
@@ -182,11 +191,11 @@ def clearance_decide(actor: Actor, evaluation: ScreeningEvaluation, data: Mappin
         raise ValidationError("This screening is not awaiting a decision (it was replaced or not submitted).")
     if Clearance.objects.filter(evaluation=evaluation).exists():
         raise ValidationError("A decision on this screening is already recorded.")
-    decision = str(data.get("decision") or "")
-    note = str(data.get("note") or "").strip()
-    conditions = str(data.get("conditions") or "").strip()
-    override = str(data.get("override_reason") or "").strip()
-    attested = {str(k): str(v or "").strip() for k, v in dict(data.get("attestations") or {}).items()}
+    decision = str(decision or "")
+    note = str(note or "").strip()
+    conditions = str(conditions or "").strip()
+    override = str(override_reason or "").strip()
+    attested = {str(k): str(v or "").strip() for k, v in dict(attestations or {}).items()}
     errors: dict[str, list[str]] = {}
 
     def need(condition: bool, field: str, message: str) -> None:
@@ -202,7 +211,7 @@ def clearance_decide(actor: Actor, evaluation: ScreeningEvaluation, data: Mappin
     clears = decision in (Clearance.Decision.CLEARED, Clearance.Decision.CLEARED_WITH_CONDITIONS)
     if decision == Clearance.Decision.CLEARED_WITH_CONDITIONS:
         need(bool(conditions), "conditions", "State the conditions.")
-    attestations: dict[str, dict[str, object]] = {}
+    attests: dict[str, dict[str, object]] = {}
     if clears:
         if evaluation.outcome == INSUFFICIENT or evaluation.result.get("missing_facts"):
             # Also with a contraindication: a missing fact may hide another one.
@@ -223,7 +232,7 @@ def clearance_decide(actor: Actor, evaluation: ScreeningEvaluation, data: Mappin
         for rule in flagged_judgement_rules(evaluation):
             rule_id = str(rule["id"])
             if rule_id in attested:
-                attestations[rule_id] = {"attested": True, "note": attested[rule_id]}
+                attests[rule_id] = {"attested": True, "note": attested[rule_id]}
             else:
                 need(False, f"attest_{rule_id}", f"Attest that you weighed '{rule['title']}'.")
     if errors:
@@ -243,7 +252,7 @@ def clearance_decide(actor: Actor, evaluation: ScreeningEvaluation, data: Mappin
             conditions=conditions if decision == Clearance.Decision.CLEARED_WITH_CONDITIONS else "",
             note=note,
             override_reason=override if clears and evaluation.outcome == CONTRAINDICATED_OUTCOME else "",
-            attestations=attestations,
+            attestations=attests,
             decided_at=now,
             valid_days=days,
             expires_at=now + dt.timedelta(days=days) if days else None,
@@ -259,7 +268,7 @@ def clearance_decide(actor: Actor, evaluation: ScreeningEvaluation, data: Mappin
                 "screening": evaluation.pk,
                 "outcome": evaluation.outcome,
                 "override": bool(clearance.override_reason),
-                "attested": sorted(attestations),
+                "attested": sorted(attests),
                 "expires_at": clearance.expires_at.isoformat() if clearance.expires_at else None,
             },
         )

@@ -119,7 +119,7 @@ def clearance_decide(request: AuthenticatedRequest, pk: int, eid: int) -> HttpRe
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            clearance = services.clearance_decide(request.actor, evaluation, form.service_data())
+            clearance = services.clearance_decide(request.actor, evaluation, **form.service_data())
         except PermissionError:
             form.add_error(None, "Only the prescriber on this client's care team can decide.")
             status = 403

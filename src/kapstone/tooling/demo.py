@@ -436,12 +436,13 @@ def _demo_ready(
     attested = {
         rule["id"]: f"Weighed with {rowan.given_name}." for rule in flagged_judgement_rules(evaluation)
     }
-    decision = {
-        "decision": "cleared",
-        "note": "No contraindication; resting BP fine. Cleared for sublingual KAP.",
-        "attestations": attested,
-    }
-    clearance = clearance_decide(priya, evaluation, decision)
+    clearance = clearance_decide(
+        priya,
+        evaluation,
+        decision="cleared",
+        note="No contraindication; resting BP fine. Cleared for sublingual KAP.",
+        attestations=attested,
+    )
     decided = day(5, 13, 15)
     expires = decided + timedelta(days=clearance.valid_days or 0)
     _retime(Clearance, clearance.pk, decided_at=decided, expires_at=expires)
