@@ -27,8 +27,11 @@ def prod_env(cli, tmp_path):
     return cli.env(tmp_path / "var", **PRODUCTION)
 
 
-def test_the_production_deploy_check_reports_nothing(cli, prod_env):
+def test_the_production_deploy_check_reports_nothing(cli, prod_env, battery):
     result = cli.run("check", "--deploy", "--fail-level", "WARNING", "--database", "default", env=prod_env)
+    issues = re.findall(r"^\S+: \(\w+\.[EW]\d+\)", result.stdout + result.stderr, re.MULTILINE)
+    silenced = re.search(r"\((\d+) silenced\)", result.stdout)
+    battery("T13", f"deploy warnings/errors: {len(issues)} ({silenced[1] if silenced else '?'} silenced)")
     assert "System check identified no issues (0 silenced)." in result.stdout
     assert result.stderr == ""
 
@@ -153,31 +156,44 @@ print(json.dumps({
 """
 
 
-def test_the_production_values_are_pinned(cli, prod_env):
+# Each pinned value and the rule it must keep (security.md sections 2 and 7, T13).
+PINS = {
+    "DEBUG": lambda v: v is False,
+    "PASSWORD_HASHERS": lambda v: v[0] == "kapstone.accounts.hashers.Argon2idHasher",
+    "MinimumLengthValidator": lambda v: v["validators"]["MinimumLengthValidator"] == {"min_length": 12},
+    "common/similarity validators": lambda v: (
+        {"CommonPasswordValidator", "UserAttributeSimilarityValidator"} <= set(v["validators"])
+    ),
+    "idle": lambda v: v == 900,
+    "absolute": lambda v: v == 43200,
+    "SESSION_COOKIE_AGE": lambda v: v == 43200,
+    "SESSION_COOKIE_SECURE": lambda v: v is True,
+    "SESSION_COOKIE_HTTPONLY": lambda v: v is True,
+    "SESSION_COOKIE_NAME": lambda v: v.startswith("__Host-"),
+    "SESSION_COOKIE_SAMESITE": lambda v: v in ("Lax", "Strict"),
+    "CSRF_COOKIE_SECURE": lambda v: v is True,
+    "CSRF_COOKIE_NAME": lambda v: v.startswith("__Host-"),
+    "SECURE_SSL_REDIRECT": lambda v: v is True,
+    "SECURE_HSTS_SECONDS": lambda v: v >= 31_536_000,
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": lambda v: v is True,
+    "SECURE_CONTENT_TYPE_NOSNIFF": lambda v: v is True,
+    "X_FRAME_OPTIONS": lambda v: v == "DENY",
+    "KAPSTONE_MFA_REQUIRED_FOR_STAFF": lambda v: v is True,
+    "max_failures": lambda v: 1 <= v <= 100,  # ASVS 4.0.3 2.2.1
+    "TIME_ZONE": lambda v: v == "UTC",
+    "EMAIL_BACKEND": lambda v: v == "django.core.mail.backends.smtp.EmailBackend",
+    "ENGINE": lambda v: v == "kapstone.core.sqlite_backend",  # Django's, writers queued on a file lock
+}
+WHOLE = {"MinimumLengthValidator", "common/similarity validators"}  # rules over several values
+
+
+def test_the_production_values_are_pinned(cli, prod_env, battery):
     values = json.loads(cli.python(PINNED, env=prod_env).stdout)
-    assert values["DEBUG"] is False
-    assert values["PASSWORD_HASHERS"][0] == "kapstone.accounts.hashers.Argon2idHasher"
-    assert values["validators"]["MinimumLengthValidator"] == {"min_length": 12}
-    assert {"CommonPasswordValidator", "UserAttributeSimilarityValidator"} <= set(values["validators"])
-    assert values["idle"] == 900
-    assert values["absolute"] == 43200
-    assert values["SESSION_COOKIE_AGE"] == 43200
-    assert values["SESSION_COOKIE_SECURE"] is True
-    assert values["SESSION_COOKIE_HTTPONLY"] is True
-    assert values["SESSION_COOKIE_NAME"].startswith("__Host-")
-    assert values["SESSION_COOKIE_SAMESITE"] in ("Lax", "Strict")
-    assert values["CSRF_COOKIE_SECURE"] is True
-    assert values["CSRF_COOKIE_NAME"].startswith("__Host-")
-    assert values["SECURE_SSL_REDIRECT"] is True
-    assert values["SECURE_HSTS_SECONDS"] >= 31_536_000
-    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
-    assert values["SECURE_CONTENT_TYPE_NOSNIFF"] is True
-    assert values["X_FRAME_OPTIONS"] == "DENY"
-    assert values["KAPSTONE_MFA_REQUIRED_FOR_STAFF"] is True
-    assert 1 <= values["max_failures"] <= 100  # ASVS 4.0.3 2.2.1
-    assert values["TIME_ZONE"] == "UTC"
-    assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
-    assert values["ENGINE"] == "kapstone.core.sqlite_backend"  # Django's, writers queued on a file lock
+    drifted = sorted(
+        name for name, holds in PINS.items() if not holds(values if name in WHOLE else values[name])
+    )
+    battery("T13", f"pinned settings: {len(PINS)}, drifted: {len(drifted)}")
+    assert drifted == [], {name: values.get(name) for name in drifted}
 
 
 def test_argon2id_is_used_first_at_the_owasp_parameters(settings):
