@@ -143,10 +143,8 @@ def test_an_iv_infusion_records_start_and_end_and_discharge_waits_for_the_end(
     assert "has no recorded end" in " ".join(refused.value.message_dict["__all__"])
     with _at(session, 42):
         with pytest.raises(ValidationError):
-            services.infusion_end_record(
-                actor(world, "theo"), session, {"ended_at": start - timedelta(minutes=1)}
-            )
-        dose = services.infusion_end_record(actor(world, "theo"), session, {})
+            services.infusion_end_record(actor(world, "theo"), session, ended_at=start - timedelta(minutes=1))
+        dose = services.infusion_end_record(actor(world, "theo"), session)
     assert dose.infusion_ended_at == start + timedelta(minutes=42)
     assert AuditEvent.objects.get(action="dosing.infusion_end").detail["minutes"] == 42.0
     with _at(session, 125):
@@ -160,7 +158,7 @@ def test_a_sublingual_dose_is_not_an_infusion(world: Any, ready: Ready) -> None:
     dose = session.doses.get()
     assert dose.infusion_started_at is None
     with pytest.raises(ValidationError, match="No infusion is running"):
-        services.infusion_end_record(actor(world, "theo"), session, {})
+        services.infusion_end_record(actor(world, "theo"), session)
 
 
 def test_the_infusion_end_page_records_it_and_other_people_get_404(

@@ -583,12 +583,12 @@ def test_a_retried_vitals_post_does_not_duplicate(world: Any, ready: Ready) -> N
 def test_a_sedation_drop_from_the_pre_dose_score_opens_an_alert(world: Any, ready: Ready) -> None:
     session = dosed(world)
     rating, alerts, _ = services.rating_record(
-        actor(world, "theo"), session, {"moaas": 3, "emotional_state": "calm"}, idempotency_key=""
+        actor(world, "theo"), session, moaas=3, emotional_state="calm", idempotency_key=""
     )
     assert rating.moaas == 3 and [a.code for a in alerts] == ["sedation_increase"]
     with pytest.raises(ValidationError) as refused:
         services.rating_record(
-            actor(world, "theo"), session, {"dissociation_scale": "cadss6", "dissociation_score": 30}
+            actor(world, "theo"), session, dissociation_scale="cadss6", dissociation_score=30
         )
     assert "0-24" in fields(refused)["dissociation_score"][0]
     assert Rating.objects.filter(phase="post_dose").count() == 1
@@ -603,22 +603,20 @@ def test_supportive_touch_only_within_the_consent(world: Any, ready: Ready) -> N
     session = dosed(world)
     theo = actor(world, "theo")
     with pytest.raises(ValidationError) as no_detail:
-        services.intervention_record(theo, session, {"kind": "supportive_touch"})
+        services.intervention_record(theo, session, kind="supportive_touch")
     assert "within the agreement" in fields(no_detail)["description"][0]
     with pytest.raises(ValidationError) as trainee:
-        services.intervention_record(
-            actor(world, "toby"), session, {"kind": "supportive_touch", "description": "x"}
-        )
+        services.intervention_record(actor(world, "toby"), session, kind="supportive_touch", description="x")
     assert "not a trainee" in fields(trainee)["kind"][0]
     row, _ = services.intervention_record(
-        theo, session, {"kind": "supportive_touch", "description": "Hand on shoulder"}
+        theo, session, kind="supportive_touch", description="Hand on shoulder"
     )
     assert row.kind == "supportive_touch"
     sign_consent(world, touch=False, in_person=True)  # the client takes touch back, Theo witnessing
     with pytest.raises(ValidationError) as withdrawn:
-        services.intervention_record(theo, session, {"kind": "supportive_touch", "description": "Hand"})
+        services.intervention_record(theo, session, kind="supportive_touch", description="Hand")
     assert "no current consent" in fields(withdrawn)["kind"][0]
-    services.intervention_record(theo, session, {"kind": "grounding", "description": "5-4-3-2-1"})
+    services.intervention_record(theo, session, kind="grounding", description="5-4-3-2-1")
     assert Intervention.objects.count() == 2
 
 
@@ -626,23 +624,19 @@ def test_adverse_events_use_the_shared_catalogue_and_a_serious_one_alerts(world:
     session = dosed(world)
     theo = actor(world, "theo")
     with pytest.raises(ValidationError) as unknown:
-        services.adverse_event_record(theo, session, {"term": "sneezing", "severity": "mild"})
+        services.adverse_event_record(theo, session, term="sneezing", severity="mild")
     assert "term" in fields(unknown)
     with pytest.raises(ValidationError) as no_action:
-        services.adverse_event_record(
-            theo, session, {"term": "vomiting", "severity": "mild", "serious": True}
-        )
+        services.adverse_event_record(theo, session, term="vomiting", severity="mild", serious=True)
     assert "action" in fields(no_action)["action_taken"][0]
     event, _ = services.adverse_event_record(
         theo,
         session,
-        {
-            "term": "vomiting",
-            "severity": "moderate",
-            "serious": True,
-            "action_taken": "Antiemetic per protocol",
-            "outcome": "resolving",
-        },
+        term="vomiting",
+        severity="moderate",
+        serious=True,
+        action_taken="Antiemetic per protocol",
+        outcome="resolving",
     )
     assert (event.category, event.catalog_version, event.serious) == ("gastrointestinal", "1.0.0", True)
     assert Alert.objects.get(code="serious_adverse_event").is_open

@@ -389,7 +389,9 @@ def _is_infusion(protocol: Protocol, route: str) -> bool:
     return route == "iv" and administration is not None and administration.infusion_minutes is not None
 
 
-def infusion_end_record(actor: Actor, session: CareSession, data: Mapping[str, Any]) -> DoseRecord:
+def infusion_end_record(
+    actor: Actor, session: CareSession, *, ended_at: datetime | None = None
+) -> DoseRecord:
     """Record when the running IV infusion of the session ended (not before it started, not in the
     future). Refused when no infusion is running."""
     _authorize(actor, "dosing.record", session.client)
@@ -401,7 +403,7 @@ def infusion_end_record(actor: Actor, session: CareSession, data: Mapping[str, A
     )
     if dose is None:
         raise ValidationError({"ended_at": "No infusion is running in this session."})
-    ended: datetime = data.get("ended_at") or _now()
+    ended: datetime = ended_at or _now()
     _not_future(ended, "ended_at")
     started_at = dose.infusion_started_at or dose.given_at
     if ended < started_at:

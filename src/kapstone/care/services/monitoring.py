@@ -161,7 +161,16 @@ def vitals_record(
 
 
 def rating_record(
-    actor: Actor, session: CareSession, data: Mapping[str, Any], *, idempotency_key: str = ""
+    actor: Actor,
+    session: CareSession,
+    *,
+    moaas: int | None = None,
+    dissociation_scale: str = "",
+    dissociation_score: Decimal | float | None = None,
+    emotional_state: str = "",
+    note: str = "",
+    taken_at: datetime | None = None,
+    idempotency_key: str = "",
 ) -> tuple[Rating, list[Alert], bool]:
     """Sedation (MOAA/S), dissociation and emotional state. A post-dose MOAA/S below the pre-dose
     score opens the protocol's sedation alert (the core decides)."""
@@ -173,14 +182,11 @@ def rating_record(
             return existing, list(existing.alerts.all()), False
     _require_live(session)
     protocol = protocol_of(session.course)
-    taken_at, phase = _timed(session, data)
-    moaas = data.get("moaas")
-    scale = str(data.get("dissociation_scale") or "")
-    score = data.get("dissociation_score")
-    state = str(data.get("emotional_state") or "")
-    if moaas in (None, "") and score in (None, "") and not state:
+    at, phase = _timed(session, {"taken_at": taken_at})
+    scale, score, state = dissociation_scale, dissociation_score, emotional_state
+    if moaas is None and score is None and not state:
         raise ValidationError("Enter at least one rating: MOAA/S, dissociation or emotional state.")
-    if score not in (None, ""):
+    if score is not None:
         if scale not in DISSOCIATION_SCALES:
             raise ValidationError({"dissociation_scale": "Which dissociation scale is the score on?"})
         label, low, high = DISSOCIATION_SCALES[scale]
@@ -191,7 +197,7 @@ def rating_record(
     if state and state not in dict(EMOTIONAL_STATES):
         raise ValidationError({"emotional_state": "Unknown emotional state."})
     alerts: list[Any] = []
-    if moaas not in (None, ""):
+    if moaas is not None:
         try:
             reading = VitalsReading(moaas=float(moaas))
             if phase == VitalReading.Phase.POST_DOSE:
@@ -206,12 +212,12 @@ def rating_record(
             row = Rating.objects.create(
                 session=session,
                 phase=phase,
-                taken_at=taken_at,
-                moaas=int(moaas) if moaas not in (None, "") else None,
-                dissociation_scale=scale if score not in (None, "") else "",
-                dissociation_score=Decimal(str(score)) if score not in (None, "") else None,
+                taken_at=at,
+                moaas=moaas,
+                dissociation_scale=scale if score is not None else "",
+                dissociation_score=Decimal(str(score)) if score is not None else None,
                 emotional_state=state,
-                note=str(data.get("note") or "").strip()[:300],
+                note=note.strip()[:300],
                 recorded_by=_user(actor),
                 idempotency_key=key,
             )
@@ -227,7 +233,13 @@ def rating_record(
 
 
 def intervention_record(
-    actor: Actor, session: CareSession, data: Mapping[str, Any], *, idempotency_key: str = ""
+    actor: Actor,
+    session: CareSession,
+    *,
+    kind: str,
+    description: str = "",
+    at: datetime | None = None,
+    idempotency_key: str = "",
 ) -> tuple[Intervention, bool]:
     """An intervention. Supportive touch only within a current touch consent, by the lead clinician
     (consent given to the lead does not cover a trainee or observer: clinical.md §5.4)."""
@@ -238,11 +250,10 @@ def intervention_record(
         if existing is not None:
             return existing, False
     _require_live(session)
-    kind = data.get("kind") or ""
     if kind not in Intervention.Kind.values:
         raise ValidationError({"kind": "Choose the intervention."})
-    at, _phase = _timed(session, data, "at")
-    description = str(data.get("description") or "").strip()
+    at, _phase = _timed(session, {"at": at}, "at")
+    description = description.strip()
     if kind == Intervention.Kind.SUPPORTIVE_TOUCH:
         touch = readiness_for(session.client).touch_opt_in  # consent to touch is ongoing: ask now
         if not touch.consented:
@@ -278,7 +289,20 @@ def intervention_record(
 
 
 def adverse_event_record(
-    actor: Actor, session: CareSession, data: Mapping[str, Any], *, idempotency_key: str = ""
+    actor: Actor,
+    session: CareSession,
+    *,
+    term: str,
+    severity: str,
+    category_id: str = "",  # the catalogue category the caller expects the term in
+    serious: bool = False,
+    action_taken: str = "",
+    outcome: str = "",
+    relatedness: str = "",
+    rems_report: bool = False,
+    description: str = "",
+    onset_at: datetime | None = None,
+    idempotency_key: str = "",
 ) -> tuple[AdverseEvent, bool]:
     """An adverse event on the shared body-system catalogue. A serious one also opens an urgent alert
     (it needs an acknowledgement with an action). May be recorded after discharge too."""
@@ -292,29 +316,26 @@ def adverse_event_record(
     if session.started_at is None or session.status == CareSession.Status.CANCELLED:
         raise ValidationError("The session has not started: there is no adverse event to record.")
     catalog_ = default_ae_categories()
-    term = data.get("term") or ""
     category = catalog_.category_of(term)
     if category is None:
         raise ValidationError({"term": "Choose the event from the list."})
-    if data.get("category") and data["category"] != category.id:
+    if category_id and category_id != category.id:
         raise ValidationError({"category": f"{term} belongs to {category.label}."})
-    severity = data.get("severity") or ""
     if severity not in AdverseEvent.Severity.values:
         raise ValidationError({"severity": "Choose the severity."})
-    outcome = data.get("outcome") or AdverseEvent.Outcome.ONGOING
+    outcome = outcome or AdverseEvent.Outcome.ONGOING
     if outcome not in AdverseEvent.Outcome.values:
         raise ValidationError({"outcome": "Unknown outcome."})
-    relatedness = data.get("relatedness") or AdverseEvent.Relatedness.POSSIBLE
+    relatedness = relatedness or AdverseEvent.Relatedness.POSSIBLE
     if relatedness not in AdverseEvent.Relatedness.values:
         raise ValidationError({"relatedness": "Unknown relatedness."})
-    onset: datetime = data.get("onset_at") or _now()
+    onset: datetime = onset_at or _now()
     _not_future(onset, "onset_at")
     if onset < session.started_at - CLOCK_SKEW:
         raise ValidationError(
             {"onset_at": f"{_hm(onset)} is before the session started ({_hm(session.started_at)})."}
         )
-    serious = bool(data.get("serious"))
-    action_taken = str(data.get("action_taken") or "").strip()
+    action_taken = action_taken.strip()
     if (serious or severity == AdverseEvent.Severity.SEVERE) and not action_taken:
         raise ValidationError({"action_taken": "A serious or severe event needs the action taken."})
     label = next(t.label for t in category.terms if t.id == term)
@@ -326,13 +347,13 @@ def adverse_event_record(
                 category=category.id,
                 term=term,
                 catalog_version=catalog_.version,
-                description=str(data.get("description") or "").strip(),
+                description=description.strip(),
                 severity=severity,
                 serious=serious,
                 action_taken=action_taken,
                 outcome=outcome,
                 relatedness=relatedness,
-                rems_report=bool(data.get("rems_report")),
+                rems_report=rems_report,
                 recorded_by=_user(actor),
                 idempotency_key=key,
             )

@@ -232,7 +232,7 @@ def infusion_end(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return InfusionEndForm(data)
 
     def save(session: CareSession, form: InfusionEndForm) -> str:
-        dose = services.infusion_end_record(request.actor, session, form.cleaned_data)
+        dose = services.infusion_end_record(request.actor, session, ended_at=form.cleaned_data["ended_at"])
         assert dose.infusion_ended_at is not None
         return f"Infusion end saved: {_hm(dose.infusion_ended_at)}."
 
@@ -266,7 +266,15 @@ def vitals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def rating(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def save(session: CareSession, form: RatingForm) -> str:
         row, alerts, _ = services.rating_record(
-            request.actor, session, form.cleaned_data, idempotency_key=_key(form)
+            request.actor,
+            session,
+            moaas=form.cleaned_data["moaas"],
+            dissociation_scale=form.cleaned_data["dissociation_scale"],
+            dissociation_score=form.cleaned_data["dissociation_score"],
+            emotional_state=form.cleaned_data["emotional_state"],
+            note=form.cleaned_data["note"],
+            taken_at=form.cleaned_data["taken_at"],
+            idempotency_key=_key(form),
         )
         return f"Rating saved at {_hm(row.taken_at)}" + (
             f"; {len(alerts)} alert(s) opened." if alerts else "."
@@ -281,7 +289,12 @@ def rating(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def intervention(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def save(session: CareSession, form: InterventionForm) -> str:
         row, _ = services.intervention_record(
-            request.actor, session, form.cleaned_data, idempotency_key=_key(form)
+            request.actor,
+            session,
+            kind=form.cleaned_data["kind"],
+            description=form.cleaned_data["description"],
+            at=form.cleaned_data["at"],
+            idempotency_key=_key(form),
         )
         return f"{row.get_kind_display()} saved at {_hm(row.at)}."
 
@@ -294,7 +307,18 @@ def intervention(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def adverse_event(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def save(session: CareSession, form: AdverseEventForm) -> str:
         row, _ = services.adverse_event_record(
-            request.actor, session, form.cleaned_data, idempotency_key=_key(form)
+            request.actor,
+            session,
+            term=form.cleaned_data["term"],
+            severity=form.cleaned_data["severity"],
+            serious=form.cleaned_data["serious"],
+            action_taken=form.cleaned_data["action_taken"],
+            outcome=form.cleaned_data["outcome"],
+            relatedness=form.cleaned_data["relatedness"],
+            rems_report=form.cleaned_data["rems_report"],
+            description=form.cleaned_data["description"],
+            onset_at=form.cleaned_data["onset_at"],
+            idempotency_key=_key(form),
         )
         return f"Adverse event saved ({row.term.replace('_', ' ')})."
 
