@@ -237,10 +237,8 @@ DEMO_VITALS = {
     15: ("therapist", 132, 84, 76, 98, 14), 30: ("therapist", 184, 98, 90, 97, 14),
     60: ("trainee", 146, 88, 80, 98, 14), 120: ("therapist", 126, 80, 72, 98, 14),
 }  # fmt: skip
-DEMO_RATINGS = {
-    25: {"moaas": 5, "dissociation_scale": "cadss6", "dissociation_score": 12, "emotional_state": "tearful"},
-    90: {"moaas": 5, "dissociation_scale": "cadss6", "dissociation_score": 3, "emotional_state": "peaceful"},
-}
+# Minutes after the dose: (MOAA/S, dissociation scale, score, emotional state).
+DEMO_RATINGS = {25: (5, "cadss6", 12, "tearful"), 90: (5, "cadss6", 3, "peaceful")}
 DEMO_INTEGRATION: dict[str, Any] = {
     "narrative": "I met the part of me that has been holding the grief. I cried, and it was all right.",
     "themes": "grief, self-compassion",
@@ -361,17 +359,13 @@ def _demo_course(org: Organization, people: dict[str, User], portal: User) -> No
             action = "Rechecked at 5 min: 168/92. Priya (prescriber) informed; BP every 5 min until < 160."
             care.alert_acknowledge(theo, alert, action)
             _retime(Alert, alert.pk, raised_at=taken, acknowledged_at=taken + timedelta(minutes=5))
-    for minutes, rating in DEMO_RATINGS.items():
-        taken = dose_at + timedelta(minutes=minutes)
-        care.rating_record(
-            theo, dosing, {**rating, "taken_at": taken}, idempotency_key=f"demo-rating-{minutes}"
-        )
-    touch = {
-        "kind": "supportive_touch",
-        "description": "Hand on the right shoulder while tearful, as agreed.",
-        "at": dose_at + timedelta(minutes=27),
-    }
-    care.intervention_record(theo, dosing, touch, idempotency_key="demo-touch-1")
+    for minutes, (moaas, scale, score, state) in DEMO_RATINGS.items():
+        care.rating_record(theo, dosing, moaas=moaas, dissociation_scale=scale, dissociation_score=score,
+                           emotional_state=state, taken_at=dose_at + timedelta(minutes=minutes),
+                           idempotency_key=f"demo-rating-{minutes}")  # fmt: skip
+    care.intervention_record(theo, dosing, kind="supportive_touch", at=dose_at + timedelta(minutes=27),
+                             description="Hand on the right shoulder while tearful, as agreed.",
+                             idempotency_key="demo-touch-1")  # fmt: skip
     dosing.refresh_from_db()
     checklist = {f"item_{item.id}": True for item in care.protocol_of(course).discharge.items}
     discharge = {**checklist, "left_with": "Ana Fictional (sister)", "aftercare_given": True}
