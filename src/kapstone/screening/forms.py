@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.forms.boundfield import BoundWidget
 
 from kapstone.screening.engine import INSUFFICIENT
 from kapstone.screening.models import Clearance, ScreeningEvaluation
@@ -17,6 +18,10 @@ class SubmitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Note for the prescriber (optional)",
     )
+
+
+OVERRIDE = "override"
+OVERRIDE_LABEL = "Override the contraindication and clear this client (a documented reason is required)"
 
 
 class ClearanceForm(forms.Form):
@@ -50,12 +55,30 @@ class ClearanceForm(forms.Form):
                 "Clearing is not possible: the screening is incomplete. Decline, or ask for the intake "
                 "to be completed and screened again."
             )
+        self.override_offered = False
+        self.offered: list[tuple[str, str]] = []
         if evaluation.outcome == "contraindicated":
+            # No plain "Cleared": decline, or (complete screenings only) the prescriber override the
+            # rule set's contraindicated level allows, as its own choice that needs a reason. The
+            # other values still validate so the service, not the form, refuses them by name.
+            self.override_offered = not (
+                evaluation.outcome == INSUFFICIENT or evaluation.result.get("missing_facts")
+            )
+            decision = self.fields["decision"]
+            assert isinstance(decision, forms.ChoiceField)
+            offered: list[tuple[str, str]] = [(Clearance.Decision.DECLINED.value, "Decline: not cleared")]
+            if self.override_offered:
+                offered.append((OVERRIDE, OVERRIDE_LABEL))
+                decision.choices = [*offered, *Clearance.Decision.choices[:2]]
+            else:
+                decision.choices = offered
+            self.offered = offered
             self.fields["override_reason"] = forms.CharField(
                 required=False,
                 max_length=4000,
                 widget=forms.Textarea(attrs={"rows": 3}),
-                label="Override reason (required to clear a contraindicated screening)",
+                label="Your reason for overriding the contraindication",
+                help_text="Required for the override; stored with the clearance, shown to the care team.",
             )
         for rule in flagged:
             self.fields[f"attest_{rule['id']}"] = forms.BooleanField(
@@ -68,8 +91,21 @@ class ClearanceForm(forms.Form):
     def attestation_rows(self) -> list[tuple[dict[str, Any], forms.BoundField, forms.BoundField]]:
         return [(r, self[f"attest_{r['id']}"], self[f"attest_note_{r['id']}"]) for r in self.flagged]
 
+    def offered_choices(self) -> list[BoundWidget]:
+        """The radio buttons a contraindicated screening offers (the override one apart)."""
+        shown = {value for value, _ in self.offered if value != OVERRIDE}
+        return [radio for radio in self["decision"] if radio.data["value"] in shown]
+
+    def override_choice(self) -> list[BoundWidget]:
+        return [radio for radio in self["decision"] if radio.data["value"] == OVERRIDE]
+
     def service_data(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("attest")}
+        if data.get("decision") == OVERRIDE:  # the override clears, with conditions if any were given
+            conditional = bool(str(data.get("conditions") or "").strip())
+            data["decision"] = (
+                Clearance.Decision.CLEARED_WITH_CONDITIONS if conditional else Clearance.Decision.CLEARED
+            ).value
         data["attestations"] = {
             r["id"]: self.cleaned_data.get(f"attest_note_{r['id']}", "")
             for r in self.flagged
