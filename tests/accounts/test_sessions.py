@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from tests.security.battery_kit import t14
 
 from kapstone.accounts.models import Membership, Organization, Role, User, UserSession
 from kapstone.audit.models import AuditEvent
@@ -33,7 +34,7 @@ def test_the_defaults_are_15_minutes_idle_and_12_hours_absolute():
     assert settings.KAPSTONE_SESSION_ABSOLUTE_SECONDS == 12 * 3600
 
 
-def test_an_idle_session_ends_after_15_minutes_and_is_audited(world, as_user):
+def test_an_idle_session_ends_after_15_minutes_and_is_audited(world, as_user, battery):
     theo = world.users["theo"]
     with time_machine.travel(T0, tick=False) as clock:
         http = as_user("theo")
@@ -47,6 +48,8 @@ def test_an_idle_session_ends_after_15_minutes_and_is_audited(world, as_user):
         assert response.status_code == 302
         assert response["Location"] == f"{SIGN_IN}?next=/clients/{world.clients['rowan'].pk}/"
         page = http.get(response["Location"])
+    ended = response.status_code == 302 and not Session.objects.filter(session_key=key).exists()
+    t14(battery, expiries=1, enforced=int(ended))
     assert page.status_code == 200
     assert IDLE_MESSAGE in page.content
     # Stored: the session is gone on the server, and the expiry is audited (no client read happened).
@@ -58,7 +61,7 @@ def test_an_idle_session_ends_after_15_minutes_and_is_audited(world, as_user):
     assert not AuditEvent.objects.filter(action="auth.session_expired_absolute").exists()
 
 
-def test_a_busy_session_still_ends_after_12_hours_and_is_audited(world, as_user):
+def test_a_busy_session_still_ends_after_12_hours_and_is_audited(world, as_user, battery):
     theo = world.users["theo"]
     with time_machine.travel(T0, tick=False) as clock:
         http = as_user("theo")
@@ -74,6 +77,8 @@ def test_a_busy_session_still_ends_after_12_hours_and_is_audited(world, as_user)
         assert response.status_code == 302
         assert response["Location"] == f"{SIGN_IN}?next=/dashboard/"
         page = http.get(response["Location"])
+    ended = response.status_code == 302 and not Session.objects.filter(session_key=key).exists()
+    t14(battery, expiries=1, enforced=int(ended))
     assert b"Sessions last at most 12 hours. Please sign in again." in page.content
     assert not Session.objects.filter(session_key=key).exists()
     event = AuditEvent.objects.get(action="auth.session_expired_absolute")
@@ -81,7 +86,7 @@ def test_a_busy_session_still_ends_after_12_hours_and_is_audited(world, as_user)
     assert not AuditEvent.objects.filter(action="auth.session_expired_idle").exists()
 
 
-def test_deactivating_a_member_ends_their_sessions_and_is_audited(world, as_user):
+def test_deactivating_a_member_ends_their_sessions_and_is_audited(world, as_user, battery):
     theo = world.users["theo"]
     theo_laptop, theo_phone = as_user("theo"), as_user("theo")
     tamsin = as_user("tamsin")
@@ -98,6 +103,9 @@ def test_deactivating_a_member_ends_their_sessions_and_is_audited(world, as_user
     assert b"Theo Test is now deactivated as Therapist." in response.content
 
     target.refresh_from_db()
+    alive = Session.objects.filter(session_key__in=keys).count()
+    alive += sum(http.get("/dashboard/").status_code == 200 for http in (theo_laptop, theo_phone))
+    t14(battery, alive_after_deactivation=alive)
     assert target.is_active is False
     assert not Session.objects.filter(session_key__in=keys).exists()
     assert not UserSession.objects.filter(user=theo).exists()

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client as HttpClient
 from django.utils import timezone
+from tests.security.battery_kit import t14
 
 from kapstone.accounts.models import LoginFailure, RecoveryCode, TOTPDevice, UserSession
 from kapstone.accounts.services import GENERIC_SIGN_IN_ERROR, PENDING_SECONDS
@@ -377,7 +378,7 @@ def test_the_pending_second_step_expires(world):
 # --- Session identity ----------------------------------------------------------------------------------
 
 
-def test_the_session_id_changes_at_each_sign_in_step(world):
+def test_the_session_id_changes_at_each_sign_in_step(world, battery):
     secret = add_device(world.users["theo"])
     http = HttpClient()
     planted = http.session  # a session that exists before sign-in (as a fixation attacker would plant)
@@ -389,12 +390,13 @@ def test_the_session_id_changes_at_each_sign_in_step(world):
         after_password = session_cookie(http)
         http.post(VERIFY, {"code": code(secret)})
     after_mfa = session_cookie(http)
+    t14(battery, id_reused=3 - len({before, after_password, after_mfa}))
     assert len({before, after_password, after_mfa}) == 3
     assert not Session.objects.filter(session_key__in=[before, after_password]).exists()
     assert Session.objects.filter(session_key=after_mfa).exists()
 
 
-def test_after_sign_out_the_old_session_cookie_is_worthless(world):
+def test_after_sign_out_the_old_session_cookie_is_worthless(world, battery):
     theo = world.users["theo"]
     secret = add_device(theo)
     http = HttpClient()
@@ -402,9 +404,11 @@ def test_after_sign_out_the_old_session_cookie_is_worthless(world):
         password_step(http, "theo@test.example", world.password)
         http.post(VERIFY, {"code": code(secret)})
     old = session_cookie(http)
-    assert http.get("/dashboard/").status_code == 200
+    before = http.get(f"/clients/{world.clients['rowan'].pk}/")  # a PHI page the back button could show
+    assert before.status_code == 200
 
     response = http.post(SIGN_OUT, follow=True)
+    no_store_missing = sum(page.get("Cache-Control") != "no-store" for page in (before, response))
     assert response.redirect_chain[-1][0] == SIGN_IN
     assert b"You are signed out." in response.content
     assert not Session.objects.filter(session_key=old).exists()
@@ -414,6 +418,8 @@ def test_after_sign_out_the_old_session_cookie_is_worthless(world):
     replay = HttpClient()
     replay.cookies[settings.SESSION_COOKIE_NAME] = old
     response = replay.get("/dashboard/")
+    t14(battery, replays_accepted=int(response.status_code == 200), no_store_missing=no_store_missing)
+    assert no_store_missing == 0
     assert response.status_code == 302
     assert response["Location"] == f"{SIGN_IN}?next=/dashboard/"
 
