@@ -148,10 +148,10 @@ def sign_consent(world: Any, client_name: str = "rowan", *, touch: bool = True, 
         **data,
     }
     if in_person:
-        return consent_sign(staff(world, "theo"), client, payload, channel="in_person",
+        return consent_sign(staff(world, "theo"), client, **payload, channel="in_person",
                             template_key=template.key, witnessed_by=world.users["theo"])  # fmt: skip
     return consent_sign(
-        portal(world, client_name), client, payload, channel="portal", template_key=template.key
+        portal(world, client_name), client, **payload, channel="portal", template_key=template.key
     )
 
 

@@ -79,7 +79,7 @@ def rowan_consent(w: Any) -> dict[str, Any]:
 
     template = default_consent_template()
     signed = {"understood": True, "signed_name": "Rowan Fictional"}
-    consent = consent_sign(_theo(w), w.clients["rowan"], signed,
+    consent = consent_sign(_theo(w), w.clients["rowan"], **signed,
                            channel="in_person", template_key=(template.id, template.version),
                            witnessed_by=w.users["theo"])  # fmt: skip
     return {"cid": consent.pk}

@@ -149,11 +149,13 @@ def sign_consent(world: Any, *, via: str = "portal", **data: Any) -> Any:
     template = current_template(client.organization_id)
     payload = {"understood": True, "signed_name": "Rowan Fictional", **data}
     if via == "portal":
-        return consent_sign(portal_actor(world), client, payload, channel="portal", template_key=template.key)
+        return consent_sign(
+            portal_actor(world), client, **payload, channel="portal", template_key=template.key
+        )
     return consent_sign(
         actor(world, "theo"),
         client,
-        payload,
+        **payload,
         channel="in_person",
         template_key=template.key,
         witnessed_by=world.users["theo"],

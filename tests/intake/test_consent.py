@@ -190,7 +190,8 @@ def test_a_template_edited_while_the_client_read_it_is_not_signed(world) -> None
         consent_sign(
             portal_actor(world),
             world.clients["rowan"],
-            {"understood": True, "signed_name": "Rowan F"},
+            understood=True,
+            signed_name="Rowan F",
             channel="portal",
             template_key=("kap-informed-consent", 1),
         )
@@ -294,7 +295,8 @@ def test_staff_cannot_sign_in_the_clients_name_through_the_portal_service(world)
         consent_sign(
             actor(world, "theo"),
             world.clients["rowan"],
-            {"understood": True, "signed_name": "Rowan"},
+            understood=True,
+            signed_name="Rowan",
             channel="portal",
             template_key=("kap-informed-consent", 1),
         )

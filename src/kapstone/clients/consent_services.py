@@ -7,8 +7,7 @@ older one no longer current, so the client is asked to renew.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,8 +30,14 @@ NAME_MAX = 200
 OPT_IN_FIELDS = ("touch", "recording", "observers", "at_home", "research")
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
-    return str(data.get(key) or "").strip()
+CONSENT_ANSWERS = (
+    "signed_name", "understood", "touch", "touch_scope", "touch_stop_signal", "recording", "observers",
+    "observer_names", "at_home", "chaperone_name", "research",
+)  # fmt: skip
+
+
+def _text(value: object) -> str:
+    return str(value or "").strip()
 
 
 def _names(value: object) -> list[str]:
@@ -49,14 +54,25 @@ def _names(value: object) -> list[str]:
 def consent_sign(
     actor: Actor,
     client: Client,
-    data: Mapping[str, Any],
     *,
     channel: str,
     template_key: tuple[str, int],
     witnessed_by: User | None = None,
+    signed_name: str = "",
+    understood: bool = False,
+    touch: bool = False,
+    touch_scope: str = "",
+    touch_stop_signal: str = "",
+    recording: bool = False,
+    observers: bool = False,
+    observer_names: str | Sequence[str] = (),
+    at_home: bool = False,
+    chaperone_name: str = "",
+    research: bool = False,
 ) -> ConsentRecord:
     """Record a signature on the clinic's current template. ``template_key`` is the (id, version)
-    the signer was shown: if the template changed meanwhile, nothing is signed."""
+    the signer was shown: if the template changed meanwhile, nothing is signed. The answers come as
+    keywords (``CONSENT_ANSWERS`` names them); ``observer_names`` is a list or one name a line."""
     if channel not in ConsentRecord.Channel.values:
         raise ValueError(channel)
     if channel == ConsentRecord.Channel.IN_PERSON and scope_for(actor, "consent.manage") is Scope.NONE:
@@ -79,23 +95,19 @@ def consent_sign(
         if not condition:
             errors.setdefault(field, []).append(message)
 
-    signed_name = _text(data, "signed_name")
-    need(bool(data.get("understood")), "understood", "Confirm that you have read and understood the form.")
+    signed_name = _text(signed_name)
+    need(bool(understood), "understood", "Confirm that you have read and understood the form.")
     need(len(signed_name) >= 2, "signed_name", "Type your full name to sign.")
     need(len(signed_name) <= NAME_MAX, "signed_name", f"At most {NAME_MAX} characters.")
-    touch, observers, at_home = (
-        bool(data.get("touch")),
-        bool(data.get("observers")),
-        bool(data.get("at_home")),
-    )
-    scope, stop = _text(data, "touch_scope"), _text(data, "touch_stop_signal")
+    touch, observers, at_home = bool(touch), bool(observers), bool(at_home)
+    scope, stop = _text(touch_scope), _text(touch_stop_signal)
     if touch:
         need(bool(scope), "touch_scope", "Describe where and how supportive touch may be used.")
         need(bool(stop), "touch_stop_signal", "Describe the signal that means 'stop touching me'.")
-    names = _names(data.get("observer_names"))
+    names = _names(observer_names)
     if observers:
         need(bool(names), "observer_names", "Name each observer or trainee who may be present.")
-    chaperone = _text(data, "chaperone_name")
+    chaperone = _text(chaperone_name)
     if at_home:
         need(bool(chaperone), "chaperone_name", "Name the chaperone who will be with you at home.")
     if channel == ConsentRecord.Channel.IN_PERSON:
@@ -124,12 +136,12 @@ def consent_sign(
             touch=touch,
             touch_scope=scope if touch else "",
             touch_stop_signal=stop if touch else "",
-            recording=bool(data.get("recording")),
+            recording=bool(recording),
             observers=observers,
             observer_names=names if observers else [],
             at_home=at_home,
             chaperone_name=chaperone if at_home else "",
-            research=bool(data.get("research")),
+            research=bool(research),
         )
         record(
             actor,

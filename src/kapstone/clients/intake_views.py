@@ -282,10 +282,11 @@ def sign_consent(
     if request.method == "POST" and form.is_valid():
         key = (form.cleaned_data["template_id"], form.cleaned_data["template_version"])
         try:
+            answers = form.service_data()
             consent_services.consent_sign(
                 actor,
                 client,
-                form.service_data(),
+                **{k: answers[k] for k in consent_services.CONSENT_ANSWERS if k in answers},
                 channel=channel,
                 template_key=key,
                 witnessed_by=request.user if channel == ConsentRecord.Channel.IN_PERSON else None,

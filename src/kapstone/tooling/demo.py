@@ -440,15 +440,13 @@ def _demo_ready(
     decided = day(5, 13, 15)
     expires = decided + timedelta(days=clearance.valid_days or 0)
     _retime(Clearance, clearance.pk, decided_at=decided, expires_at=expires)
-    consent = {"understood": True, "signed_name": f"{rowan.given_name} {rowan.family_name}", "touch": True,
-               "touch_scope": DEMO_TOUCH_SCOPE, "touch_stop_signal": DEMO_TOUCH_STOP, "observers": True,
-               "observer_names": [trainee.full_name]}  # fmt: skip
     template = current_template(org.pk).key
     portal = signer.user is not None and signer.user.pk == rowan.portal_user_id
     channel, witness = ("portal", None) if portal else ("in_person", theo.user)
-    signed = consent_sign(
-        signer, rowan, consent, channel=channel, template_key=template, witnessed_by=witness
-    )
+    signed = consent_sign(signer, rowan, channel=channel, template_key=template, witnessed_by=witness,
+                          understood=True, signed_name=f"{rowan.given_name} {rowan.family_name}",
+                          touch=True, touch_scope=DEMO_TOUCH_SCOPE, touch_stop_signal=DEMO_TOUCH_STOP,
+                          observers=True, observer_names=[trainee.full_name])  # fmt: skip
     _retime(ConsentRecord, signed.pk, signed_at=day(5, 19, 5))
 
 
