@@ -234,7 +234,7 @@ def _dosed_session(world: Any) -> CareSession:
         expected_version=session.version,
     )
     session.refresh_from_db()
-    services.dose_record(theo, session, {"amount_mg": 150, "unit": "mg", "tier": "psycholytic"})
+    services.dose_record(theo, session, amount_mg=150, unit="mg", tier="psycholytic")
     return session
 
 

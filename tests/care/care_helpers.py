@@ -99,7 +99,11 @@ def dosed(world: Any, amount: float = 150, at: datetime | None = None, **kwargs:
     services.dose_record(
         actor(world, "theo"),
         session,
-        {"amount_mg": amount, "unit": "mg", "route": "sublingual", "tier": "psycholytic", "given_at": at},
+        amount_mg=amount,
+        unit="mg",
+        route="sublingual",
+        tier="psycholytic",
+        given_at=at,
         idempotency_key="dose-1",
     )
     session.refresh_from_db()

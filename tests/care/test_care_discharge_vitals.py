@@ -134,7 +134,11 @@ def test_an_iv_infusion_records_start_and_end_and_discharge_waits_for_the_end(
         dose, _ = services.dose_record(
             actor(world, "priya"),
             session,
-            {"amount_mg": 35, "unit": "mg", "route": "iv", "tier": "standard", "given_at": start},
+            amount_mg=35,
+            unit="mg",
+            route="iv",
+            tier="standard",
+            given_at=start,
         )
     assert dose.infusion_started_at == start and dose.infusion_ended_at is None
     monitored(world, session, discharge_after=125)
@@ -167,9 +171,7 @@ def test_the_infusion_end_page_records_it_and_other_people_get_404(
     session = dosing_session(world, start_course(world, "iv_induction_series"))
     services.dosing_start(actor(world, "theo"), session, go_checklist(), expected_version=session.version)
     session.refresh_from_db()
-    services.dose_record(
-        actor(world, "priya"), session, {"amount_mg": 35, "unit": "mg", "route": "iv", "tier": "standard"}
-    )
+    services.dose_record(actor(world, "priya"), session, amount_mg=35, unit="mg", route="iv", tier="standard")
     from django.urls import reverse
 
     url = reverse("care:infusion_end", kwargs={"pk": session.pk})

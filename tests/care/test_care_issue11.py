@@ -24,7 +24,7 @@ def test_a_dose_above_the_ceiling_is_refused_even_with_a_prescribers_justificati
     session = started(world)
     data = {"amount_mg": amount, "unit": "mg", "route": "sublingual", "tier": "psychedelic"}
     with pytest.raises(ValidationError) as refused:
-        services.dose_record(actor(world, "priya"), session, data, justification="I am sure")
+        services.dose_record(actor(world, "priya"), session, **data, justification="I am sure")
     message = refused.value.message_dict["amount_mg"][0]
     assert "absolute ceiling" in message and "no justification can override" in message
     assert not DoseRecord.objects.exists()

@@ -65,7 +65,7 @@ def test_a_high_risk_task_opened_during_the_session_stops_the_dose(world: Any, r
     _screen(world, HIGH)
     data = {"amount_mg": 150, "unit": "mg", "route": "sublingual", "tier": "psycholytic"}
     with pytest.raises(ValidationError) as refused:
-        services.dose_record(actor(world, "priya"), session, data, justification="Client insists")
+        services.dose_record(actor(world, "priya"), session, **data, justification="Client insists")
     assert "No dose: high risk safety task open" in refused.value.message_dict["amount_mg"][0]
     assert not DoseRecord.objects.exists()
 

@@ -407,7 +407,7 @@ def _dose(world: Any, session: CareSession, who: str = "theo", key: str = "", **
     base = {"amount_mg": 150, "unit": "mg", "route": "sublingual", "tier": "psycholytic"}
     justification = data.pop("justification", "")
     return services.dose_record(
-        actor(world, who), session, base | data, idempotency_key=key, justification=justification
+        actor(world, who), session, **(base | data), idempotency_key=key, justification=justification
     )
 
 

@@ -346,9 +346,8 @@ def _demo_course(org: Organization, people: dict[str, User], portal: User) -> No
     detail.readiness["checked_at"] = go_at.isoformat()  # readiness is checked at the go
     detail.save(update_fields=["readiness"])
     dosing.refresh_from_db()
-    dose = {"amount_mg": 150, "unit": "mg", "route": "sublingual", "tier": "psycholytic", "given_at": dose_at,
-            "lot": "DEMO-RDT-0001"}  # fmt: skip
-    care.dose_record(theo, dosing, dose, idempotency_key="demo-dose-1")
+    care.dose_record(theo, dosing, amount_mg=150, unit="mg", route="sublingual", tier="psycholytic",
+                     given_at=dose_at, lot="DEMO-RDT-0001", idempotency_key="demo-dose-1")  # fmt: skip
     for minutes, (who, sbp, dbp, hr, spo2, rr) in DEMO_VITALS.items():
         taken = dose_at + timedelta(minutes=minutes)
         values = {"systolic": sbp, "diastolic": dbp, "heart_rate": hr, "spo2": spo2, "respiratory_rate": rr}
@@ -555,9 +554,9 @@ def _past_dosing(
     }, expected_version=dosing.version)  # fmt: skip
     assert go.started, go.result.rationale
     clock.at = dose_at
-    dose = {"amount_mg": mg, "unit": "mg", "route": "sublingual", "tier": "psycholytic", "given_at": dose_at,
-            "lot": f"DEMO-RDT-10{number:02d}"}  # fmt: skip
-    care.dose_record(theo, dosing, dose, idempotency_key=f"demo-marlowe-dose-{number}")
+    care.dose_record(theo, dosing, amount_mg=mg, unit="mg", route="sublingual", tier="psycholytic",
+                     given_at=dose_at, lot=f"DEMO-RDT-10{number:02d}",
+                     idempotency_key=f"demo-marlowe-dose-{number}")  # fmt: skip
     for minutes, (sbp, dbp, hr, spo2, rr) in COMPLETED_VITALS.items():
         clock.at = dose_at + timedelta(minutes=minutes)
         values = {"systolic": sbp, "diastolic": dbp, "heart_rate": hr, "spo2": spo2, "respiratory_rate": rr}

@@ -62,6 +62,7 @@ from kapstone.care.services._common import (
 from kapstone.core.actor import Actor
 
 if TYPE_CHECKING:
+    from kapstone.accounts.models import User
     from kapstone.screening.readiness import Readiness
 
 # --------------------------------------------------------------------------------------------------
@@ -271,8 +272,15 @@ _DOSE_FIELDS = {"unit_not_mg": "unit", "invalid_amount": "amount_mg", "invalid_w
 def dose_record(
     actor: Actor,
     session: CareSession,
-    data: Mapping[str, Any],
     *,
+    amount_mg: Decimal | float | None,
+    unit: str = "mg",
+    route: str = "",
+    tier: str = "",
+    formulation: str = "",
+    lot: str = "",
+    given_at: datetime | None = None,
+    given_by: User | None = None,
     idempotency_key: str = "",
     justification: str = "",
 ) -> tuple[DoseRecord, bool]:
@@ -290,7 +298,7 @@ def dose_record(
     if blocking:
         raise ValidationError({"amount_mg": "No dose: " + "; ".join(blocking)})
     protocol = protocol_of(session.course)
-    given_at: datetime = data.get("given_at") or _now()
+    given_at = given_at or _now()
     _not_future(given_at, "given_at")
     assert session.started_at is not None
     if given_at < session.started_at - CLOCK_SKEW:
@@ -302,19 +310,19 @@ def dose_record(
         raise ValidationError(
             {"given_at": f"A booster cannot come before the first dose ({_hm(prior[0].given_at)})."}
         )
-    amount = data.get("amount_mg")
+    amount = amount_mg
     if amount in (None, ""):
         raise ValidationError({"amount_mg": "Enter the dose."})
     weight = detail.weight_kg
-    route = data.get("route") or protocol.route
+    route = route or protocol.route
     history = _dosing_history(session)
     first_course_dose = history[0][1].amount_mg if history else None
     dose_input = DoseInput(
         route=route,
-        unit=str(data.get("unit") or "mg"),
+        unit=unit or "mg",
         amount_mg=float(amount),
         weight_kg=float(weight) if weight is not None else None,
-        tier=data.get("tier") or None,
+        tier=tier or None,
         is_booster=bool(prior),
         minutes_since_first_dose=(given_at - prior[0].given_at).total_seconds() / 60 if prior else None,
         prior_doses_mg=tuple(float(d.amount_mg) for d in prior),
@@ -348,23 +356,23 @@ def dose_record(
                  "justification; ask the prescriber to enter this dose."}
             )  # fmt: skip
         justified_by = _user(actor)
-    given_by = data.get("given_by") or _user(actor)
+    given_by = given_by or _user(actor)
     try:
         with transaction.atomic():
             dose = DoseRecord.objects.create(
                 session=session,
                 is_booster=bool(prior),
                 route=route,
-                formulation=str(data.get("formulation") or protocol.formulation)[:200],
+                formulation=(formulation or protocol.formulation)[:200],
                 product=protocol.product,
-                tier=data.get("tier") or "",
+                tier=tier,
                 amount_mg=Decimal(str(amount)),
                 weight_kg=weight,
                 mg_per_kg=Decimal(str(round(check.mg_per_kg, 4))) if check.mg_per_kg is not None else None,
                 given_at=given_at,
                 given_by=given_by,
                 infusion_started_at=given_at if _is_infusion(protocol, route) else None,
-                lot=str(data.get("lot") or "").strip()[:60],
+                lot=lot.strip()[:60],
                 check_result=check.to_dict(),
                 level=check.level,
                 justification=justification.strip() if justified_by else "",

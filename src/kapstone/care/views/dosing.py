@@ -212,7 +212,14 @@ def dose(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         row, _ = services.dose_record(
             request.actor,
             session,
-            form.service_data(),
+            amount_mg=form.cleaned_data["amount_mg"],
+            unit=form.cleaned_data["unit"],
+            route=form.cleaned_data["route"],
+            tier=form.cleaned_data["tier"],
+            formulation=form.cleaned_data["formulation"],
+            lot=form.cleaned_data["lot"],
+            given_at=form.cleaned_data["given_at"],
+            given_by=form.team.get(form.cleaned_data["given_by"] or ""),
             idempotency_key=_key(form),
             justification=form.cleaned_data.get("justification") or "",
         )
