@@ -1,6 +1,7 @@
 """Issue #12's done-when, in a real browser: every main page, as the persona who uses it, at
-1366×900 (desktop), 1024×768 (tablet) and 390×844 (phone) — no horizontal scrolling, no text under
-12 px, no control under 44 px, no internal key on screen, and axe-core (vendored, tests/browser/
+1366×900 (desktop), 1024×768 (tablet) and 390×844 (phone), and the tablet users' pages at 768×1024
+(upright) — no horizontal scrolling, no text under 12 px (chart text by its rendered size), no control
+under 44 px, no internal key on screen, and axe-core (vendored, tests/browser/
 vendor/) finds no serious or critical violation. A screenshot of each is saved in
 test-results/shell/, and the index of what was checked (page × size) is written to
 tests/browser/shell_pages_index.md (committed; the images are not)."""
@@ -22,6 +23,9 @@ AXE = HERE / "vendor" / "axe.min.js"
 SHOTS = HERE.parents[1] / "test-results" / "shell"
 INDEX = HERE / "shell_pages_index.md"
 SIZES = ((1366, 900), (1024, 768), (390, 844))
+TABLET_PORTRAIT = (768, 1024)
+# The people who carry a tablet into the dosing and therapy rooms: their pages are checked upright too.
+TABLET_PERSONAS = frozenset({"theo", "priya"})
 _ROWS: list[str] = []
 PERSONAS = ("theo", "priya", "sam", "avery", "rowan_portal")
 
@@ -35,8 +39,17 @@ _MEASURE = """() => {
     const node = walker.currentNode; const el = node.parentElement;
     if (!node.textContent.trim() || !el || !visible(el)) continue;
     if (el.closest('.visually-hidden, .skip-link')) continue;
-    const size = parseFloat(getComputedStyle(el).fontSize);
+    let size = parseFloat(getComputedStyle(el).fontSize);
     const text = node.textContent.trim().slice(0, 30);
+    if (el.closest('svg') && el.getScreenCTM) {
+      // Chart text is drawn in the SVG's user units: its size on screen is the computed size times
+      // the SVG's scale (viewBox to the box it is drawn in), not the computed size alone.
+      const m = el.getScreenCTM();
+      const scale = m ? Math.hypot(m.a, m.b) : 1;
+      size = Math.round(size * scale * 10) / 10;
+      if (size < 12) small.push(`svg ${el.tagName.toLowerCase()} ${size}px rendered "${text}"`);
+      continue;
+    }
     if (size < 12) small.push(`${el.tagName.toLowerCase()} ${size}px "${text}"`);
   }
   const targets = [];
@@ -70,15 +83,13 @@ _AXE_RUN = """async () => {
 def _dosing_room(world: Any) -> list[str]:
     """A dosing session under way for Rowan (ready, cleared, consented), with one low reading."""
     from django.urls import reverse
-    from tests.care.care_helpers import actor, started
+    from tests.care.care_helpers import actor, record_vitals, started
     from tests.readiness_helpers import make_ready
-
-    from kapstone.care import services
 
     make_ready(world)
     session = started(world)
     low = {"systolic": 128, "diastolic": 80, "heart_rate": 70, "spo2": 91, "respiratory_rate": 9}
-    services.vitals_record(actor(world, "theo"), session, low)  # two alerts to acknowledge
+    record_vitals(actor(world, "theo"), session, low)  # two alerts to acknowledge
     return [
         reverse("care:dosing", kwargs={"pk": session.pk}),
         reverse("care:course", kwargs={"pk": session.course_id}),
@@ -111,9 +122,10 @@ def _index() -> Iterator[None]:
         header = [
             "# Shell pages checked in the browser (tests/browser/test_shell_pages_e2e.py)",
             "",
-            "Each page as its persona at three sizes: horizontal overflow, text under 12 px, controls",
-            "under 44 px, internal keys on screen, axe-core serious/critical violations. Screenshots go",
-            "to test-results/shell/ (not committed).",
+            "Each page as its persona at three sizes (and 768×1024 for the tablet users, the therapist",
+            "and the prescriber): horizontal overflow, text under 12 px (chart text by its rendered",
+            "size: computed size × the SVG's scale), controls under 44 px, internal keys on screen,",
+            "axe-core serious/critical violations. Screenshots go to test-results/shell/ (not committed).",
             "",
             "| Persona | Page | Size | Result |",
             "|---|---|---|---|",
@@ -134,7 +146,7 @@ def test_every_main_page_fits_reads_and_passes_axe_at_three_sizes(
     problems: dict[str, list[str]] = {}
     try:
         for path in paths:
-            for width, height in SIZES:
+            for width, height in (*SIZES, *([TABLET_PORTRAIT] if persona in TABLET_PERSONAS else [])):
                 page.set_viewport_size({"width": width, "height": height})
                 response = page.goto(path)
                 assert response is not None and response.status == 200, (persona, path)
