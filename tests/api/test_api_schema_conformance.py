@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
@@ -73,6 +74,7 @@ CHECKS = [
 @dataclass
 class Tally:
     cases: int = 0
+    known: list[tuple[str, str, int]] = field(default_factory=list)  # (role, operation, status)
     server_errors: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     bypasses: list[str] = field(default_factory=list)
@@ -84,6 +86,7 @@ class Known:
 
     ids: dict[str, str]
     other_org_client: int
+    bodies: dict[str, Any]  # a valid body by operation, so a request is judged on whose object it names
 
 
 def _seed(world: World) -> Known:
@@ -102,6 +105,8 @@ def _seed(world: World) -> Known:
     sections = {"data": "Fictional.", "assessment": "Fictional.", "plan": "Fictional."}
     signed = post(f"/api/clients/{rowan}/notes", {"template": "dap", "sections": sections})
     post(f"/api/notes/{signed['id']}/sign", {}, if_match=f'"{signed["version"]}"')
+    resource = http.get(f"/api/fhir/QuestionnaireResponse/{response['id']}").json()
+    del resource["id"]  # as another system would send it: subject Patient/<Rowan>
     return Known(
         ids={
             "client_id": str(rowan),
@@ -111,6 +116,13 @@ def _seed(world: World) -> Known:
             "observation_id": f"{response['id']}-total",
         },
         other_org_client=world.clients["oona"].pk,  # type: ignore[attr-defined]
+        bodies={
+            "POST /api/clients/{client_id}/responses": {"instrument": "phq9", "answers": answers},
+            "POST /api/clients/{client_id}/notes": {"template": "dap"},
+            "PUT /api/notes/{note_id}": {"sections": sections},
+            "POST /api/notes/{note_id}/addenda": {"text": "A fictional addendum."},
+            "POST /api/fhir/QuestionnaireResponse": resource,
+        },
     )
 
 
@@ -138,17 +150,25 @@ def _caller(world: World, name: str) -> Caller:
 
 
 def _known_cases(operation: Any, known: Known, caller: Caller) -> list[Any]:
-    """Requests naming real objects of the first organization, whatever role sends them."""
+    """Valid requests naming real objects of the first organization, whatever role sends them."""
     names = [p.name for p in operation.path_parameters]
-    if not names or set(names) & UNSCOPED:
+    if set(names) & UNSCOPED or not (names or operation.label in known.bodies):
         return []
-    choices = {"note_id": ("note_id", "draft_id")}.get(names[0], (names[0],))
-    cases = []
-    for choice in choices:
-        path = {names[0]: known.ids[choice]}
-        extra: dict[str, str] = {"If-Match": '"1"'} if operation.method.upper() in {"PUT", "POST"} else {}
-        cases.append(caller.dress(operation.Case(path_parameters=path, headers=extra)))
-    return cases
+    body = known.bodies.get(operation.label, NOT_SET)
+    media = "application/fhir+json" if "/fhir/" in operation.path and body is not NOT_SET else None
+    headers = {"If-Match": '"1"'} if operation.method.upper() in {"PUT", "POST"} else {}
+    choices = {"note_id": ("note_id", "draft_id")}.get(names[0], (names[0],)) if names else ("",)
+    return [
+        caller.dress(
+            operation.Case(
+                path_parameters={names[0]: known.ids[choice]} if names else {},
+                headers=headers,
+                body=body,
+                media_type=media,
+            )
+        )
+        for choice in choices
+    ]
 
 
 def _is_bypass(role: str, case: Any, status: int, known: Known) -> bool:
@@ -157,12 +177,14 @@ def _is_bypass(role: str, case: Any, status: int, known: Known) -> bool:
     if role == "anonymous":
         return True
     parameters = dict(case.path_parameters or {})
-    if not parameters or set(parameters) & UNSCOPED:
-        return False  # definitions, and the other organization's own calls without an object
+    if set(parameters) & UNSCOPED:
+        return False  # definitions: no client data
+    if not parameters:  # an object named in the body (an import's subject), or none at all
+        return bool(case.body is not NOT_SET and case.body == known.bodies.get(case.operation.label))
     return parameters != {"client_id": known.other_org_client}
 
 
-def _run(case: Any, role: str, known: Known, tally: Tally, checks: list[Callable[..., Any]]) -> None:
+def _run(case: Any, role: str, known: Known, tally: Tally, checks: list[Callable[..., Any]]) -> int:
     tally.cases += 1
     response = case.call()
     label = f"{role}: {case.operation.label} {dict(case.path_parameters or {})} -> {response.status_code}"
@@ -175,6 +197,7 @@ def _run(case: Any, role: str, known: Known, tally: Tally, checks: list[Callable
     except (Failure, FailureGroup) as failed:
         if response.status_code < 500:
             tally.violations.append(f"{label}: {str(failed).strip()[:600]}")
+    return int(response.status_code)
 
 
 def _generated(operation: Any, mode: GenerationMode, examples: int, run: Callable[[Any], None]) -> None:
@@ -234,7 +257,8 @@ def test_t17_the_api_answers_what_its_schema_declares_as_every_role(
 
         for operation in operations:
             for case in _known_cases(operation, known, caller):
-                _run(case, role, known, tally, CHECKS)
+                status = _run(case, role, known, tally, CHECKS)
+                tally.known.append((role, operation.label, status))
             positive, negative = EXAMPLES[role]
             _generated(operation, GenerationMode.POSITIVE, positive, run)
             if negative:
@@ -249,5 +273,11 @@ def test_t17_the_api_answers_what_its_schema_declares_as_every_role(
     assert not tally.server_errors, "\n".join(tally.server_errors[:20])
     assert not tally.violations, "\n".join(tally.violations[:20])
     assert not tally.bypasses, "\n".join(tally.bypasses[:20])
+    # The probe is real: the requests that reach Rowan's record for his therapist (reads, writes, the
+    # FHIR import naming him) are a 404 for the other organization and a 401 for nobody signed in.
+    reached = {label for role, label, status in tally.known if role == "therapist" and status < 300}
+    assert len(reached) >= 13, sorted(reached)
+    outsiders = {(role, status) for role, label, status in tally.known if role in OUTSIDERS}
+    assert outsiders == {("other organization's therapist", 404), ("anonymous", 401)}, outsiders
     assert len(operations) >= 19 and tally.cases >= len(operations) * len(ROLES) * 2, figure
     assert elapsed < TIME_LIMIT, f"{figure}; took {elapsed:.0f} CPU seconds"
