@@ -40,7 +40,7 @@ typecheck: $(TEST_STAMP)
 
 # The pure cores (Django-free: scoring, rules, checks, de-identification, grading, requirement sets,
 # credential proofs, matching, lib) are covered line and branch by their own tests; CI holds the floor.
-CORE_SOURCES := src/kapstone/lib/*,src/kapstone/deid/*,src/kapstone/care/protocol_core/*,$\
+CORE_SOURCES := src/kapstone/lib/*,src/kapstone/deid/*,src/kapstone/care/protocol_core/*,src/kapstone/care/protocol_core/checks/*,$\
 	src/kapstone/measures/scoring/*,src/kapstone/screening/engine.py,src/kapstone/screening/ruleset*.py,$\
 	src/kapstone/training/curriculum/*,src/kapstone/training/grading.py,src/kapstone/training/agreement.py,$\
 	src/kapstone/practicum/core/*,src/kapstone/credentials/vc/*,src/kapstone/community/matching.py

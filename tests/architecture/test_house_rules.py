@@ -20,7 +20,6 @@ MAX_VIEW_LINES = 60
 
 # Modules over the limit when the rule was written (lines then). Split them along their seams.
 BIG_MODULES: dict[str, int] = {
-    "care/protocol_core/checks.py": 1470,
     "care/protocol_core/definition.py": 991,
 }
 
