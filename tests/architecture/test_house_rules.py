@@ -19,9 +19,7 @@ MAX_MODULE_LINES = 600
 MAX_VIEW_LINES = 60
 
 # Modules over the limit when the rule was written (lines then). Split them along their seams.
-BIG_MODULES: dict[str, int] = {
-    "care/protocol_core/definition.py": 991,
-}
+BIG_MODULES: dict[str, int] = {}
 
 # Views over the limit then (lines then).
 LONG_VIEWS: dict[str, int] = {}

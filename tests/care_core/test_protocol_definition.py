@@ -19,7 +19,7 @@ from kapstone.care.protocol_core import (
     load_protocol,
     parse_protocol,
 )
-from kapstone.care.protocol_core.definition import Provenance, Series, Value
+from kapstone.care.protocol_core.protocol import Provenance, Series, Value
 
 # --- shipped templates ----------------------------------------------------------------------
 

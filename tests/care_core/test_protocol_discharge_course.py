@@ -83,7 +83,7 @@ def test_no_driving_text(registry: Any, protocol_id: str, text: str) -> None:
 
 
 def test_no_driving_hours(spravato: Protocol) -> None:
-    from kapstone.care.protocol_core.definition import Provenance, Value
+    from kapstone.care.protocol_core.protocol import Provenance, Value
 
     hours = Value(24, Provenance(("X14",), True, "clinic choice"), "discharge.no_driving.hours")
     rule = replace(spravato.discharge.no_driving, rule="hours", hours=hours)

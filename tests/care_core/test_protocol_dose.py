@@ -513,7 +513,7 @@ def test_proposed_before_previous_session(spravato: Protocol) -> None:
 def test_protocol_without_titration_or_rules_needs_no_previous_dose(sublingual: Protocol) -> None:
     from dataclasses import replace
 
-    from kapstone.care.protocol_core.definition import Titration
+    from kapstone.care.protocol_core.protocol import Titration
 
     bare = replace(sublingual, titration=Titration(None, None, None, None))
     context = DoseContext(dose_number=2, proposed_at=T0, previous_session_at=T0 - timedelta(days=7))
@@ -546,7 +546,7 @@ def test_booster_without_timing_rule(sublingual: Protocol) -> None:
 def test_dose_rules_without_titration(spravato: Protocol) -> None:
     from dataclasses import replace
 
-    from kapstone.care.protocol_core.definition import Titration
+    from kapstone.care.protocol_core.protocol import Titration
 
     protocol = replace(spravato, titration=Titration(None, None, None, None))
     check = check_dose(protocol, dose("esketamine_spravato", 56), later(84))

@@ -343,7 +343,7 @@ def test_no_medications_reported(spravato: Protocol) -> None:
 
 
 def test_hard_stop_medication_class(spravato: Protocol) -> None:
-    from kapstone.care.protocol_core.definition import MedicationClass, PreDose, Provenance
+    from kapstone.care.protocol_core.protocol import MedicationClass, PreDose, Provenance
 
     hold = MedicationClass("maoi", "MAOI", "hard_stop", Provenance((), True, "clinic policy"))
     protocol = replace(spravato, pre_dose=replace(spravato.pre_dose, medications=(hold,)))

@@ -7,6 +7,7 @@ dose; these functions check it against the clinic's protocol, fail closed on mis
 input, and return frozen results carrying the protocol id, version and a rationale.
 """
 
+from ._toml import ProtocolError
 from .checks import (
     check_discharge,
     check_dose,
@@ -18,7 +19,7 @@ from .checks import (
     validate_reading,
     vitals_due,
 )
-from .definition import Protocol, ProtocolError, load_protocol, parse_protocol, parse_protocol_text
+from .definition import load_protocol, parse_protocol_text
 from .inputs import (
     CourseState,
     DoseContext,
@@ -28,6 +29,8 @@ from .inputs import (
     PreDoseChecklist,
     VitalsReading,
 )
+from .parser import parse_protocol
+from .protocol import Protocol
 from .registry import SHIPPED_DIR, Registry, UnknownProtocolError, default_registry
 from .results import (
     Alert,

@@ -7,7 +7,7 @@ Pure Python, no Django.
 
 from __future__ import annotations
 
-from .definition import Protocol, Value
+from .protocol import Protocol, Value
 from .results import HARD_STOP, OK, Finding
 
 __all__ = ["check_ceiling"]

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from .checks import check_dose
-from .definition import ROUTES, Protocol
 from .inputs import DoseContext, DoseInput
+from .protocol import ROUTES, Protocol
 from .registry import SHIPPED_DIR, Registry, UnknownProtocolError
 
 EXIT_OK = 0

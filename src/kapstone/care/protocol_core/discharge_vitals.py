@@ -18,8 +18,8 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
-from .definition import Protocol
 from .inputs import InvalidInput, VitalsReading
+from .protocol import Protocol
 from .results import NEEDS_JUSTIFICATION, OK, CheckItem
 from .shared import SafetyFloors, default_safety_floors
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ._toml import GRADES, SOURCE_ID, Node, ProtocolError, header, read_toml, unique_ids
-from .definition import VITALS, Number
+from .protocol import VITALS, Number
 
 SHARED_DIR = Path(__file__).resolve().parent.parent / "protocols" / "shared"
 

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from .._toml import is_number
-from ..definition import HARD_STOP as LIMIT_HARD_STOP
-from ..definition import Value
 from ..inputs import InvalidInput
+from ..protocol import HARD_STOP as LIMIT_HARD_STOP
+from ..protocol import Value
 from ..results import HARD_STOP, LEVEL_RANK, NEEDS_JUSTIFICATION, OK, Finding
 
 _OPS: Mapping[str, Callable[[float, float], bool]] = {

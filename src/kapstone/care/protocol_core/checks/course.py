@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from ..definition import HARD_STOP as LIMIT_HARD_STOP
-from ..definition import Protocol
 from ..inputs import CourseState, DoseContext, InvalidInput
+from ..protocol import HARD_STOP as LIMIT_HARD_STOP
+from ..protocol import Protocol
 from ..results import HARD_STOP, NEEDS_JUSTIFICATION, OK, IntervalCheck, NextStep
 from ._common import _aware, _consequence, _Findings, _fmt, _positive, _result_level, _when
 

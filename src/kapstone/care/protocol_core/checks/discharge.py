@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from ..definition import Protocol
 from ..inputs import InvalidInput
+from ..protocol import Protocol
 from ..results import NO_GO, OK, CheckItem, DischargeCheck
 from ._common import _aware, _fmt, _when
 

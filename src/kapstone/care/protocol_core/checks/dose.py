@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from .._toml import is_number
 from ..ceiling import check_ceiling
-from ..definition import HARD_STOP as LIMIT_HARD_STOP
-from ..definition import Protocol, Value
 from ..inputs import DoseContext, DoseInput
+from ..protocol import HARD_STOP as LIMIT_HARD_STOP
+from ..protocol import Protocol, Value
 from ..results import HARD_STOP, NEEDS_JUSTIFICATION, OK, DoseCheck
 from ..shared import VitalBounds, default_vital_bounds
 from ._common import _consequence, _Findings, _fmt, _positive, _result_level, _worst

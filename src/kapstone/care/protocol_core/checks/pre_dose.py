@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from ..definition import HARD_STOP as LIMIT_HARD_STOP
-from ..definition import Protocol, Value
 from ..inputs import InvalidInput, MoodCheck, PreDoseChecklist, VitalsReading
+from ..protocol import HARD_STOP as LIMIT_HARD_STOP
+from ..protocol import Protocol, Value
 from ..results import GO, HARD_STOP, NEEDS_JUSTIFICATION, NO_GO, NOTED, OK, CheckItem, GoNoGo
 from ..shared import VitalBounds, default_current_state
 from ._common import _OPS, _aware, _fmt, _when

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from .._toml import is_number
-from ..definition import VITALS, Protocol, Schedule
 from ..inputs import InvalidInput, VitalsReading
+from ..protocol import VITALS, Protocol, Schedule
 from ..results import Alert, Due
 from ..shared import VitalBounds, default_safety_floors, default_vital_bounds
 from ._common import _OP_WORDS, _OPS, _aware, _fmt
