@@ -1,23 +1,46 @@
 // Chart text at a readable size on every screen (issue #12). A chart is drawn in its viewBox's
 // units and scaled to fit its box, so 12 units of text render at 6 px on a phone. This sets each
-// chart's text so it renders at 12 px or more, on load, on resize and after an htmx swap.
+// chart's text so it renders at 12 px or more, and widens the viewBox to the text it then needs
+// (an axis label must not be cut off), on load, on resize and after an htmx swap.
 (function () {
   'use strict';
   var MIN_PX = 12;
 
-  function fit() {
-    document.querySelectorAll('svg.chart-svg').forEach(function (svg) {
-      var box = svg.viewBox && svg.viewBox.baseVal;
-      var rect = svg.getBoundingClientRect();
-      if (!box || !box.width || !box.height || !rect.width) { return; }
-      var scale = Math.min(rect.width / box.width, rect.height / box.height);
-      svg.querySelectorAll('text').forEach(function (text) {
-        text.style.fontSize = '';
-        var size = parseFloat(window.getComputedStyle(text).fontSize);
-        if (size * scale < MIN_PX) { text.style.fontSize = (MIN_PX / scale).toFixed(2) + 'px'; }
-      });
+  function original(svg) {
+    if (!svg.dataset.viewBox) { svg.dataset.viewBox = svg.getAttribute('viewBox') || ''; }
+    return svg.dataset.viewBox.split(/[\s,]+/).map(Number);
+  }
+
+  function sizeText(svg, scale) {
+    svg.querySelectorAll('text').forEach(function (text) {
+      text.style.fontSize = '';
+      var size = parseFloat(window.getComputedStyle(text).fontSize);
+      if (size * scale < MIN_PX) { text.style.fontSize = (MIN_PX / scale + 0.05).toFixed(2) + 'px'; }
     });
   }
+
+  function fitOne(svg) {
+    var box = original(svg);
+    if (box.length !== 4 || !box[2] || !box[3]) { return; }
+    svg.setAttribute('viewBox', box.join(' '));
+    var x = box[0], y = box[1], w = box[2], h = box[3];
+    for (var pass = 0; pass < 3; pass++) {
+      var rect = svg.getBoundingClientRect();
+      if (!rect.width || !rect.height) { return; }
+      sizeText(svg, Math.min(rect.width / w, rect.height / h));
+      var drawn = svg.getBBox();
+      var left = Math.min(x, drawn.x - 2), top = Math.min(y, drawn.y - 2);
+      var right = Math.max(x + w, drawn.x + drawn.width + 2);
+      var bottom = Math.max(y + h, drawn.y + drawn.height + 2);
+      if (left === x && top === y && right === x + w && bottom === y + h) { return; }
+      x = left; y = top; w = right - left; h = bottom - top;
+      svg.setAttribute('viewBox', [x, y, w, h].map(function (n) { return n.toFixed(1); }).join(' '));
+    }
+    var last = svg.getBoundingClientRect();
+    if (last.width && last.height) { sizeText(svg, Math.min(last.width / w, last.height / h)); }
+  }
+
+  function fit() { document.querySelectorAll('svg.chart-svg').forEach(fitOne); }
 
   var pending = null;
   function soon() {
