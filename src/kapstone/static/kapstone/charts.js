@@ -19,6 +19,26 @@
     });
   }
 
+  // Threshold labels sit just above their lines; two close thresholds would print one label over
+  // the other at the larger size, so each label that would overlap the one above moves down.
+  function unclash(svg) {
+    var labels = Array.prototype.slice.call(svg.querySelectorAll('text.threshold-label'));
+    labels.forEach(function (t) {
+      if (t.dataset.y === undefined) { t.dataset.y = t.getAttribute('y'); }
+      t.setAttribute('y', t.dataset.y);
+    });
+    labels.sort(function (a, b) { return Number(a.dataset.y) - Number(b.dataset.y); });
+    var above = null;
+    labels.forEach(function (t) {
+      var b = t.getBBox();
+      if (above && b.y < above.y + above.height) {
+        t.setAttribute('y', (Number(t.getAttribute('y')) + above.y + above.height - b.y + 1).toFixed(1));
+        b = t.getBBox();
+      }
+      above = b;
+    });
+  }
+
   function fitOne(svg) {
     var box = original(svg);
     if (box.length !== 4 || !box[2] || !box[3]) { return; }
@@ -28,6 +48,7 @@
       var rect = svg.getBoundingClientRect();
       if (!rect.width || !rect.height) { return; }
       sizeText(svg, Math.min(rect.width / w, rect.height / h));
+      unclash(svg);
       var drawn = svg.getBBox();
       var left = Math.min(x, drawn.x - 2), top = Math.min(y, drawn.y - 2);
       var right = Math.max(x + w, drawn.x + drawn.width + 2);
@@ -37,7 +58,7 @@
       svg.setAttribute('viewBox', [x, y, w, h].map(function (n) { return n.toFixed(1); }).join(' '));
     }
     var last = svg.getBoundingClientRect();
-    if (last.width && last.height) { sizeText(svg, Math.min(last.width / w, last.height / h)); }
+    if (last.width && last.height) { sizeText(svg, Math.min(last.width / w, last.height / h)); unclash(svg); }
   }
 
   function fit() { document.querySelectorAll('svg.chart-svg').forEach(fitOne); }
