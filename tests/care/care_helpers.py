@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from kapstone.care import services
 from kapstone.care.models import CareSession, Course, ProtocolVersion
+from kapstone.care.services.monitoring import VitalsSaved
 from kapstone.core.actor import Actor
 
 ROLES = {"avery": "org_admin", "theo": "therapist", "tamsin": "therapist", "priya": "prescriber",
@@ -110,6 +111,18 @@ def dosed(world: Any, amount: float = 150, at: datetime | None = None, **kwargs:
     return session
 
 
+def record_vitals(who: Actor, session: CareSession, values: dict[str, Any], *, key: str = "") -> VitalsSaved:
+    """A vitals entry from the values a form would send (the service takes them typed)."""
+    return services.vitals_record(
+        actor=who,
+        session=session,
+        reading=services.vitals_from(values, values.get("symptoms") or ()),
+        taken_at=values.get("taken_at"),
+        note=str(values.get("note") or ""),
+        idempotency_key=key,
+    )
+
+
 MONITORED = {"systolic": 130, "diastolic": 80, "heart_rate": 80, "spo2": 97, "respiratory_rate": 14}
 
 
@@ -122,6 +135,6 @@ def monitored(world: Any, session: CareSession, discharge_after: float = 125, **
     assert first is not None
     theo = actor(world, "theo")
     with time_machine.travel(first.given_at + timedelta(minutes=40), tick=False):
-        services.vitals_record(theo, session, dict(MONITORED), idempotency_key="monitored-40")
+        record_vitals(theo, session, dict(MONITORED), key="monitored-40")
     with time_machine.travel(first.given_at + timedelta(minutes=discharge_after - 1), tick=False):
-        services.vitals_record(theo, session, MONITORED | values, idempotency_key="monitored-pre-discharge")
+        record_vitals(theo, session, MONITORED | values, key="monitored-pre-discharge")

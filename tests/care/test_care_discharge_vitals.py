@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 import time_machine
-from care_helpers import MONITORED, actor, dosed, dosing_session, go_checklist, monitored, start_course
+from care_helpers import (
+    MONITORED,
+    actor,
+    dosed,
+    dosing_session,
+    go_checklist,
+    monitored,
+    record_vitals,
+    start_course,
+)
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -36,7 +45,7 @@ def _at(session: CareSession, minutes: float) -> Any:
 
 def _vitals(world: Any, session: CareSession, minutes: float, key: str, **values: Any) -> None:
     with _at(session, minutes):
-        services.vitals_record(actor(world, "theo"), session, MONITORED | values, idempotency_key=key)
+        record_vitals(actor(world, "theo"), session, MONITORED | values, key=key)
 
 
 def test_discharge_is_refused_while_the_40_minute_reading_was_never_taken(world: Any, ready: Ready) -> None:

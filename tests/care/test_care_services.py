@@ -15,6 +15,7 @@ from care_helpers import (
     monitored,
     prepare,
     protocol,
+    record_vitals,
     start_course,
     started,
 )
@@ -505,7 +506,7 @@ def test_a_dose_before_the_go_is_refused(world: Any, ready: Ready) -> None:
 
 def _vitals(world: Any, session: CareSession, key: str = "", who: str = "theo", **values: Any) -> Any:
     data = {"systolic": 130, "diastolic": 80, "heart_rate": 80, "spo2": 97, "respiratory_rate": 14} | values
-    return services.vitals_record(actor(world, who), session, data, idempotency_key=key)
+    return record_vitals(actor(world, who), session, data, key=key)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from care_helpers import (
     go_checklist,
     monitored,
     protocol,
+    record_vitals,
     start_course,
     started,
 )
@@ -138,11 +139,17 @@ def test_htmx_vitals_swap_the_form_and_update_timeline_chart_and_alerts(
         url("vitals", session.pk), vitals_post(systolic=188, idempotency_key="a"), **HTMX
     )
     text = response.content.decode()
+    reading = VitalReading.objects.get(phase="post_dose")
+    alert = Alert.objects.get()
     assert response.status_code == 200
     assert text.lstrip().startswith("<form") and 'id="entry-vitals"' in text
-    assert 'id="timeline" class="timeline" aria-labelledby="timeline-h" hx-swap-oob="true"' in text
-    assert 'id="charts"' in text and "BP 188/84" in text
+    # Only what changed: the new timeline rows on top of the list (the reading and its alert), not
+    # the whole timeline again; the charts, what is due and the alerts; not the status line.
+    assert 'hx-swap-oob="afterbegin:#timeline-list"' in text and 'id="timeline"' not in text
+    assert f'id="tl-vitals-{reading.pk}"' in text and f'id="tl-alert-{alert.pk}"' in text
+    assert 'id="charts"' in text and "BP 188/84" in text and 'id="due"' in text
     assert 'id="alerts"' in text and "Systolic at or above 180 mmHg" in text
+    assert 'id="status-line"' not in text
     assert "Vitals saved at" in text and "1 alert(s) opened" in text
 
 
@@ -202,7 +209,7 @@ def test_a_dose_in_the_wrong_unit_is_refused_over_http(world: Any, as_user: Any,
 
 def test_alert_acknowledgement_needs_an_action(world: Any, as_user: Any, ready: Ready) -> None:
     session = dosed(world)
-    services.vitals_record(actor(world, "theo"), session, vitals_post(systolic=192))
+    record_vitals(actor(world, "theo"), session, vitals_post(systolic=192))
     alert = Alert.objects.get()
     http = as_user("priya")
     refused = http.post(url("alert_acknowledge", alert.pk), {"action_taken": ""}, **HTMX)
@@ -318,7 +325,7 @@ def test_protocol_pages(world: Any, as_user: Any) -> None:
 
 def test_the_dosing_record_and_course_summary_print_as_pdf(world: Any, as_user: Any, ready: Ready) -> None:
     session = dosed(world)
-    services.vitals_record(actor(world, "theo"), session, vitals_post(systolic=184))
+    record_vitals(actor(world, "theo"), session, vitals_post(systolic=184))
     response = as_user("priya").get(url("session_pdf", session.pk))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
@@ -376,7 +383,7 @@ def test_the_dashboard_shows_live_dosing_sessions_to_the_care_team_only(
     world: Any, as_user: Any, ready: Ready
 ) -> None:
     session = dosed(world)
-    services.vitals_record(actor(world, "theo"), session, vitals_post(systolic=190))
+    record_vitals(actor(world, "theo"), session, vitals_post(systolic=190))
     text = as_user("theo").get(reverse("core:dashboard")).content.decode()
     assert "Dosing in progress" in text and "1 open alert(s)" in text and url("dosing", session.pk) in text
     sam = as_user("sam").get(reverse("core:dashboard")).content.decode()
@@ -390,7 +397,7 @@ def test_the_supervisor_acknowledges_an_alert_from_the_session_page(
     world: Any, as_user: Any, ready: Ready
 ) -> None:
     session = dosed(world)
-    services.vitals_record(actor(world, "theo"), session, vitals_post(systolic=190))
+    record_vitals(actor(world, "theo"), session, vitals_post(systolic=190))
     alert = Alert.objects.get()
     sam = as_user("sam")
     page = sam.get(url("session", session.pk)).content.decode()

@@ -105,15 +105,13 @@ def test_no_internal_key_reaches_the_main_pages_as_any_persona(world: Any, as_us
 def test_no_internal_key_on_the_pages_with_clinical_data(world: Any, as_user: Any) -> None:
     """The dosing room with two open alerts, the course, the screening report and the measures page."""
     from django.urls import reverse
-    from tests.care.care_helpers import actor, started
+    from tests.care.care_helpers import actor, record_vitals, started
     from tests.readiness_helpers import make_ready
-
-    from kapstone.care import services
 
     ready = make_ready(world)
     session = started(world)
     low = {"systolic": 128, "diastolic": 80, "heart_rate": 70, "spo2": 91, "respiratory_rate": 9}
-    services.vitals_record(actor(world, "theo"), session, low)
+    record_vitals(actor(world, "theo"), session, low)
     rowan = world.clients["rowan"].pk
     paths = [
         reverse("care:dosing", kwargs={"pk": session.pk}),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from kapstone.accounts.models import Role
 from kapstone.core.navigation import nav_for, nav_sections
@@ -13,7 +14,9 @@ def shell(request: HttpRequest) -> dict[str, object]:
     orgs = {m.organization_id: m.organization for m in getattr(request, "memberships", [])}
     return {
         "nav_items": nav_for(actor),
-        "nav_sections": nav_sections(actor),
+        # Read once, and only by a page that draws the side navigation (its live links query the
+        # database): an htmx fragment or the dosing room's poll does not pay for it.
+        "nav_sections": SimpleLazyObject(lambda: nav_sections(actor)),
         "actor": actor,
         "switchable_orgs": list(orgs.values()) if len(orgs) > 1 else [],
         "role_labels": [Role(role).label for role in sorted(actor.roles)],

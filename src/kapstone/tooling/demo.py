@@ -351,8 +351,9 @@ def _demo_course(org: Organization, people: dict[str, User], portal: User) -> No
     for minutes, (who, sbp, dbp, hr, spo2, rr) in DEMO_VITALS.items():
         taken = dose_at + timedelta(minutes=minutes)
         values = {"systolic": sbp, "diastolic": dbp, "heart_rate": hr, "spo2": spo2, "respiratory_rate": rr}
+        reading, key = care.vitals_from(values), f"demo-vitals-{minutes}"
         _, alerts, _ = care.vitals_record(
-            act(who), dosing, {**values, "taken_at": taken}, idempotency_key=f"demo-vitals-{minutes}"
+            actor=act(who), session=dosing, reading=reading, taken_at=taken, idempotency_key=key
         )
         for alert in alerts:
             action = "Rechecked at 5 min: 168/92. Priya (prescriber) informed; BP every 5 min until < 160."
@@ -560,7 +561,7 @@ def _past_dosing(
     for minutes, (sbp, dbp, hr, spo2, rr) in COMPLETED_VITALS.items():
         clock.at = dose_at + timedelta(minutes=minutes)
         values = {"systolic": sbp, "diastolic": dbp, "heart_rate": hr, "spo2": spo2, "respiratory_rate": rr}
-        care.vitals_record(theo, dosing, {**values, "taken_at": clock.at},
+        care.vitals_record(actor=theo, session=dosing, reading=care.vitals_from(values), taken_at=clock.at,
                            idempotency_key=f"demo-marlowe-vitals-{number}-{minutes}")  # fmt: skip
     clock.at = dose_at + timedelta(minutes=130)
     checklist = {f"item_{item.id}": True for item in care.protocol_of(course).discharge.items}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -41,7 +41,6 @@ from kapstone.care.services._common import (
     _user,
     protocol_of,
     readiness_for,
-    vitals_from,
 )
 from kapstone.care.vocabulary import DISSOCIATION_SCALES, EMOTIONAL_STATES, TOUCH
 from kapstone.core import labels
@@ -115,49 +114,75 @@ def _open_alerts(session: CareSession, alerts: Iterable[Any], **link: Any) -> li
     return rows
 
 
+class VitalsSaved(NamedTuple):
+    row: VitalReading
+    alerts: list[Alert]
+    created: bool  # False: a retry of an entry already saved under the same key
+
+
+def _saved_before(session: CareSession, key: str) -> VitalsSaved | None:
+    existing = VitalReading.objects.filter(session=session, idempotency_key=key).first() if key else None
+    return VitalsSaved(existing, list(existing.alerts.all()), False) if existing is not None else None
+
+
 def vitals_record(
-    actor: Actor, session: CareSession, data: Mapping[str, Any], *, idempotency_key: str = ""
-) -> tuple[VitalReading, list[Alert], bool]:
+    *,
+    actor: Actor,
+    session: CareSession,
+    reading: VitalsReading,
+    taken_at: datetime | None = None,
+    note: str = "",
+    idempotency_key: str = "",
+) -> VitalsSaved:
     """One set of vitals. Impossible values are refused naming the field (the core's bounds); a
     post-dose reading timed before the dose is refused; alerts the core raises are opened and stay
-    open until acknowledged with an action. A retried POST with the same key returns the first save."""
-    _authorize(actor, "dosing.record", session.client)
+    open until acknowledged with an action. A retried POST with the same key returns the first save.
+
+    ``session`` is the one the caller found in the actor's scope (``selectors.dosing_session_get``):
+    it is neither authorized nor read again here, and the write's audit row records who wrote."""
     key = _clean_key(idempotency_key)
-    if key:
-        existing = VitalReading.objects.filter(session=session, idempotency_key=key).first()
-        if existing is not None:
-            return existing, list(existing.alerts.all()), False
-    _require_live(session)
+    try:
+        return _vitals_new(actor, session, reading, taken_at, note, key)
+    except ValidationError:
+        before = _saved_before(session, key)  # a retry after the session moved on: the first save
+        if before is None:
+            raise
+        return before
+    except IntegrityError:
+        before = _saved_before(session, key)  # a retry: the key is taken by the first save
+        if before is None:
+            raise
+        return before
+
+
+def _vitals_new(
+    actor: Actor, session: CareSession, reading: VitalsReading, taken_at: datetime | None, note: str, key: str
+) -> VitalsSaved:
+    _require_kind(session, CareSession.Kind.DOSING)
+    if session.status != CareSession.Status.IN_PROGRESS:
+        _require_live(session)  # raises, naming why (not started, or discharged)
     protocol = protocol_of(session.course)
-    taken_at, phase = _timed(session, data)
-    symptoms = tuple(data.get("symptoms") or ())
-    reading = vitals_from(data, symptoms)
+    at, phase = _timed(session, {"taken_at": taken_at})
     try:
         alerts = check_vitals(protocol, reading, baseline_of(session))
     except InvalidInput as exc:
         field = exc.field if exc.field in (*VITAL_FIELDS, "symptoms") else "__all__"
         raise ValidationError({field: exc.detail}) from exc
-    try:
-        with transaction.atomic():
-            row = VitalReading.objects.create(
-                session=session,
-                phase=phase,
-                taken_at=taken_at,
-                symptoms=list(symptoms),
-                note=str(data.get("note") or "").strip()[:300],
-                recorded_by=_user(actor),
-                idempotency_key=key,
-                **{name: _int(getattr(reading, name)) for name in VITAL_FIELDS},
-            )
-            opened = _open_alerts(session, alerts, reading=row)
-            _audit(actor, "dosing.vitals", row, session.client_id, session=session.pk,
-                   alerts=[a.code for a in opened])  # fmt: skip
-    except IntegrityError:
-        existing = VitalReading.objects.filter(session=session, idempotency_key=key).first()
-        if existing is None:
-            raise
-        return existing, list(existing.alerts.all()), False
-    return row, opened, True
+    with transaction.atomic():
+        row = VitalReading.objects.create(
+            session=session,
+            phase=phase,
+            taken_at=at,
+            symptoms=list(reading.symptoms),
+            note=note.strip()[:300],
+            recorded_by=_user(actor),
+            idempotency_key=key,
+            **{name: _int(getattr(reading, name)) for name in VITAL_FIELDS},
+        )
+        opened = _open_alerts(session, alerts, reading=row)
+        _audit(actor, "dosing.vitals", row, session.client_id, session=session.pk,
+               alerts=[a.code for a in opened])  # fmt: skip
+    return VitalsSaved(row, opened, True)
 
 
 def rating_record(

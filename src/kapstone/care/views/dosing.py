@@ -1,6 +1,8 @@
-"""The live dosing room. Entries answer htmx with the entry form (fresh, or with its errors and
-what was typed) plus out-of-band fragments: alerts, what is due, the charts and the timeline.
-Without JavaScript every form still posts and redirects back."""
+"""The live dosing room. A page shows the whole room; an entry posted with htmx is answered with
+its form (fresh, or with its errors and what was typed) and only what it changed, out of band: the
+new timeline rows, the alerts, the charts, what is due. The 30-second poll sends the stamp it last
+saw and gets 204 when nothing changed. Without JavaScript every form still posts and redirects back
+(post, redirect, get), and a refused entry comes back in the whole room with the field named."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kapstone.access.decorators import one_transaction, requires
 from kapstone.access.policy import allows
-from kapstone.care import charts, selectors, services
+from kapstone.care import board as boards
+from kapstone.care import selectors, services
 from kapstone.care.forms import (
     AdverseEventForm,
     AlertAckForm,
@@ -25,93 +28,16 @@ from kapstone.care.forms import (
     DoseForm,
     InfusionEndForm,
     InterventionForm,
-    PreDoseForm,
     RatingForm,
     VitalsForm,
 )
-from kapstone.care.models import CareSession
+from kapstone.care.models import Alert, CareSession
+from kapstone.care.views.room import Saved, entry_answer, poll_answer, predose_form, room_context, team
 from kapstone.core.contract import Stale
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 
 ENTRY_ERROR = 422  # an entry the service refused: the form comes back with the field named
-
-
-def board_panels(board: selectors.DosingBoard) -> list[charts.Panel]:
-    origin = board.first_dose_at or board.session.started_at or board.now
-    end = board.session.ended_at or board.now
-    return charts.vitals_panels(
-        board.vitals,
-        origin=origin,
-        end=max(end, origin),
-        doses=[d.given_at for d in board.doses],
-        alert_rules=board.protocol.alerts,
-    )
-
-
-def _team(session: CareSession) -> list[Any]:
-    members = session.client.care_team.exclude(team_role="supervisor").select_related("user")
-    return sorted({m.user for m in members}, key=lambda u: u.full_name)
-
-
-def _dosing_context(request: AuthenticatedRequest, session: CareSession, **forms: Any) -> dict[str, Any]:
-    protocol = services.protocol_of(session.course)
-    context: dict[str, Any] = {
-        "session": session,
-        "course": session.course,
-        "client": session.client,
-        "detail": session.dosing,
-        "protocol": protocol,
-        "can_override": allows(request.actor, "dosing.override"),
-        "can_ack": allows(request.actor, "alert.acknowledge"),
-        "can_print": allows(request.actor, "care.print"),
-        "queue_scope": f"dosing-{session.pk}",
-    }
-    if session.status == CareSession.Status.SCHEDULED:
-        readiness = services.readiness_for(session.client, dosing_now=True)
-        feedback = [
-            s.integration.prescriber_feedback
-            for s in session.course.sessions.filter(
-                kind=CareSession.Kind.INTEGRATION, status=CareSession.Status.COMPLETED
-            ).select_related("integration")
-            if s.integration.prescriber_feedback
-        ]
-        context.update(
-            readiness=readiness,
-            feedback=feedback[-3:],
-            predose=forms.get("predose") or _predose_form(session, protocol),
-            go=forms.get("go"),
-            preparations_done=services.preparations_done(session.course),
-            preparations_needed=int(protocol.phases.preparation_sessions_before_first_dose.value),
-        )
-        return context
-    board = selectors.dosing_board(session)
-    team = _team(session)
-    context.update(
-        board=board,
-        panels=board_panels(board),
-        vitals_form=forms.get("vitals") or VitalsForm(protocol=protocol),
-        rating_form=forms.get("rating") or RatingForm(),
-        intervention_form=forms.get("intervention") or InterventionForm(),
-        ae_form=forms.get("ae") or AdverseEventForm(),
-        dose_form=forms.get("dose") or DoseForm(protocol=protocol, team=team),
-        infusion_form=forms.get("infusion") or InfusionEndForm(),
-        running_infusion=next(
-            (d for d in board.doses if d.infusion_started_at and not d.infusion_ended_at), None
-        ),
-        discharge_form=forms.get("discharge")
-        or DischargeForm(protocol=protocol, initial={"version": session.version}),
-        ack_forms=forms.get("ack_forms") or {},
-        saved=forms.get("saved"),
-        live=session.status == CareSession.Status.IN_PROGRESS,
-    )
-    return context
-
-
-def _predose_form(session: CareSession, protocol: Any, data: Any = None) -> PreDoseForm:
-    intake = getattr(session.client, "intake", None)
-    weight = getattr(intake, "weight_kg", None) if intake is not None else None
-    return PreDoseForm(data, protocol=protocol, initial={"version": session.version, "weight_kg": weight})
 
 
 @requires("dosing.record")
@@ -120,7 +46,7 @@ def dosing_room(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.actor, pk, action="dosing.record")
     if session.kind != CareSession.Kind.DOSING:
         raise Http404
-    return render(request, "care/dosing.html", _dosing_context(request, session))
+    return render(request, "care/dosing.html", room_context(request, session))
 
 
 @requires("dosing.record")
@@ -130,7 +56,7 @@ def dosing_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if session.kind != CareSession.Kind.DOSING:
         raise Http404
     protocol = services.protocol_of(session.course)
-    form = _predose_form(session, protocol, request.POST)
+    form = predose_form(session, protocol, request.POST)
     go = None
     status = ENTRY_ERROR
     if form.is_valid():
@@ -156,7 +82,7 @@ def dosing_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             go = started.result
             status = 200
     return render(
-        request, "care/dosing.html", _dosing_context(request, session, predose=form, go=go), status=status
+        request, "care/dosing.html", room_context(request, session, predose=form, go=go), status=status
     )
 
 
@@ -165,15 +91,14 @@ def _entry(
     pk: int,
     name: str,
     make_form: Callable[[CareSession, Any], Any],
-    save: Callable[[CareSession, Any], str],
+    save: Callable[[CareSession, Any], Saved],
 ) -> HttpResponse:
-    """One dosing-room entry: validate, call the service, answer htmx with the form (fresh or with
-    errors) plus out-of-band board fragments, or redirect a plain form post back to the room."""
-    session = selectors.session_get(request.actor, pk, action="dosing.record")
-    if session.kind != CareSession.Kind.DOSING:
-        raise Http404
+    """One dosing-room entry. The session is found once, in the actor's scope (the write's own audit
+    row covers the read), and handed to the service as found. A save redirects a plain post back to
+    the room and answers htmx with what changed; a refusal keeps what was typed, by the field."""
+    session = selectors.dosing_session_get(request.actor, pk)
     form = make_form(session, request.POST)
-    saved = ""
+    saved: Saved | None = None
     status = ENTRY_ERROR
     if form.is_valid():
         try:
@@ -183,19 +108,26 @@ def _entry(
         except Stale:
             form.add_error(None, "Someone else changed this session: reload the page.")
             status = 409
-        else:
-            status = 200
-    if status == 200 and not request.htmx:
-        messages.success(request, saved)
+    if saved is not None and not request.htmx:
+        messages.success(request, saved.message)
         return redirect("care:dosing", pk=session.pk)
-    if status == 200:
-        form = make_form(session, None)
+    if saved is not None:
+        return entry_answer(request, session, name, make_form(session, None), saved=saved)
+    if request.htmx:
+        return entry_answer(request, session, name, form, status=status)
+    selectors.session_read(request.actor, session, action="dosing.record")
     session.refresh_from_db()
-    context = _dosing_context(request, session, **{name: form, "saved": saved})
-    if not request.htmx:
-        return render(request, "care/dosing.html", context, status=status)
-    context["entry"] = name
-    return render(request, "care/dosing/_entry_response.html", context, status=status)
+    context = room_context(request, session, **{name: form})
+    return render(request, "care/dosing.html", context, status=status)
+
+
+def _saved(message: str, created: bool, row: boards.TimelineEntry, alerts: Any = (), *parts: str) -> Saved:
+    """A saved entry's answer: its timeline row and any alerts it opened, new on the board unless the
+    entry was already saved (a retry: the board has them), and the board's parts it changed."""
+    if not created:
+        return Saved(message)
+    rows = (row, *(boards.alert_row(a) for a in alerts))
+    return Saved(message, rows, frozenset(parts) | ({boards.ALERTS} if alerts else frozenset()))
 
 
 def _key(form: Any) -> str:
@@ -206,9 +138,9 @@ def _key(form: Any) -> str:
 @require_POST
 def dose(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def make(session: CareSession, data: Any) -> DoseForm:
-        return DoseForm(data, protocol=services.protocol_of(session.course), team=_team(session))
+        return DoseForm(data, protocol=services.protocol_of(session.course), team=team(session))
 
-    def save(session: CareSession, form: DoseForm) -> str:
+    def save(session: CareSession, form: DoseForm) -> Saved:
         row, _ = services.dose_record(
             request.actor,
             session,
@@ -224,7 +156,7 @@ def dose(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             justification=form.cleaned_data.get("justification") or "",
         )
         kind = "Booster" if row.is_booster else "Dose"
-        return f"{kind} saved: {float(row.amount_mg):g} mg at {_hm(row.given_at)}."
+        return Saved(f"{kind} saved: {float(row.amount_mg):g} mg at {_hm(row.given_at)}.")
 
     response = _entry(request, pk, "dose", make, save)
     if response.status_code == 200 and request.htmx:
@@ -238,10 +170,10 @@ def infusion_end(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def make(session: CareSession, data: Any) -> InfusionEndForm:
         return InfusionEndForm(data)
 
-    def save(session: CareSession, form: InfusionEndForm) -> str:
+    def save(session: CareSession, form: InfusionEndForm) -> Saved:
         dose = services.infusion_end_record(request.actor, session, ended_at=form.cleaned_data["ended_at"])
         assert dose.infusion_ended_at is not None
-        return f"Infusion end saved: {_hm(dose.infusion_ended_at)}."
+        return Saved(f"Infusion end saved: {_hm(dose.infusion_ended_at)}.")
 
     return _entry(request, pk, "infusion", make, save)
 
@@ -257,12 +189,19 @@ def vitals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def make(session: CareSession, data: Any) -> VitalsForm:
         return VitalsForm(data, protocol=services.protocol_of(session.course))
 
-    def save(session: CareSession, form: VitalsForm) -> str:
+    def save(session: CareSession, form: VitalsForm) -> Saved:
+        data = form.cleaned_data
         row, alerts, created = services.vitals_record(
-            request.actor, session, form.cleaned_data, idempotency_key=_key(form)
+            actor=request.actor,
+            session=session,
+            reading=services.vitals_from(data, data.get("symptoms") or ()),
+            taken_at=data.get("taken_at"),
+            note=data.get("note") or "",
+            idempotency_key=_key(form),
         )
         text = f"Vitals saved at {_hm(row.taken_at)}" + ("" if created else " (already saved)")
-        return text + (f"; {len(alerts)} alert(s) opened." if alerts else ".")
+        text += f"; {len(alerts)} alert(s) opened." if alerts else "."
+        return _saved(text, created, boards.vitals_row(row), alerts, boards.CHARTS, boards.DUE)
 
     return _entry(request, pk, "vitals", make, save)
 
@@ -271,8 +210,8 @@ def vitals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 @one_transaction
 def rating(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    def save(session: CareSession, form: RatingForm) -> str:
-        row, alerts, _ = services.rating_record(
+    def save(session: CareSession, form: RatingForm) -> Saved:
+        row, alerts, created = services.rating_record(
             request.actor,
             session,
             moaas=form.cleaned_data["moaas"],
@@ -283,9 +222,10 @@ def rating(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             taken_at=form.cleaned_data["taken_at"],
             idempotency_key=_key(form),
         )
-        return f"Rating saved at {_hm(row.taken_at)}" + (
+        text = f"Rating saved at {_hm(row.taken_at)}" + (
             f"; {len(alerts)} alert(s) opened." if alerts else "."
         )
+        return _saved(text, created, boards.rating_row(row), alerts, boards.DUE)
 
     return _entry(request, pk, "rating", lambda s, d: RatingForm(d), save)
 
@@ -294,8 +234,8 @@ def rating(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 @one_transaction
 def intervention(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    def save(session: CareSession, form: InterventionForm) -> str:
-        row, _ = services.intervention_record(
+    def save(session: CareSession, form: InterventionForm) -> Saved:
+        row, created = services.intervention_record(
             request.actor,
             session,
             kind=form.cleaned_data["kind"],
@@ -303,7 +243,9 @@ def intervention(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             at=form.cleaned_data["at"],
             idempotency_key=_key(form),
         )
-        return f"{row.get_kind_display()} saved at {_hm(row.at)}."
+        return _saved(
+            f"{row.get_kind_display()} saved at {_hm(row.at)}.", created, boards.intervention_row(row)
+        )
 
     return _entry(request, pk, "intervention", lambda s, d: InterventionForm(d), save)
 
@@ -312,8 +254,8 @@ def intervention(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 @one_transaction
 def adverse_event(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    def save(session: CareSession, form: AdverseEventForm) -> str:
-        row, _ = services.adverse_event_record(
+    def save(session: CareSession, form: AdverseEventForm) -> Saved:
+        row, created = services.adverse_event_record(
             request.actor,
             session,
             term=form.cleaned_data["term"],
@@ -327,7 +269,10 @@ def adverse_event(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             onset_at=form.cleaned_data["onset_at"],
             idempotency_key=_key(form),
         )
-        return f"Adverse event saved ({row.term.replace('_', ' ')})."
+        text = f"Adverse event saved ({row.term.replace('_', ' ')})."
+        if created and row.serious:  # a serious event opens an urgent alert: the board is redrawn
+            return Saved(text, parts=frozenset({boards.ALERTS, boards.TIMELINE}))
+        return _saved(text, created, boards.event_row(row))
 
     return _entry(request, pk, "ae", lambda s, d: AdverseEventForm(d), save)
 
@@ -339,11 +284,11 @@ def discharge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         protocol = services.protocol_of(session.course)
         return DischargeForm(data, protocol=protocol, initial={"version": session.version})
 
-    def save(session: CareSession, form: DischargeForm) -> str:
+    def save(session: CareSession, form: DischargeForm) -> Saved:
         services.discharge(
             request.actor, session, form.cleaned_data, expected_version=form.cleaned_data.get("version") or 0
         )
-        return "Discharged. The session record is complete."
+        return Saved("Discharged. The session record is complete.")
 
     response = _entry(request, pk, "discharge", make, save)
     if response.status_code == 200 and request.htmx:
@@ -354,13 +299,15 @@ def discharge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @requires("dosing.record")
 @require_GET
 def board(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Out-of-band fragments for the polling refresh (what is due, charts, timeline)."""
-    session = selectors.session_get(request.actor, pk, action="dosing.record")
-    if session.kind != CareSession.Kind.DOSING or session.started_at is None:
+    """The poll: 204 if nothing changed since the stamp the tablet sends (``since``), else the changed
+    parts out of band. Audited as a read only when it shows something."""
+    session = selectors.dosing_session_get(request.actor, pk, action="dosing.record")
+    if session.started_at is None:
         raise Http404
-    context = _dosing_context(request, session)
-    context["poll"] = True
-    return render(request, "care/dosing/_board_oob.html", context)
+    response = poll_answer(request, session, request.GET.get("since", ""))
+    if response.status_code == 200:
+        selectors.session_read(request.actor, session, action="dosing.record")
+    return response
 
 
 @requires("alert.acknowledge")
@@ -377,16 +324,18 @@ def alert_acknowledge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         else:
             status = 200
     session = alert.session
-    if not request.htmx:
-        back = "care:dosing" if allows(request.actor, "dosing.record") else "care:session"
-        if status == 200:
-            messages.success(request, "Alert acknowledged; your action is recorded.")
-            return redirect(back, pk=session.pk)
-        if back == "care:session":
-            messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
-            return redirect(back, pk=session.pk)
-        context = _dosing_context(request, session, ack_forms={alert.pk: form})
-        return render(request, "care/dosing.html", context, status=status)
-    context = _dosing_context(request, session, ack_forms={} if status == 200 else {alert.pk: form})
-    context["entry"] = "alerts"
-    return render(request, "care/dosing/_entry_response.html", context, status=status)
+    if request.htmx and status == 200:
+        done = Alert.objects.select_related("acknowledged_by").get(pk=alert.pk)
+        saved = Saved("", parts=frozenset({boards.ALERTS}), replaced=(boards.alert_row(done),))
+        return entry_answer(request, session, "alerts", None, saved=saved)
+    if request.htmx:
+        return entry_answer(request, session, "alerts", None, status=status, ack_forms={alert.pk: form})
+    back = "care:dosing" if allows(request.actor, "dosing.record") else "care:session"
+    if status == 200:
+        messages.success(request, "Alert acknowledged; your action is recorded.")
+        return redirect(back, pk=session.pk)
+    if back == "care:session":
+        messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(back, pk=session.pk)
+    context = room_context(request, session, ack_forms={alert.pk: form})
+    return render(request, "care/dosing.html", context, status=status)

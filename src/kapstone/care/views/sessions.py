@@ -20,7 +20,7 @@ from kapstone.care.forms import (
     PreparationForm,
 )
 from kapstone.care.models import CareSession
-from kapstone.care.views.dosing import board_panels
+from kapstone.care.views.room import board_panels
 from kapstone.core.contract import Stale
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
