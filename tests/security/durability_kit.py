@@ -69,14 +69,23 @@ class _Lock:
         self.fh.close()
 
 
-def sqlite_instance(var: Path) -> dict[str, str]:
-    """A var directory holding a migrated SQLite database; returns the environment to run it."""
-    cached = CACHE / f"sqlite-{migrations_key()}" / "kapstone.sqlite3"
-    with _Lock("sqlite"):
+def sqlite_instance(var: Path, seed: tuple[str, ...] = ()) -> dict[str, str]:
+    """A var directory holding a migrated SQLite database; returns the environment to run it.
+
+    ``seed`` names a step (script and arguments) run once on the migrated database before it is
+    cached, for data that takes long to make; the cache is keyed by it too.
+    """
+    label = "-".join(["sqlite", migrations_key(), *(Path(a).stem for a in seed)])
+    cached = CACHE / label / "kapstone.sqlite3"
+    with _Lock(label):  # one lock per cached file, so a seeded build can take the plain one's
         if not cached.exists():
             build = cached.parent.with_suffix(".building")
             shutil.rmtree(build, ignore_errors=True)
-            run([*KAPSTONE, "migrate", "--noinput", "-v0"], base_env(build))
+            if seed:
+                env = sqlite_instance(build)  # the plain migrated copy, from its own cache
+                run([sys.executable, str(HERE / seed[0]), *seed[1:]], env)
+            else:
+                run([*KAPSTONE, "migrate", "--noinput", "-v0"], base_env(build))
             # One file, no write-ahead log beside it: checkpoint and leave WAL mode for the copy.
             run([sys.executable, "-c", _CHECKPOINT, str(build / "kapstone.sqlite3")], base_env(build))
             shutil.rmtree(cached.parent, ignore_errors=True)
