@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +189,34 @@ def header(root: Node, kind: str) -> tuple[str, str]:
     if not VERSION.match(version):
         raise root.fail("version", f"{version!r} is not a dotted version such as 1.0.0")
     return ident, version
+
+
+def open_data_file(path: Path | str, kind: str) -> tuple[Node, str, str, str]:
+    """Read a versioned data file of ``kind`` and check its header (format, kind, id, version).
+
+    Returns ``(root, id, version, source)``; the caller reads its own sections from ``root`` and
+    ends with ``root.finish()`` so that no unknown key passes."""
+    data, source = read_toml(path)
+    root = Node(data, "", source)
+    ident, version = header(root, kind)
+    return root, ident, version, source
+
+
+def cited(
+    node: Node,
+    key: str = "sources",
+    *,
+    listed: Collection[str] | None = None,
+    at_least_one: bool = True,
+) -> tuple[str, ...]:
+    """A section's citations: the source ids under ``key``, at least one unless ``at_least_one``
+    is false (no rule stands uncited), each among ``listed`` (the file's ``[[sources]]``) when
+    given."""
+    refs: tuple[str, ...] = node.strings(key)
+    if at_least_one and not refs:
+        raise node.fail(key, "cite at least one source")
+    if listed is not None:
+        for ref in refs:
+            if ref not in listed:
+                raise node.fail(key, f"source {ref!r} is not listed in [[sources]]")
+    return refs

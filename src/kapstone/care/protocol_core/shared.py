@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from ._toml import GRADES, SOURCE_ID, Node, ProtocolError, header, read_toml, unique_ids
+from kapstone.lib.datafile import cited, open_data_file
+
+from ._toml import GRADES, SOURCE_ID, Node, ProtocolError, unique_ids
 from .protocol import VITALS, Number
 
 SHARED_DIR = Path(__file__).resolve().parent.parent / "protocols" / "shared"
@@ -60,9 +62,9 @@ def _bound(node: Node, name: str) -> Bound:
 
 def load_vital_bounds(path: Path | str | None = None) -> VitalBounds:
     """Load the physiological plausibility bounds (default: the shipped file)."""
-    data, source = read_toml(path if path is not None else SHARED_DIR / "vital_bounds.toml")
-    root = Node(data, "", source)
-    ident, version = header(root, "vital_bounds")
+    root, ident, version, source = open_data_file(
+        path if path is not None else SHARED_DIR / "vital_bounds.toml", "vital_bounds"
+    )
     root.string("note", None)
     vnode = root.table("vitals", required=True)
     assert vnode is not None
@@ -121,9 +123,9 @@ class AeCatalog:
 
 def load_ae_categories(path: Path | str | None = None) -> AeCatalog:
     """Load the adverse-event categories (default: the shipped file)."""
-    data, source = read_toml(path if path is not None else SHARED_DIR / "ae_categories.toml")
-    root = Node(data, "", source)
-    ident, version = header(root, "ae_categories")
+    root, ident, version, source = open_data_file(
+        path if path is not None else SHARED_DIR / "ae_categories.toml", "ae_categories"
+    )
     root.string("reference", None)
     note: str | None = root.string("note", None)
     sources: dict[str, str] = {}
@@ -137,11 +139,7 @@ def load_ae_categories(path: Path | str | None = None) -> AeCatalog:
         snode.finish()
 
     def refs(node: Node) -> tuple[str, ...]:
-        found: tuple[str, ...] = node.strings("sources")
-        for ref in found:
-            if ref not in sources:
-                raise node.fail("sources", f"source {ref!r} is not listed in [[sources]]")
-        return found
+        return cited(node, listed=sources, at_least_one=False)
 
     categories: list[AeCategory] = []
     for cnode in root.tables("categories", required=True):
@@ -205,15 +203,13 @@ class SafetyFloors:
 
 def load_safety_floors(path: Path | str | None = None) -> SafetyFloors:
     """Load the in-session safety floors (default: the shipped file)."""
-    data, source = read_toml(path if path is not None else SHARED_DIR / "safety_floors.toml")
-    root = Node(data, "", source)
-    ident, version = header(root, "safety_floors")
+    root, ident, version, source = open_data_file(
+        path if path is not None else SHARED_DIR / "safety_floors.toml", "safety_floors"
+    )
     root.string("note")
     floors: list[SafetyFloor] = []
     for node in root.tables("floors", required=True):
-        sources: tuple[str, ...] = node.strings("sources")
-        if not sources:
-            raise node.fail("sources", "cite at least one source")
+        sources = cited(node)
         floors.append(
             SafetyFloor(
                 node.choice("vital", VITALS),
@@ -259,15 +255,13 @@ class CurrentState:
 
 def load_current_state(path: Path | str | None = None) -> CurrentState:
     """Load the pre-dose current-state questions (default: the shipped file)."""
-    data, source = read_toml(path if path is not None else SHARED_DIR / "current_state.toml")
-    root = Node(data, "", source)
-    ident, version = header(root, "current_state")
+    root, ident, version, source = open_data_file(
+        path if path is not None else SHARED_DIR / "current_state.toml", "current_state"
+    )
     root.string("note")
     questions: list[StateQuestion] = []
     for node in root.tables("questions", required=True):
-        sources: tuple[str, ...] = node.strings("sources")
-        if not sources:
-            raise node.fail("sources", "cite at least one source")
+        sources = cited(node)
         questions.append(
             StateQuestion(
                 node.ident("id"),

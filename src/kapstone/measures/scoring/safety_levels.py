@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kapstone.lib.datafile import Node, header, read_toml, unique_ids
+from kapstone.lib.datafile import cited, open_data_file, unique_ids
 
 LEVELS_FILE = Path(__file__).resolve().parent.parent / "safety" / "levels.toml"
 NOTIFY = ("urgent", "same_day", "routine")
@@ -68,17 +68,8 @@ class Finding:
     flags: tuple[dict[str, object], ...]
 
 
-def _sources(node: Node) -> tuple[str, ...]:
-    sources: tuple[str, ...] = node.strings("sources")
-    if not sources:
-        raise node.fail("sources", "cite at least one source")
-    return sources
-
-
 def load_safety_levels(path: Path | str | None = None) -> SafetyLevels:
-    data, source = read_toml(path if path is not None else LEVELS_FILE)
-    root = Node(data, "", source)
-    ident, version = header(root, "safety_levels")
+    root, ident, version, source = open_data_file(path if path is not None else LEVELS_FILE, "safety_levels")
     root.string("note")
     levels: list[Level] = []
     for node in root.tables("levels", required=True):
@@ -94,7 +85,7 @@ def load_safety_levels(path: Path | str | None = None) -> SafetyLevels:
                 node.choice("notify", NOTIFY),
                 node.boolean("blocks_dosing"),
                 node.boolean("needs_safety_plan"),
-                _sources(node),
+                cited(node),
             )
         )
         node.finish()
@@ -110,7 +101,7 @@ def load_safety_levels(path: Path | str | None = None) -> SafetyLevels:
         flag = node.ident("flag")
         level_id = node.choice("level", tuple(sorted(known)))
         node.string("note", None)
-        _sources(node)
+        cited(node)
         node.finish()
         if flag in flag_levels:
             raise node.fail("flag", f"flag {flag!r} is listed twice")
@@ -125,7 +116,7 @@ def load_safety_levels(path: Path | str | None = None) -> SafetyLevels:
                 node.ident("flag"),
                 node.choice("level", tuple(sorted(known))),
                 node.string("message"),
-                _sources(node),
+                cited(node),
             )
         )
         node.finish()
