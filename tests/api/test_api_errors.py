@@ -130,3 +130,19 @@ def test_the_get_on_the_fhir_import_url_is_in_the_schema_and_answers_405(world: 
     assert reply.status_code == 405 and reply["Allow"] == "POST"
     assert reply["Content-Type"] == "application/fhir+json"
     assert reply.json()["resourceType"] == "OperationOutcome"
+
+
+def test_where_no_operation_answers_under_api_the_answer_is_still_the_one_body(world: World) -> None:
+    theo = signed_in_client(world.users["theo"])
+    for http, url in ((theo, "/api/nope"), (theo, "/api/notes/1/nope"), (HttpClient(), "/api/nope")):
+        reply = http.get(url)
+        assert reply.status_code == 404
+        assert _assert_one_body(reply) == {"detail": "Not found.", "errors": []}
+    rowan = world.clients["rowan"].pk  # type: ignore[attr-defined]
+    note = _post(theo, f"/api/clients/{rowan}/notes", {"template": "dap"}).json()
+    deleted = theo.delete(f"/api/notes/{note['id']}")  # there is no DELETE: nothing is ever deleted
+    assert deleted.status_code == 405 and set(deleted["Allow"].split(", ")) == {"GET", "PUT"}
+    _assert_one_body(deleted)
+    assert ProgressNote.objects.filter(pk=note["id"]).exists()
+    page = theo.get("/clients/999999/")  # pages keep their HTML 404
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

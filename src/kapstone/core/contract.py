@@ -17,6 +17,7 @@ the JSON API is that one body, ``ErrorOut``: ``{"detail": str, "errors": [{"fiel
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -160,14 +161,35 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
 
 
+_API_PLAIN = {  # what Django answers under /api/ where no API operation does, in the API's words
+    404: "Not found.",
+    405: "This method is not allowed here; the Allow header names the ones that are.",
+}
+
+
+def _api_plain_error(request: HttpRequest, response: HttpResponse) -> bool:
+    return (
+        request.path.startswith("/api/")
+        and response.status_code in _API_PLAIN
+        and not response.streaming
+        and "json" not in response.get("Content-Type", "")
+    )
+
+
 class ServiceErrorMiddleware:
-    """Turn a ``Refused`` or ``Stale`` that no view handled into a response, the same for every page."""
+    """Turn a ``Refused`` or ``Stale`` that no view handled into a response, the same for every page;
+    under /api/, Django's own 404 page and 405 answer become the API's one error body."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if _api_plain_error(request, response):
+            # Only the body changes: the status, Allow and the request id stay (the 404 is audited).
+            response.content = json.dumps(ErrorBody(_API_PLAIN[response.status_code]).as_dict())
+            response["Content-Type"] = "application/json"
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, ServiceError):
