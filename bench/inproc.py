@@ -69,9 +69,7 @@ def query_counts(manifest: dict[str, Any], paths: dict[str, dict[str, Any]], pla
             continue
         http = _http(spec["cookie"])
         url = spec["path"].replace("{id}", str(spec["ids"][0])).replace("{n}", "inproc")
-        body = (
-            spec.get("body", "").replace("{id}", str(spec["ids"][0])).replace("{n}", f"inproc-{time.time()}")
-        )
+        body = spec.get("body", "").replace("{id}", str(spec["ids"][0]))
 
         headers = dict(h.split(": ", 1) for h in spec.get("headers", []))
 
@@ -82,8 +80,11 @@ def query_counts(manifest: dict[str, Any], paths: dict[str, dict[str, Any]], pla
             post: bool = spec.get("method") == "POST",
             headers: dict[str, str] = headers,
         ) -> Any:
-            if post:
-                return http.post(url, body, content_type="application/x-www-form-urlencoded", headers=headers)
+            if post:  # a new entry each call: the warm-up's key again would measure a retry
+                fresh = body.replace("{n}", f"inproc-{time.time_ns()}")
+                return http.post(
+                    url, fresh, content_type="application/x-www-form-urlencoded", headers=headers
+                )
             return http.get(url, headers=headers)
 
         call()  # warm: the session's idle clock, caches
