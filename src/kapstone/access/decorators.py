@@ -11,8 +11,7 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 
 from kapstone.access.policy import ACTIONS, allows
-from kapstone.audit.models import Outcome
-from kapstone.audit.services import record
+from kapstone.access.trail import write
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
@@ -33,7 +32,7 @@ def public(view: View) -> View:
 
 def _deny(request: HttpRequest, action: str) -> Http404:
     """Every denial writes its row (docs/architecture.md), then answers as "not found"."""
-    record(request.actor, action, outcome=Outcome.DENIED, detail={"path": request.path[:200]})  # type: ignore[attr-defined]
+    write(request.actor, action, denied=True, detail={"path": request.path[:200]})  # type: ignore[attr-defined]
     return Http404()
 
 

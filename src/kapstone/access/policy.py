@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from kapstone.accounts.models import Role
 from kapstone.core.actor import Actor
+from kapstone.core.roles import Role
 
 
 class Scope(IntEnum):

@@ -11,8 +11,7 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
-from kapstone.audit.models import Outcome
-from kapstone.audit.services import record
+from kapstone.access.trail import write
 from kapstone.core.actor import Actor
 from kapstone.core.contract import NotYours
 
@@ -50,12 +49,12 @@ def scoped_get(
             client_id = (
                 scoped.model._default_manager.filter(pk=key).values_list(f"{client_of}_id", flat=True).first()
             )
-        record(actor, action, outcome=Outcome.DENIED, object_type=object_type,
-               object_id=str(pk)[:64], client_id=client_id, detail=detail)  # fmt: skip
+        write(actor, action, denied=True, object_type=object_type,
+              object_id=str(pk)[:64], client_id=client_id, detail=detail)  # fmt: skip
         raise NotYours
     if audit_read:
         client_id = getattr(obj, f"{client_of}_id") if client_of else None
-        record(actor, action, object_type=object_type, object_id=obj.pk, client_id=client_id, detail=detail)
+        write(actor, action, object_type=object_type, object_id=obj.pk, client_id=client_id, detail=detail)
     return obj
 
 
@@ -64,6 +63,6 @@ def deny(
 ) -> NotYours:
     """Audit a service's refusal of an action the actor may not take, and return the ``NotYours`` to
     raise: the same 404 a view's own denial gives, never a bare PermissionError (a 500 elsewhere)."""
-    record(actor, action, outcome=Outcome.DENIED, object_type=object_type,
-           object_id=str(object_id)[:64], client_id=client_id)  # fmt: skip
+    write(actor, action, denied=True, object_type=object_type,
+          object_id=str(object_id)[:64], client_id=client_id)  # fmt: skip
     return NotYours()

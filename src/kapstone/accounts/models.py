@@ -14,14 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from kapstone.core.localtime import CLOCKS, DEFAULT_ZONE, H24, validate_time_zone
-
-
-class Role(models.TextChoices):
-    ORG_ADMIN = "org_admin", "Organization admin"
-    THERAPIST = "therapist", "Therapist"
-    PRESCRIBER = "prescriber", "Prescriber"
-    SUPERVISOR = "supervisor", "Supervisor"
-    TRAINEE = "trainee", "Trainee"
+from kapstone.core.roles import Role as Role  # re-exported: the memberships store one
 
 
 class UserManager(BaseUserManager["User"]):

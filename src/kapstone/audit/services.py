@@ -127,3 +127,19 @@ def verify_chain(events: Iterator[AuditEvent] | None = None) -> ChainReport:
         prev = event.hash
         checked += 1
     return ChainReport(checked, None, "chain intact")
+
+
+def write_access(
+    actor: Actor,
+    action: str,
+    *,
+    denied: bool,
+    object_type: str,
+    object_id: object,
+    client_id: int | None,
+    detail: Mapping[str, Any] | None,
+) -> AuditEvent:
+    """The access checks' writer (registered in ``AuditConfig.ready``): a read, or a denial."""
+    outcome = Outcome.DENIED if denied else Outcome.SUCCESS
+    return record(actor, action, outcome=outcome, object_type=object_type, object_id=object_id,
+                  client_id=client_id, detail=detail)  # fmt: skip

@@ -12,6 +12,7 @@ import re
 from functools import cache
 from pathlib import Path
 
+from kapstone.core.roles import Role
 from kapstone.lib.datafile import read_toml
 
 DATA = Path(__file__).with_name("labels.toml")
@@ -27,8 +28,6 @@ INTERNAL_KEY = re.compile(
 def registry() -> dict[str, dict[str, str]]:
     data, _ = read_toml(DATA)
     tables = {kind: {str(k): str(v) for k, v in data.get(kind, {}).items()} for kind in KINDS}
-    from kapstone.accounts.models import Role  # ground: roles are part of the same layer
-
     tables["roles"] = {str(value): str(text) for value, text in Role.choices}
     return tables
 
