@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db
 # Measured: session + user + memberships (3); clients, latest two responses per client and key
 # instrument (one window query), open-task counts, due schedules (4); the audit row: previous hash
 # and insert (2; in production BEGIN and COMMIT around them, here the test's own transaction).
+# The side navigation's Dosing section: today's and live sessions (1, for whoever may record a dose).
 # The same for 3 clients or 30.
-CASELOAD_PAGE_QUERIES = 9
+CASELOAD_PAGE_QUERIES = 10
 
 
 def _submit(world, client, instrument, answers, days_ago):
@@ -163,8 +164,8 @@ def test_the_org_admin_has_no_caseload_page(world, as_user):
 
 # Session + user + memberships (3); client (1) and its read audit (2: previous hash, insert); responses,
 # clinic settings, safety tasks, schedules, links (5); the dosing-session dates for the chart markers
-# (1, from the care module's hook).
-CLIENT_PAGE_QUERIES = 23  # 11 of them the client header (readiness, intake, consent, course, tasks)
+# (1, from the care module's hook); the side navigation's Dosing section (1).
+CLIENT_PAGE_QUERIES = 24  # 11 of them the client header (readiness, intake, consent, course, tasks)
 
 
 @pytest.mark.parametrize("count", [2, 40])
