@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from notes_helpers import DAP, actor, add_supervisor, draft, editor_post, signed_note
 
 from kapstone.audit.models import AuditEvent
+from kapstone.core.contract import NotYours
 from kapstone.notes import services
 from kapstone.notes.definitions import get_template, newest_templates
 from kapstone.notes.models import Addendum, ProgressNote
@@ -97,7 +98,7 @@ def test_a_draft_is_its_authors_only(world, as_user):
         assert http.get(f"/notes/{note.pk}/edit/").status_code == 404
         assert b"sleeping better" not in http.get(f"/notes/clients/{world.clients['rowan'].pk}/").content
     assert as_user("theo").get(f"/notes/{note.pk}/").status_code == 200
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotYours):
         services.draft_save(actor(world, "priya"), note, {"data": "hijack"}, expected_version=1)
 
 
@@ -272,7 +273,7 @@ def test_only_a_supervisor_on_the_clients_team_can_cosign(world, as_user):
         assert as_user(name).post(f"/notes/{note.pk}/cosign/").status_code == 404, name
     assert "Notes awaiting" in as_user("sol").get("/dashboard/").content.decode()
     assert f"/notes/{note.pk}/" not in as_user("sol").get("/dashboard/").content.decode()
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotYours):
         services.note_cosign(actor(world, "sol"), note)
     note.refresh_from_db()
     assert (note.status, note.cosigned_by_id) == ("pending_cosign", None)

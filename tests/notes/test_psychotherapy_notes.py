@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from notes_helpers import DAP, actor, add_supervisor, signed_note
 
 from kapstone.audit.models import AuditEvent
+from kapstone.core.contract import NotYours
 from kapstone.notes import services
 from kapstone.notes.models import TRAINING_REASON, ProgressNote, PsychNoteGrant, PsychotherapyNote
 
@@ -140,7 +141,7 @@ def test_grants_name_an_active_supervisor_and_only_the_author_grants_or_revokes(
             services.psychnote_grant(theo, world.users[not_a_supervisor])
     response = as_user("theo").post("/notes/psychotherapy/grants/", {"supervisor": world.users["priya"].pk})
     assert response.status_code == 400  # not offered as a choice
-    with pytest.raises(services.NotAllowed):  # Toby cannot share Theo's note
+    with pytest.raises(NotYours):  # Toby cannot share Theo's note
         services.psychnote_grant(actor(world, "toby"), world.users["sam"], note=note)
     grant = services.psychnote_grant(theo, world.users["sam"])
     with pytest.raises(ValidationError):  # no duplicate active grant

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from tests.notes.notes_helpers import actor, signed_note
 
 from kapstone.audit.models import AuditEvent
+from kapstone.core.contract import NotYours
 from kapstone.notes import returns
 from kapstone.notes.models import NoteReturn, ProgressNote
 from kapstone.notes.services import addendum_add
@@ -64,7 +65,7 @@ def test_only_a_supervisor_who_may_cosign_returns_a_note(world: Any, as_user: An
     note = signed_note(world, "toby")
     for name in ("theo", "toby", "priya", "olive", "avery"):
         assert as_user(name).post(f"/notes/{note.pk}/return/", {"comment": "x"}).status_code == 404
-    with pytest.raises(returns.NotAllowed):
+    with pytest.raises(NotYours):
         returns.note_return(actor(world, "theo"), note, comment="x")
     assert not NoteReturn.objects.exists()
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from ninja import Header, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
@@ -173,8 +173,6 @@ def _answer(
         return Status(412, {"detail": detail, "errors": [], "current": note_out(exc.current), "yours": yours})
     except ValidationError as exc:
         return Status(422, validation_payload(exc))
-    except services.NotAllowed:
-        raise Http404 from None
     if response is not None and isinstance(written, ProgressNote):
         response["ETag"] = _etag(written)
     return Status(status, out(written))

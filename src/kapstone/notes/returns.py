@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kapstone.audit.models import Outcome
+from kapstone.access.scoping import deny
 from kapstone.audit.services import record
 from kapstone.core.actor import Actor
 from kapstone.notes.models import NoteReturn, ProgressNote
@@ -20,16 +20,12 @@ from kapstone.notes.selectors import may_cosign
 MAX_RETURN_CHARS = 4_000
 
 
-class NotAllowed(PermissionError):
-    """Not a supervisor who may co-sign this note (views answer 404)."""
-
-
 def note_return(actor: Actor, note: ProgressNote, *, comment: str) -> NoteReturn:
     """A supervisor who may co-sign the note returns it to its author with comments."""
     if actor.user is None or not may_cosign(actor, note):
-        record(actor, "note.return", outcome=Outcome.DENIED, object_type="progress_note", object_id=note.pk,
-               client_id=note.client_id)  # fmt: skip
-        raise NotAllowed("note.return")
+        raise deny(
+            actor, "note.return", object_type="progress_note", object_id=note.pk, client_id=note.client_id
+        )
     comment = (comment or "").replace("\r\n", "\n").strip()
     if not comment:
         raise ValidationError({"comment": "Write what the trainee should add or correct."})

@@ -8,15 +8,15 @@ grant; every read of one is audited (a supervisor's with the grant's id).
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.urls import reverse
 
 from kapstone.access.policy import allows
-from kapstone.audit.models import Outcome
+from kapstone.access.scoping import deny
 from kapstone.audit.services import record
 from kapstone.clients.models import CareTeamMember, Client
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
+from kapstone.core.contract import NotYours
 from kapstone.notes.models import Addendum, ProgressNote, PsychNoteGrant, PsychotherapyNote
 
 AUTHOR_ONLY = frozenset({"note.write", "note.sign"})
@@ -31,9 +31,8 @@ def _me(actor: Actor) -> int:
     return actor.user_id if actor.user_id is not None else -1
 
 
-def _denied(actor: Actor, action: str, object_type: str, pk: object) -> Http404:
-    record(actor, action, outcome=Outcome.DENIED, object_type=object_type, object_id=str(pk)[:64])
-    return Http404()
+def _denied(actor: Actor, action: str, object_type: str, pk: object) -> NotYours:
+    return deny(actor, action, object_type=object_type, object_id=pk)
 
 
 def _visible_notes(actor: Actor, action: str) -> QuerySet[ProgressNote]:

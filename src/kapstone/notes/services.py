@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kapstone.access.policy import allows
+from kapstone.access.scoping import deny
 from kapstone.accounts.models import Membership, Role, User
 from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
@@ -32,10 +33,6 @@ from kapstone.notes.selectors import may_cosign
 
 MAX_ADDENDUM_CHARS = 20_000
 MAX_PSYCHNOTE_CHARS = 50_000
-
-
-class NotAllowed(PermissionError):
-    """The actor may not do this to this note (views answer 404, as for a missing note)."""
 
 
 class NoteLocked(Exception):
@@ -67,21 +64,12 @@ class StaleNoteEdit(Stale):
 
 def _require_client(actor: Actor, action: str, client_id: int) -> None:
     if not clients_scoped(actor, action).filter(pk=client_id).exists():
-        record(actor, action, outcome=Outcome.DENIED, object_type="client", object_id=client_id)
-        raise NotAllowed(action)
+        raise deny(actor, action, object_type="client", object_id=client_id, client_id=client_id)
 
 
 def _require_author(actor: Actor, action: str, note: ProgressNote) -> None:
     if note.author_id != actor.user_id:
-        record(
-            actor,
-            action,
-            outcome=Outcome.DENIED,
-            object_type="progress_note",
-            object_id=note.pk,
-            client_id=note.client_id,
-        )
-        raise NotAllowed(action)
+        raise deny(actor, action, object_type="progress_note", object_id=note.pk, client_id=note.client_id)
     _require_client(actor, action, note.client_id)
 
 
@@ -133,7 +121,7 @@ def draft_create(
 ) -> ProgressNote:
     """A new draft from the newest version of a template, authored by the actor."""
     if actor.user is None or actor.organization is None or not allows(actor, "note.write"):
-        raise NotAllowed("note.write")
+        raise deny(actor, "note.write", object_type="client", object_id=client.pk, client_id=client.pk)
     _require_client(actor, "note.write", client.pk)
     try:
         template = get_template(template_id)
@@ -271,15 +259,9 @@ def note_cosign(actor: Actor, note: ProgressNote) -> ProgressNote:
     """A supervisor on the client's care team co-signs a trainee's signed note, once."""
     _require_client(actor, "note.cosign", note.client_id)
     if not may_cosign(actor, note):
-        record(
-            actor,
-            "note.cosign",
-            outcome=Outcome.DENIED,
-            object_type="progress_note",
-            object_id=note.pk,
-            client_id=note.client_id,
+        raise deny(
+            actor, "note.cosign", object_type="progress_note", object_id=note.pk, client_id=note.client_id
         )
-        raise NotAllowed("note.cosign")
     now = timezone.now()
     with transaction.atomic():
         updated = ProgressNote.objects.filter(
@@ -300,7 +282,9 @@ def note_cosign(actor: Actor, note: ProgressNote) -> ProgressNote:
 def addendum_add(actor: Actor, note: ProgressNote, text: str) -> Addendum:
     """Append a dated, attributed addendum to a signed note; the note itself is untouched."""
     if actor.user is None:
-        raise NotAllowed("note.addendum")
+        raise deny(
+            actor, "note.addendum", object_type="progress_note", object_id=note.pk, client_id=note.client_id
+        )
     _require_client(actor, "note.addendum", note.client_id)
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
@@ -367,7 +351,7 @@ def psychnote_create(
     actor: Actor, client: Client, body: str, *, session: object | None = None
 ) -> PsychotherapyNote:
     if actor.user is None or actor.organization is None or not allows(actor, "psychnote.write"):
-        raise NotAllowed("psychnote.write")
+        raise deny(actor, "psychnote.write", object_type="client", object_id=client.pk, client_id=client.pk)
     _require_client(actor, "psychnote.write", client.pk)
     body = (body or "").replace("\r\n", "\n").strip()
     if not body:
@@ -418,19 +402,11 @@ def psychnote_grant(
     actor: Actor, supervisor: User, *, note: PsychotherapyNote | None = None
 ) -> PsychNoteGrant:
     """The author lets one supervisor read one of their notes (or all of them) for training."""
-    if actor.user is None or actor.organization is None or not allows(actor, "psychnote.grant"):
-        raise NotAllowed("psychnote.grant")
-    if note is not None and (
-        note.author_id != actor.user_id or note.organization_id != actor.organization_id
-    ):
-        record(
-            actor,
-            "psychnote.grant",
-            outcome=Outcome.DENIED,
-            object_type="psychotherapy_note",
-            object_id=note.pk,
-        )
-        raise NotAllowed("psychnote.grant")
+    mine = note is None or (note.author_id == actor.user_id and note.organization_id == actor.organization_id)
+    if actor.user is None or actor.organization is None or not allows(actor, "psychnote.grant") or not mine:
+        # the note's client stays out of the row: a psychotherapy note is not part of the record
+        raise deny(actor, "psychnote.grant", object_type="psychotherapy_note" if note else "psychnote_grant",
+                   object_id=note.pk if note else "")  # fmt: skip
     is_supervisor = Membership.objects.filter(
         user=supervisor, organization=actor.organization, role=Role.SUPERVISOR, is_active=True
     ).exists()
@@ -462,7 +438,7 @@ def psychnote_grant(
 
 def psychnote_revoke(actor: Actor, grant: PsychNoteGrant) -> PsychNoteGrant:
     if grant.granted_by_id != actor.user_id:
-        raise NotAllowed("psychnote.grant")
+        raise deny(actor, "psychnote.revoke", object_type="psychnote_grant", object_id=grant.pk)
     with transaction.atomic():
         updated = PsychNoteGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()

@@ -11,7 +11,7 @@ from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -90,8 +90,6 @@ def note_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             note = services.draft_create(actor, client, form.cleaned_data["template"], session=session)
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except services.NotAllowed:
-            raise Http404 from None
         else:
             return redirect("notes:edit", pk=note.pk)
     return render(
@@ -188,8 +186,6 @@ def note_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             form = _editor_form_at(request, note, saved.version)
         _add_section_errors(form, exc)
         return _editor_response(request, saved, form, autosave, status=400)
-    except services.NotAllowed:
-        raise Http404 from None
     return _note_saved(request, note, signing=signing, autosave=autosave)
 
 
@@ -293,8 +289,6 @@ def note_sign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("notes:edit", pk=note.pk)
-    except services.NotAllowed:
-        raise Http404 from None
     messages.success(
         request,
         "Signed."
@@ -319,8 +313,6 @@ def note_addendum(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             services.addendum_add(actor, note, form.cleaned_data["text"])
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except services.NotAllowed:
-            raise Http404 from None
         else:
             messages.success(request, "Addendum added. The signed note is unchanged.")
             return redirect(reverse("notes:detail", kwargs={"pk": note.pk}) + "#addenda")
@@ -339,8 +331,6 @@ def note_cosign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     note = selectors.note_get(actor, pk, action="note.cosign")
     try:
         services.note_cosign(actor, note)
-    except services.NotAllowed:
-        raise Http404 from None
     except services.NoteLocked as exc:
         return _locked(request, exc.note, str(exc))
     messages.success(request, f"Co-signed {note.author.full_name}'s note.")
@@ -357,8 +347,6 @@ def note_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             returns.note_return(actor, note, comment=form.cleaned_data["comment"])
-        except returns.NotAllowed:
-            raise Http404 from None
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -404,8 +392,6 @@ def psychnote_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             note = services.psychnote_create(actor, client, form.cleaned_data["body"])
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except services.NotAllowed:
-            raise Http404 from None
         else:
             messages.success(request, "Psychotherapy note saved. Only you can read it.")
             return redirect("notes:psychnote_detail", pk=note.pk)
@@ -448,8 +434,6 @@ def psychnote_grants(request: AuthenticatedRequest) -> HttpResponse:
             services.psychnote_grant(actor, supervisor, note=note)
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except services.NotAllowed:
-            raise Http404 from None
         else:
             messages.success(
                 request,
