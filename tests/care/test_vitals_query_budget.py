@@ -49,7 +49,6 @@ def test_a_vitals_reading_takes_a_constant_number_of_queries(
         )
     assert reply.status_code == (200 if kind == "htmx" else 302)
     assert VitalReading.objects.filter(session=session, phase="post_dose").count() == earlier + 1
-    assert (
-        len(queries.captured_queries)
-        == plus_audit_lock(QUERIES[kind]) + request_transaction()
-    ), "\n".join(q["sql"][:100] for q in queries.captured_queries)
+    assert len(queries.captured_queries) == plus_audit_lock(QUERIES[kind]) + request_transaction(), "\n".join(
+        q["sql"][:100] for q in queries.captured_queries
+    )
