@@ -9,6 +9,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from kapstone.access.policy import allows
+from kapstone.care.models import CareSession
+from kapstone.care.selectors import sessions_scoped
 from kapstone.core.actor import Actor
 from kapstone.core.navigation import DashboardSection
 
@@ -16,8 +18,6 @@ from kapstone.core.navigation import DashboardSection
 def care_section(actor: Actor) -> DashboardSection | None:
     if not allows(actor, "course.view"):
         return None
-    from kapstone.care.models import CareSession
-    from kapstone.care.selectors import sessions_scoped
 
     now = timezone.now()
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kapstone.access.policy import allows
 from kapstone.accounts.models import Role
-from kapstone.care.models import Alert, CareSession, DosingDetail
+from kapstone.care.models import Alert, CareSession, DosingDetail, ProtocolVersion
 from kapstone.care.selectors import client_courses, course_overview, sessions_scoped
 from kapstone.core.actor import Actor
 from kapstone.core.client_header import HeaderFact, register_header
@@ -138,7 +138,6 @@ register_header(course_fact)
 
 def protocols_installed(actor: Actor) -> list[QueueItem]:
     """The admin's configuration health: no course can start before a protocol is installed."""
-    from kapstone.care.models import ProtocolVersion
 
     if actor.organization is None or ProtocolVersion.objects.filter(organization=actor.organization).exists():
         return []

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from kapstone.care.models import CareSession, DoseRecord
+
 CohortListener = Callable[[int], None]
 _cohort_listeners: list[CohortListener] = []
 
@@ -24,7 +26,6 @@ def cohort_changed(client_id: int) -> None:
 
 def dosing_dates(client: Any) -> list[datetime]:
     """The times of the client's dosing sessions (their first dose), for the measure charts."""
-    from kapstone.care.models import CareSession, DoseRecord
 
     return list(
         DoseRecord.objects.filter(session__client=client, is_booster=False)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from kapstone.clients.models import Client
+from kapstone.measures.selectors import dosing_blocked_by, open_safety_levels
 
 if TYPE_CHECKING:
     from kapstone.screening.readiness import Readiness
@@ -22,7 +23,6 @@ def _when(task: object) -> str:
 
 def safety_gaps(client: Client) -> list[str]:
     """What blocks dosing now: each open safety task whose level blocks dosing."""
-    from kapstone.measures.selectors import dosing_blocked_by
 
     return [
         f"{task.get_level_display().lower()} safety task open since {_when(task)} ({task.message}): "
@@ -33,7 +33,6 @@ def safety_gaps(client: Client) -> list[str]:
 
 def safety_warnings(client: Client) -> list[str]:
     """Open safety tasks below the blocking level: review before this dose."""
-    from kapstone.measures.selectors import open_safety_levels
 
     return [
         f"{task.get_level_display()} safety task open since {_when(task)}: {task.level_info.action} "

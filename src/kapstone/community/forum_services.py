@@ -23,12 +23,14 @@ from django.utils import timezone
 
 from kapstone.access.policy import allows
 from kapstone.access.scoping import scoped_get
+from kapstone.accounts.models import Membership
 from kapstone.audit.services import record
 from kapstone.clients.selectors import clients_scoped
 from kapstone.community.common import member_ids
 from kapstone.community.forum_notify import after_publish, returned_to_author
 from kapstone.community.forum_text import has_link, render
 from kapstone.community.hooks import active_credentials_of
+from kapstone.community.library import check_upload
 from kapstone.community.models import Flag, Listing, ModerationAction, Post, PostAttachment, Space, Topic
 from kapstone.core.actor import Actor
 from kapstone.core.contract import Refused, check_version
@@ -308,7 +310,6 @@ def space_create(
         raise Refused("Choose who the space is for.", field="kind")
     if not name.strip():
         raise Refused("A space needs a name.", field="name")
-    from kapstone.accounts.models import Membership
 
     members = set(
         Membership.objects.filter(
@@ -363,7 +364,6 @@ def topic_subscribe(actor: Actor, *, topic_pk: object, follow: bool) -> Topic:
 
 def attachment_add(actor: Actor, *, post_pk: object, filename: str, data: bytes) -> PostAttachment:
     """Attach a PDF or image to one's own post: trust level 1 and up, checked by content and size."""
-    from kapstone.community.library import check_upload
 
     post = own_post_get(actor, post_pk)
     user_id, org_id = member_ids(actor)

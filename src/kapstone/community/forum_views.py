@@ -12,6 +12,7 @@ from kapstone.accounts.models import Membership
 from kapstone.community import forum_services as svc
 from kapstone.community.common import member_ids
 from kapstone.community.forms import FlagForm, PostEditForm, PostForm, SpaceForm, TopicForm
+from kapstone.community.library import max_bytes
 from kapstone.community.models import Post
 from kapstone.core.contract import Refused
 from kapstone.core.http import AuthenticatedRequest
@@ -197,7 +198,6 @@ def attachment_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if upload is None:
         messages.error(request, "Choose a file to attach.")
         return redirect("community:post_edit", pk=pk)
-    from kapstone.community.library import max_bytes
 
     try:
         svc.attachment_add(

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 
+from kapstone.care.models import CareSession
 from kapstone.clients.models import CareTeamMember, Client, Intake
 from kapstone.deid import Known, KnownPerson
 from kapstone.notes.definitions import get_template
@@ -52,7 +53,6 @@ def known_for(client: Client, notes: Iterable[ProgressNote] = ()) -> Known:
         dates.append(note.created_at.date())
         if note.signed_at:
             dates.append(note.signed_at.date())
-    from kapstone.care.models import CareSession
 
     for started, scheduled in CareSession.objects.filter(client=client).values_list(
         "started_at", "scheduled_at"

@@ -38,6 +38,7 @@ from kapstone.core.actor import Actor
 from kapstone.core.contract import NotYours, Refused
 from kapstone.deid import deidentify
 from kapstone.deid.known import known_hits
+from kapstone.deid.types import Result
 from kapstone.notes.models import ProgressNote
 
 MAX_SOURCE = 40_000
@@ -192,7 +193,6 @@ def case_create(actor: Actor, *, client: Client, summary: str, note_ids: Sequenc
 
 
 def _store_proposals(case: Case, result: object) -> None:
-    from kapstone.deid.types import Result
 
     assert isinstance(result, Result)
     rows: list[Proposal] = []

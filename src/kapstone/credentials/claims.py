@@ -8,12 +8,12 @@ from django.utils import timezone
 from kapstone.accounts.models import Organization
 from kapstone.community.hooks import CredentialClaim
 from kapstone.credentials.models import Credential
+from kapstone.credentials.services import verify_url
 
 STATUS = {"valid": "active", "suspended": "suspended", "revoked": "revoked"}
 
 
 def claims_of(user_id: int) -> list[CredentialClaim]:
-    from kapstone.credentials.services import verify_url
 
     found = list(Credential.objects.filter(holder_id=user_id).order_by("-issued_at"))
     names = dict(

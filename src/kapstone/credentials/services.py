@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kapstone.access.policy import allows
 from kapstone.access.scoping import scoped_get
-from kapstone.accounts.models import User
+from kapstone.accounts.models import Organization, User
 from kapstone.audit.services import record
 from kapstone.core.actor import Actor
 from kapstone.core.contract import NotYours, Refused
@@ -207,7 +207,6 @@ STATUS_VALUES: dict[str, int] = {"suspended": statuslist.SUSPENDED, "revoked": s
 
 def status_list_document(organization_id: int, organization_slug: str) -> dict[str, Any]:
     """The organization's status list credential, signed now with its active key."""
-    from kapstone.accounts.models import Organization
 
     organization = Organization.objects.get(pk=organization_id)
     statuses = {

@@ -6,11 +6,12 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 
+from kapstone.measures.instruments import get_registry
+from kapstone.measures.scoring import DefinitionError
+
 
 @register()
 def instrument_definitions_load(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    from kapstone.measures.instruments import get_registry
-    from kapstone.measures.scoring import DefinitionError
 
     try:
         get_registry()

@@ -22,6 +22,7 @@ from kapstone.clients.models import Client
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
 from kapstone.measures import conf
+from kapstone.measures.hooks import dosing_marker_dates
 from kapstone.measures.instruments import (
     Instrument,
     UnknownInstrumentError,
@@ -215,7 +216,6 @@ def client_measures(actor: Actor, client: Client) -> ClientMeasures:
     The caller obtained ``client`` through ``client_get(actor, pk, action="measure.view")``, which
     audits the read.
     """
-    from kapstone.measures.hooks import dosing_marker_dates
 
     responses = list(
         Response.objects.filter(client=client)

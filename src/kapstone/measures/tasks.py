@@ -19,6 +19,7 @@ from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
 from kapstone.clients.models import CareTeamMember
 from kapstone.core.actor import Actor
+from kapstone.measures.instruments import UnknownInstrumentError, get_instrument
 from kapstone.measures.models import MeasureSchedule, PortalLink, SafetyTask
 
 
@@ -46,7 +47,11 @@ def _link_mail(link: PortalLink, url: str) -> tuple[str, str]:
 def send_portal_link_mail(link_id: int) -> str:
     """Mail a questionnaire link to the client, at most once. On failure the link is left
     unmailed (key restored) so a later run of ``send_measure_reminders`` retries it."""
-    from kapstone.measures.services import derive_token, link_url, token_hash
+    from kapstone.measures.services import (  # cycle: measures.services.portal imports this module
+        derive_token,
+        link_url,
+        token_hash,
+    )
 
     link = PortalLink.objects.select_related("client", "organization").filter(pk=link_id).first()
     if link is None or not link.mail_key or link.mailed_at is not None or link.state() != "open":
@@ -102,8 +107,7 @@ def send_measure_reminder(schedule_id: int, due_at: str) -> str:
     """Handle one due occurrence of a schedule: claim it (so it is handled once), create a link and
     mail it on commit. A client without an email address or with an inactive record is skipped,
     audited."""
-    from kapstone.measures.instruments import UnknownInstrumentError, get_instrument
-    from kapstone.measures.services import link_create
+    from kapstone.measures.services import link_create  # cycle: measures.services.portal imports this module
 
     when = datetime.fromisoformat(due_at)
     schedule = (

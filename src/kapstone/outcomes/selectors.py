@@ -18,10 +18,13 @@ from django.db.models.functions import RowNumber
 
 from kapstone.access.policy import allows
 from kapstone.audit.services import record
+from kapstone.care.models import Course, ProtocolVersion
 from kapstone.core.actor import Actor
 from kapstone.measures.instruments import UnknownInstrumentError, get_registry
+from kapstone.measures.models import Response
 from kapstone.outcomes import core
 from kapstone.outcomes.models import ProgramOutcome
+from kapstone.outcomes.services import clinic_options, instrument_thresholds
 
 Counts = dict[tuple[str, str], tuple[int, int, int, int]]  # (protocol, instrument) -> counts
 
@@ -54,14 +57,12 @@ def program_outcomes(actor: Actor) -> list[ProgramRow]:
     """Every protocol x instrument cohort of the actor's organization, from the aggregate rows."""
     if not allows(actor, "outcomes.program") or actor.organization_id is None:
         return []
-    from kapstone.care.models import ProtocolVersion
 
     titles = dict(
         ProtocolVersion.objects.filter(organization_id=actor.organization_id)
         .order_by("protocol_id", "created_at")
         .values_list("protocol_id", "title")
     )
-    from kapstone.outcomes.services import clinic_options, instrument_thresholds
 
     smallest = min_cell()
     options = clinic_options(actor.organization_id, None)
@@ -93,7 +94,6 @@ def program_outcomes(actor: Actor) -> list[ProgramRow]:
 
 def latest_protocols(organization_id: int) -> dict[int, str]:
     """Each client's cohort: the protocol of their latest course."""
-    from kapstone.care.models import Course
 
     latest = Window(
         RowNumber(), partition_by=[F("client_id")], order_by=[F("started_at").desc(), F("pk").desc()]
@@ -108,7 +108,6 @@ def latest_protocols(organization_id: int) -> dict[int, str]:
 
 def scan_states(organization_id: int) -> dict[tuple[int, str], tuple[str, core.State]]:
     """Every client's state per instrument, recomputed from all of the organization's responses."""
-    from kapstone.measures.models import Response
 
     part = [F("client_id"), F("instrument_id")]
     first = Window(RowNumber(), partition_by=part, order_by=[F("administered_at").asc(), F("pk").asc()])
@@ -140,7 +139,6 @@ def scan_states(organization_id: int) -> dict[tuple[int, str], tuple[str, core.S
 
 def program_outcomes_scan(organization_id: int) -> Counts:
     """The cohort counts recomputed from every response of the organization (what the rows replace)."""
-    from kapstone.outcomes.services import clinic_options, instrument_thresholds
 
     states = scan_states(organization_id)
     options = clinic_options(organization_id, {instrument for _, instrument in states})

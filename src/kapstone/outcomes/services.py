@@ -20,7 +20,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from kapstone.care.models import Course
 from kapstone.measures.instruments import UnknownInstrumentError, get_registry
+from kapstone.measures.models import InstrumentSettings
 from kapstone.outcomes import core
 from kapstone.outcomes.models import ClientMeasureState, ProgramOutcome
 
@@ -38,7 +40,6 @@ def instrument_thresholds(instrument_id: str, options: Mapping[str, object] | No
 
 def clinic_options(organization_id: int, instrument_ids: Iterable[str] | None) -> dict[str, dict[str, Any]]:
     """The clinic's option values per instrument (of the given instruments, or of all)."""
-    from kapstone.measures.models import InstrumentSettings
 
     rows = InstrumentSettings.objects.filter(organization_id=organization_id)
     if instrument_ids is not None:
@@ -48,7 +49,6 @@ def clinic_options(organization_id: int, instrument_ids: Iterable[str] | None) -
 
 def current_protocol(client_id: int) -> str:
     """The client's cohort: the protocol of their latest course, "" without one."""
-    from kapstone.care.models import Course
 
     key = (
         Course.objects.filter(client_id=client_id)
@@ -227,7 +227,7 @@ def thresholds_changed(
 
 def rebuild(organization_id: int) -> int:
     """Recompute the organization's states and cohort rows from its responses (a full scan)."""
-    from kapstone.outcomes.selectors import scan_states
+    from kapstone.outcomes.selectors import scan_states  # cycle: selectors reads thresholds here
 
     states = scan_states(organization_id)
     options = clinic_options(organization_id, {instrument for _, instrument in states})

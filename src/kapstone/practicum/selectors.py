@@ -15,7 +15,7 @@ from kapstone.accounts.models import User
 from kapstone.audit.services import record
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
-from kapstone.practicum.core import Line, RequirementSet, SetReport, Status, check_set, shipped_sets
+from kapstone.practicum.core import Line, RequirementSet, SetReport, Status, check_set, hours, shipped_sets
 from kapstone.practicum.models import KIND_LABELS, Fact, LedgerEntry, Program, Supervision
 from kapstone.practicum.sources import Derived, client_key, derived_for
 
@@ -176,7 +176,6 @@ def side_by_side(view: LedgerView) -> list[dict[str, object]]:
 
 
 def kind_totals(view: LedgerView) -> list[tuple[str, str, str]]:
-    from kapstone.practicum.core import hours
 
     return [
         (label, hours(view.totals[kind]["counted"]), hours(view.totals[kind]["pending"]))

@@ -18,7 +18,7 @@ from kapstone.core.actor import Actor
 from kapstone.core.contract import NotYours, Refused, check_version
 from kapstone.core.models import create_once
 from kapstone.lib.hours import KINDS
-from kapstone.practicum.models import KIND_LABELS, SESSION_KINDS, LedgerEntry, SupervisionMeeting
+from kapstone.practicum.models import KIND_LABELS, SESSION_KINDS, Fact, LedgerEntry, SupervisionMeeting
 from kapstone.practicum.selectors import enabled_sets, program_of, supervised_ids, supervisor_ids_of
 
 MAX_MINUTES = 24 * 60
@@ -254,7 +254,6 @@ def meeting_record(
 @transaction.atomic
 def fact_record(actor: Actor, *, trainee_id: int, fact: str, value: bool) -> None:
     """A supervisor records a fact a requirement set asks (an exam passed, a paper accepted)."""
-    from kapstone.practicum.models import Fact
 
     org, me = _require(actor, "practicum.trainee")
     scoped = User.objects.filter(pk__in=supervised_ids(actor))

@@ -17,6 +17,7 @@ from kapstone.accounts.models import User
 from kapstone.community import selectors as community_selectors
 from kapstone.consultation import selectors as consultation_selectors
 from kapstone.lib.hours import EarnedHours
+from kapstone.notes.models import ProgressNote
 from kapstone.practicum.models import SupervisionMeeting
 from kapstone.training import selectors as training_selectors
 
@@ -59,7 +60,6 @@ def derived_for(trainee: User, organization_id: int) -> list[Derived]:
 def _cosigned_notes(trainee: User, organization_id: int) -> list[Derived]:
     """A preparation, dosing or integration session a trainee documented counts the moment its
     note is co-signed: as led under supervision if the trainee led it, else co-facilitated."""
-    from kapstone.notes.models import ProgressNote
 
     notes = (
         ProgressNote.objects.filter(

@@ -11,13 +11,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kapstone.access.decorators import requires
 from kapstone.access.policy import allows
-from kapstone.accounts.models import User
+from kapstone.accounts.models import Organization, User
+from kapstone.audit.services import record
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.contract import Refused
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 from kapstone.practicum import desk as desk_reads
 from kapstone.practicum import selectors, services
+from kapstone.practicum.export import cohort_csv, ledger_pdf
 from kapstone.practicum.forms import EntryForm, FactForm, MeetingForm, ReverseForm, ReviewForm
 
 
@@ -52,8 +54,6 @@ def my_ledger(request: AuthenticatedRequest) -> HttpResponse:
 @requires("practicum.own")
 @require_GET
 def my_ledger_pdf(request: AuthenticatedRequest) -> HttpResponse:
-    from kapstone.accounts.models import Organization
-    from kapstone.practicum.export import ledger_pdf
 
     view = selectors.ledger(request.actor, request.user)
     name = Organization.objects.get(pk=request.actor.organization_id or -1).name
@@ -66,9 +66,6 @@ def my_ledger_pdf(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def export_csv(request: AuthenticatedRequest, what: str) -> HttpResponseBase:
     from django.http import Http404, StreamingHttpResponse
-
-    from kapstone.audit.services import record
-    from kapstone.practicum.export import cohort_csv
 
     if what not in ("status", "entries"):
         raise Http404

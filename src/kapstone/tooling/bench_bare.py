@@ -28,6 +28,16 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 
 from kapstone import urls as app_urls
+from kapstone.care.models import VitalReading
+from kapstone.clients.models import CareTeamMember, Client
+from kapstone.measures import fhir
+from kapstone.measures.api import _client_responses, _instrument_exact, response_data
+from kapstone.measures.instruments import get_instrument
+from kapstone.measures.models import MeasureSchedule, Response, SafetyTask
+from kapstone.measures.scoring import score
+from kapstone.notes.models import ProgressNote
+from kapstone.outcomes.models import ProgramOutcome
+from kapstone.outcomes.selectors import program_outcomes_scan
 
 if settings.PRODUCTION or not getattr(settings, "KAPSTONE_BENCH_BARE", False):
     raise ImproperlyConfigured(
@@ -53,8 +63,6 @@ def _json(data: Any) -> HttpResponse:
 
 @_exempt
 def caseload(request: HttpRequest, user_id: int) -> HttpResponse:
-    from kapstone.clients.models import Client
-    from kapstone.measures.models import MeasureSchedule, Response, SafetyTask
 
     clients = list(
         Client.objects.filter(care_team__user_id=user_id, is_active=True)
@@ -97,7 +105,6 @@ def caseload(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @_exempt
 def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
-    from kapstone.measures.models import MeasureSchedule, Response, SafetyTask
 
     points: dict[str, list[Any]] = defaultdict(list)
     for instrument_id, total, band, at in (
@@ -115,10 +122,6 @@ def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
 @_exempt
 @csrf_exempt
 def respond(request: HttpRequest, client_id: int) -> HttpResponse:
-    from kapstone.clients.models import Client
-    from kapstone.measures.instruments import get_instrument
-    from kapstone.measures.models import Response
-    from kapstone.measures.scoring import score
 
     instrument = get_instrument("phq9")
     answers = {k: int(str(v)) for k, v in request.POST.items() if k.startswith("phq9_")}
@@ -136,7 +139,6 @@ def respond(request: HttpRequest, client_id: int) -> HttpResponse:
 @_exempt
 @csrf_exempt
 def vitals(request: HttpRequest, session_id: int) -> HttpResponse:
-    from kapstone.care.models import VitalReading
 
     post = request.POST
     numbers = {
@@ -151,8 +153,6 @@ def vitals(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @_exempt
 def fhir_observations(request: HttpRequest, client_id: int) -> HttpResponse:
-    from kapstone.measures import fhir
-    from kapstone.measures.api import _client_responses, _instrument_exact, response_data
 
     cache: dict[Any, Any] = {}
     entries = []
@@ -166,7 +166,6 @@ def fhir_observations(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @_exempt
 def outcomes(request: HttpRequest, organization_id: int) -> HttpResponse:
-    from kapstone.outcomes.models import ProgramOutcome
 
     rows = [
         f"<tr><td>{escape(p)}</td><td>{i}</td><td>{a}</td><td>{b}</td><td>{c}</td><td>{d}</td></tr>"
@@ -182,7 +181,6 @@ def outcomes(request: HttpRequest, organization_id: int) -> HttpResponse:
 @_exempt
 def outcomes_scan(request: HttpRequest, organization_id: int) -> HttpResponse:
     """The full recomputation from every response that the aggregate rows replace."""
-    from kapstone.outcomes.selectors import program_outcomes_scan
 
     rows = [
         f"<tr><td>{escape(p)}</td><td>{i}</td><td>{a}</td><td>{b}</td><td>{c}</td><td>{d}</td></tr>"
@@ -193,8 +191,6 @@ def outcomes_scan(request: HttpRequest, organization_id: int) -> HttpResponse:
 
 @_exempt
 def cosign(request: HttpRequest, user_id: int) -> HttpResponse:
-    from kapstone.clients.models import CareTeamMember
-    from kapstone.notes.models import ProgressNote
 
     notes = (
         ProgressNote.objects.filter(

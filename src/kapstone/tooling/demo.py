@@ -17,11 +17,38 @@ from django.utils import timezone
 
 from kapstone.accounts.models import Membership, Organization, Role, TOTPDevice, User
 from kapstone.audit.services import record
-from kapstone.clients.models import CareTeamMember, Client
+from kapstone.care import services as care
+from kapstone.care.models import (
+    Alert,
+    CareSession,
+    Course,
+    DosingDetail,
+    PreparationDetail,
+    ProtocolVersion,
+    Rating,
+    VitalReading,
+)
+from kapstone.clients.consent_selectors import current_template
+from kapstone.clients.consent_services import consent_sign
+from kapstone.clients.intake_services import intake_save
+from kapstone.clients.models import HISTORY_FIELDS, CareTeamMember, Client, ConsentRecord, Intake
+from kapstone.clients.services import client_update
 from kapstone.community.demo import demo_listings
 from kapstone.core.actor import SYSTEM, Actor
 from kapstone.credentials.demo import seed_certificates
 from kapstone.credentials.models import Credential
+from kapstone.measures.scoring import default_registry
+from kapstone.measures.services import response_submit
+from kapstone.notes.services import draft_create, note_sign
+from kapstone.screening import services as screening
+from kapstone.screening.client_facts import facts_and_sources
+from kapstone.screening.models import Clearance, ScreeningEvaluation
+from kapstone.screening.services import (
+    clearance_decide,
+    flagged_judgement_rules,
+    screening_run,
+    screening_submit,
+)
 from kapstone.training.demo import seed_training_demo
 
 if TYPE_CHECKING:
@@ -161,7 +188,6 @@ def _spread(total: int, item_ids: list[str]) -> dict[str, int]:
 
 def _scored_items() -> tuple[list[str], list[str], dict[str, int]]:
     """PHQ-9 and GAD-7 scored item ids, and the PHQ-9 difficulty item (answered 1)."""
-    from kapstone.measures.scoring import default_registry
 
     registry = default_registry()
     phq9, gad7 = registry.get("phq9"), registry.get("gad7")
@@ -174,7 +200,6 @@ def _submit_scores(
 ) -> None:
     """A PHQ-9 and a GAD-7 with these totals, administered at ``when`` (the measures service's own
     path for a questionnaire filled in on paper and entered later)."""
-    from kapstone.measures.services import response_submit
 
     phq9_items, gad7_items, extra = _scored_items()
     answers = {**_spread(phq, phq9_items), **extra}
@@ -284,18 +309,6 @@ def _retime(model: type[models.Model], pk: int, **times: datetime) -> None:
 
 def _demo_course(org: Organization, people: dict[str, User], portal: User) -> None:
     """Rowan, ready for dosing and one dosing session into a sublingual KAP course (see above)."""
-    from kapstone.care import services as care
-    from kapstone.care.models import (
-        Alert,
-        CareSession,
-        Course,
-        DosingDetail,
-        PreparationDetail,
-        ProtocolVersion,
-        Rating,
-        VitalReading,
-    )
-    from kapstone.notes.services import draft_create, note_sign
 
     act = partial(_staff_actor, org, people)
     theo = act("therapist")
@@ -400,19 +413,6 @@ def _demo_ready(
     and that evening the client signs the KAP consent (in the portal when ``signer`` is the client's
     portal account, else in person before Theo), agreeing to supportive touch and naming trainee Toby
     as present."""
-    from kapstone.clients.consent_selectors import current_template
-    from kapstone.clients.consent_services import consent_sign
-    from kapstone.clients.intake_services import intake_save
-    from kapstone.clients.models import HISTORY_FIELDS, ConsentRecord, Intake
-    from kapstone.clients.services import client_update
-    from kapstone.measures.services import response_submit
-    from kapstone.screening.models import Clearance, ScreeningEvaluation
-    from kapstone.screening.services import (
-        clearance_decide,
-        flagged_judgement_rules,
-        screening_run,
-        screening_submit,
-    )
 
     birthday = timezone.localdate() - timedelta(days=60)  # 41, and no birthday since the screening
     born = birthday.replace(year=birthday.year - 41, day=min(birthday.day, 28))
@@ -493,11 +493,6 @@ def _demo_completed_course(org: Organization, people: dict[str, User]) -> None:
     """Marlowe: intake, clearance and consent seven weeks ago, a completed six-dose sublingual course."""
     from unittest import mock
 
-    from kapstone.care import services as care
-    from kapstone.care.models import Course, ProtocolVersion
-    from kapstone.screening import services as screening
-    from kapstone.screening.client_facts import facts_and_sources
-
     act = partial(_staff_actor, org, people)
     theo, marlowe = act("therapist"), Client.objects.get(organization=org, given_name="Marlowe")
     now = timezone.now()
@@ -540,8 +535,6 @@ def _past_dosing(
 ) -> None:
     """One dosing session of Marlowe's course, from the go to the discharge, and the next day's
     integration session, each step at its own time (run with ``clock`` as the care services' clock)."""
-    from kapstone.care import services as care
-    from kapstone.care.models import CareSession
 
     dose_at = go_at + timedelta(minutes=5)
     dosing = care.session_schedule(theo, course, CareSession.Kind.DOSING, go_at)

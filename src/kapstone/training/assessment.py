@@ -12,6 +12,7 @@ from kapstone.audit.services import record
 from kapstone.core.actor import Actor
 from kapstone.core.contract import Refused
 from kapstone.core.models import create_once
+from kapstone.notes.models import ProgressNote
 from kapstone.training.guard import Denied, atomic_service
 from kapstone.training.models import CompetencyAssessment, Enrollment
 from kapstone.training.selectors import framework_of, oid, uid
@@ -140,7 +141,6 @@ def assessment_record(
 
 def _cosigned_note_ref(enrollment: Enrollment, ref: str) -> str:
     """A co-signed session is named by its note number; stored de-identified (no client name)."""
-    from kapstone.notes.models import ProgressNote
 
     number = ref.lstrip("#").strip()
     note = ProgressNote.objects.filter(

@@ -14,6 +14,7 @@ import re
 from django.utils import timezone
 
 from kapstone.audit.services import record
+from kapstone.clients.models import CareTeamMember
 from kapstone.core.actor import Actor
 from kapstone.core.contract import Refused
 from kapstone.training.guard import Denied, atomic_service
@@ -25,7 +26,6 @@ MAX_BODY = 50_000
 
 def names_in(author_id: int, *texts: str) -> list[str]:
     """Names of clients on the author's care teams that appear as whole words in ``texts``."""
-    from kapstone.clients.models import CareTeamMember
 
     text = "\n".join(texts)
     found = []

@@ -27,8 +27,10 @@ from kapstone.training import grading
 from kapstone.training.assessment import assessment_record as assessment_record
 from kapstone.training.assessment import second_rater_set as second_rater_set
 from kapstone.training.curriculum import CurriculumError, Module
-from kapstone.training.curriculum.files import digest, replace_lesson_body, with_version
+from kapstone.training.curriculum import Program as Curriculum
+from kapstone.training.curriculum.files import digest, load_program, replace_lesson_body, with_version
 from kapstone.training.curriculum.loader import VERSION
+from kapstone.training.frameworks import topic_ids
 from kapstone.training.guard import Denied, atomic_service
 from kapstone.training.models import (
     Attendance,
@@ -53,8 +55,6 @@ def _lead(actor: Actor) -> None:
 
 def _parse(files: Mapping[str, str], root: str) -> object:
     try:
-        from kapstone.training.curriculum.files import load_program
-
         return load_program(files, root=root)
     except CurriculumError as exc:
         raise Refused(str(exc), field="files", code="curriculum") from exc
@@ -71,7 +71,6 @@ def program_import(actor: Actor, *, files: Mapping[str, str], root: str = "") ->
         raise Refused("The program's files are larger than 5 million characters.", field="files")
     files = {name: text.replace("\r\n", "\n") for name, text in files.items()}
     program = _parse(files, root or "upload")
-    from kapstone.training.curriculum import Program as Curriculum
 
     assert isinstance(program, Curriculum)
     row, _ = Program.objects.get_or_create(
@@ -450,7 +449,6 @@ def live_session_create(
     topics: Sequence[str] = (),
 ) -> LiveSession:
     _lead(actor)
-    from kapstone.training.frameworks import topic_ids
 
     if not title.strip() or not 1 <= minutes <= 24 * 60:
         raise Refused("Give the session a title and a length between 1 and 1440 minutes.", field="minutes")

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from kapstone.access.policy import allows
+from kapstone.care.selectors import client_courses, course_overview
 from kapstone.core import localtime
 from kapstone.core.actor import Actor
 
@@ -47,7 +48,6 @@ def care_client_section(context: template.Context, client: Any) -> dict[str, Any
     actor = context.get("actor")
     if actor is None or not allows(actor, "course.view"):
         return {"show": False}
-    from kapstone.care.selectors import client_courses, course_overview
 
     courses = client_courses(client)
     current = next((c for c in courses if c.is_open), None)

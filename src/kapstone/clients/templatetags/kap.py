@@ -8,7 +8,9 @@ from django import template
 
 from kapstone.access.policy import allows
 from kapstone.clients.consent.principles import principles_for
-from kapstone.clients.hooks import upcoming_sessions
+from kapstone.clients.consent_selectors import consents_for, current_template, is_current, open_consent
+from kapstone.clients.hooks import dosing_readiness, upcoming_sessions
+from kapstone.clients.models import CarePreferences, CareTeamMember, Intake
 
 register = template.Library()
 
@@ -16,8 +18,6 @@ register = template.Library()
 @register.inclusion_tag("clients/_kap_section.html", takes_context=True)
 def kap_client_section(context: dict[str, Any], client: Any) -> dict[str, Any]:
     """Ready-to-schedule status and links to intake, screening, consent and choices."""
-    from kapstone.clients.hooks import dosing_readiness
-    from kapstone.clients.models import CarePreferences
 
     actor = context.get("actor")
     actions = ("intake.view", "intake.edit", "screening.view", "consent.view")
@@ -34,9 +34,6 @@ def kap_client_section(context: dict[str, Any], client: Any) -> dict[str, Any]:
 @register.inclusion_tag("portal/_kap_sections.html", takes_context=True)
 def portal_kap_sections(context: dict[str, Any], client: Any) -> dict[str, Any]:
     """The client's own plan, consent, upcoming sessions and choices."""
-    from kapstone.clients.consent_selectors import consents_for, current_template, is_current, open_consent
-    from kapstone.clients.hooks import dosing_readiness
-    from kapstone.clients.models import CarePreferences, CareTeamMember, Intake
 
     template = current_template(client.organization_id)
     consent = open_consent(client)

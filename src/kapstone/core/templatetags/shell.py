@@ -12,6 +12,9 @@ from datetime import date, datetime
 from django import template
 
 from kapstone.core import labels, localtime, wording
+from kapstone.core.client_header import client_tabs, header_facts
+from kapstone.core.desk import age
+from kapstone.core.portal import portal_items
 
 register = template.Library()
 
@@ -74,7 +77,6 @@ def change_words(panel: object) -> str:
 @register.filter
 def waited(value: datetime | None) -> str:
     """How long something has waited: '12 min', '5 h', '3 days'."""
-    from kapstone.core.desk import age
 
     return age(value)
 
@@ -88,7 +90,6 @@ def reason_words(value: object) -> str:
 @register.inclusion_tag("includes/client_header.html", takes_context=True)
 def client_header(context: template.Context, client: object) -> dict[str, object]:
     """The client header and tabs (kapstone.core.client_header) for the acting person."""
-    from kapstone.core.client_header import client_tabs, header_facts
 
     actor = context.get("actor")
     request = context.get("request")
@@ -106,7 +107,6 @@ def client_header(context: template.Context, client: object) -> dict[str, object
 @register.simple_tag
 def portal_list(client: object, kind: str) -> list[object]:
     """What apps list on the client's portal home (kapstone.core.portal)."""
-    from kapstone.core.portal import portal_items
 
     return list(portal_items(client, kind))
 

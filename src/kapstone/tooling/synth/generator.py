@@ -15,6 +15,9 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from kapstone.care.catalog import sha256, shipped_templates
+from kapstone.outcomes import core
+from kapstone.outcomes.services import instrument_thresholds
 from kapstone.tooling.synth.plan import (
     BENCH_CASELOAD,
     FAMILY,
@@ -86,7 +89,6 @@ class Generator:
         orgs = plan.org_count
         clinicians = self._split(plan.clinicians, orgs)
         clients = self._split(plan.clients, orgs)
-        from kapstone.care.catalog import sha256, shipped_templates
 
         templates = shipped_templates()
         for org_no in range(1, orgs + 1):
@@ -535,8 +537,6 @@ class Generator:
     def _fold_states(self, b: Callable[[Any], Any]) -> list[tuple[Any, ...]]:
         """Each client's baseline and latest per instrument (responses were made in time order, so
         the first and the last), counted with the application's own ``outcomes.core``."""
-        from kapstone.outcomes import core
-        from kapstone.outcomes.services import instrument_thresholds
 
         thresholds = {i: instrument_thresholds(i, None) for i in INSTRUMENTS}
         out = []

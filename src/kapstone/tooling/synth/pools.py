@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from kapstone.measures.scoring import default_registry, score
 from kapstone.tooling.synth.plan import INSTRUMENTS, LEVELS, VARIANTS
 
 # --- answer pools: scored once by the real core ------------------------------------------------------
@@ -30,7 +31,6 @@ def _item_values(item: Any) -> list[int]:
 
 def answer_pools(seed: int) -> dict[str, list[list[Scored]]]:
     """Per instrument, LEVELS severity levels x VARIANTS answer sets, each scored by the real core."""
-    from kapstone.measures.scoring import default_registry, score
 
     rng = random.Random(seed * 7919 + 17)  # noqa: S311 - reproducible fiction, not secrets
     registry = default_registry()

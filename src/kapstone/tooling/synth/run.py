@@ -14,6 +14,7 @@ from django.db import connection as default_connection
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from kapstone.outcomes.services import aggregate_from_states
 from kapstone.tooling.synth.generator import Chunk, Generator, Ids, pipelined
 from kapstone.tooling.synth.plan import Plan
 from kapstone.tooling.synth.tables import ORDER, Table, model_tables
@@ -187,8 +188,6 @@ def load(
 
 def _finish(conn: BaseDatabaseWrapper, tables: dict[str, Table], generator: Generator, plan: Plan) -> None:
     from django.core.management.color import no_style
-
-    from kapstone.outcomes.services import aggregate_from_states
 
     models_ = [t.model for t in tables.values()]
     with conn.cursor() as cur:

@@ -17,6 +17,7 @@ from kapstone.training.curriculum.loader import (
     CurriculumError,
     _line_of,
     parse_program,
+    read_folder,
     split_front_matter,
 )
 from kapstone.training.curriculum.model import Program
@@ -49,8 +50,6 @@ def installed() -> list[tuple[Program, dict[str, str]]]:
     """Every program folder shipped under ``training/content/`` that reads cleanly, by folder name."""
     found = []
     if CONTENT.is_dir():
-        from kapstone.training.curriculum.loader import read_folder
-
         for folder in sorted(p for p in CONTENT.iterdir() if (p / "program.toml").is_file()):
             files = read_folder(folder)
             found.append((load_program(files, root=f"content/{folder.name}"), files))

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
+from kapstone.care.protocol_core import ProtocolError, Registry, default_registry
+from kapstone.care.protocol_core.cli import check_dose_main
 from kapstone.core.management.pure import PureCommand
 
 
@@ -19,8 +21,6 @@ class Command(PureCommand):
     )
 
     def run(self, argv: Sequence[str]) -> int:
-        from kapstone.care.protocol_core import ProtocolError, Registry, default_registry
-        from kapstone.care.protocol_core.cli import check_dose_main
 
         dirs = list(getattr(settings, "KAPSTONE_PROTOCOL_DIRS", []) or [])
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kapstone.core.management.pure import PureCommand
+from kapstone.deid.cli import main
 
 
 class Command(PureCommand):
@@ -16,6 +17,5 @@ class Command(PureCommand):
     )
 
     def run(self, argv: Sequence[str]) -> int:
-        from kapstone.deid.cli import main
 
         return main(list(argv))

@@ -8,7 +8,11 @@ import json
 import sys
 from collections.abc import Sequence
 
+from kapstone.accounts.models import Organization
 from kapstone.core.management.pure import PureCommand
+from kapstone.credentials.keys import rotate
+from kapstone.credentials.models import Credential
+from kapstone.credentials.vc.cli import verify_main
 
 USAGE = (
     "usage: kapstone credential {verify FILE [--did-document F|--key F] [--status-list F] "
@@ -29,10 +33,7 @@ class Command(PureCommand):
             print(USAGE, file=sys.stderr)
             return 2
         if argv[0] == "verify":
-            from kapstone.credentials.vc.cli import verify_main
-
             return verify_main(list(argv[1:]))
-        from kapstone.credentials.models import Credential
 
         if argv[0] == "list":
             rows = [
@@ -50,9 +51,6 @@ class Command(PureCommand):
             print(USAGE, file=sys.stderr)
             return 2
         if argv[0] == "rotate-key":
-            from kapstone.accounts.models import Organization
-            from kapstone.credentials.keys import rotate
-
             organization = Organization.objects.filter(slug=argv[1]).first()
             if organization is None:
                 print(f"kapstone credential rotate-key: no organization {argv[1]!r}", file=sys.stderr)

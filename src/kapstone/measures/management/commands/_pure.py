@@ -11,6 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kapstone.core.management.pure import PureCommand
+from kapstone.measures import cli
+from kapstone.measures.instruments import get_registry
+from kapstone.measures.scoring import DefinitionError
 
 Main = Callable[[Sequence[str], Any], int]
 
@@ -19,14 +22,11 @@ class PureCliCommand(PureCommand):
     entry_point = ""  # name of the function in kapstone.measures.cli
 
     def main(self) -> Main:
-        from kapstone.measures import cli
 
         main: Main = getattr(cli, self.entry_point)
         return main
 
     def run(self, argv: Sequence[str]) -> int:
-        from kapstone.measures.instruments import get_registry
-        from kapstone.measures.scoring import DefinitionError
 
         try:
             registry = get_registry()

@@ -11,9 +11,11 @@ import json
 import sys
 from collections.abc import Sequence
 
+from kapstone.accounts.models import Organization
 from kapstone.core.management.pure import PureCommand
 from kapstone.screening.cli import EXIT_INVALID, screen_main
 from kapstone.screening.ruleset import RuleSet
+from kapstone.screening.selectors import active_ruleset, setting_overrides
 
 
 def _split_organization(argv: Sequence[str]) -> tuple[str | None, list[str], str | None]:
@@ -51,8 +53,6 @@ def run(argv: Sequence[str]) -> int:
         return _error("arguments", "usage", problem)
     if slug is None:
         return screen_main(rest)
-    from kapstone.accounts.models import Organization
-    from kapstone.screening.selectors import active_ruleset, setting_overrides
 
     organization = Organization.objects.filter(slug=slug).first()
     if organization is None:

@@ -15,13 +15,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kapstone.accounts.models import Membership, Organization, User
+from kapstone.core.actor import Actor
+from kapstone.core.contract import NotYours, Refused
 from kapstone.core.management.pure import PureCommand
-from kapstone.lib.cli import EXIT_INVALID, EXIT_OK, print_json
+from kapstone.lib.cli import EXIT_INVALID, EXIT_OK, print_json, run_command
+from kapstone.training import services
+from kapstone.training.curriculum.files import CONTENT, load_program, summary, write_folder
+from kapstone.training.curriculum.loader import read_folder
+from kapstone.training.models import ProgramVersion
 
 
 def _list(args: argparse.Namespace) -> int:
-    from kapstone.training.curriculum.files import CONTENT, load_program, summary
-    from kapstone.training.curriculum.loader import read_folder
 
     base = Path(args.dir) if args.dir else CONTENT
     folders = sorted(p for p in base.iterdir() if (p / "program.toml").is_file()) if base.is_dir() else []
@@ -48,8 +53,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _lead(org_slug: str, email: str) -> Any:
-    from kapstone.accounts.models import Membership, Organization, User
-    from kapstone.core.actor import Actor
 
     org = Organization.objects.filter(slug=org_slug).first()
     user = User.objects.filter(email=email.lower()).first()
@@ -62,9 +65,6 @@ def _lead(org_slug: str, email: str) -> Any:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from kapstone.core.contract import NotYours, Refused
-    from kapstone.training import services
-    from kapstone.training.curriculum.loader import read_folder
 
     actor = _lead(args.org, args.as_email)
     try:
@@ -82,8 +82,6 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from kapstone.training.curriculum.files import write_folder
-    from kapstone.training.models import ProgramVersion
 
     row = ProgramVersion.objects.filter(
         program__organization__slug=args.org, program__program_id=args.program, version=args.version
@@ -96,7 +94,6 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
-    from kapstone.lib.cli import run_command
 
     def configure(parser: argparse.ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
