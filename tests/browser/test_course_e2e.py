@@ -216,21 +216,18 @@ def _dosed_session(world: Any) -> CareSession:
     services.dosing_start(
         theo,
         session,
-        {
-            "last_food_at": now - timedelta(hours=6),
-            "last_liquid_at": now - timedelta(hours=3),
-            "systolic": 120,
-            "diastolic": 80,
-            "heart_rate": 70,
-            "spo2": 98,
-            "respiratory_rate": 14,
-            "medications_reviewed": True,
-            "attest_escort_present": True,
-            "mood_result": "no_risk",
-            "current_psychotic_symptoms": False,
-            "current_manic_symptoms": False,
-            "weight_kg": 70,
-        },
+        checks=services.PreDoseChecks(
+            last_food_at=now - timedelta(hours=6),
+            last_liquid_at=now - timedelta(hours=3),
+            vitals=services.vitals_from(
+                {"systolic": 120, "diastolic": 80, "heart_rate": 70, "spo2": 98, "respiratory_rate": 14}
+            ),
+            medications_reviewed=True,
+            attested=frozenset({"escort_present"}),
+            mood_result="no_risk",
+            current_state={"current_psychotic_symptoms": False, "current_manic_symptoms": False},
+            weight_kg=70,
+        ),
         expected_version=session.version,
     )
     session.refresh_from_db()

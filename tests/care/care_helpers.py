@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,27 +54,42 @@ def prepare(world: Any, course: Course, count: int = 2) -> list[CareSession]:
     return done
 
 
+GO_VITALS = {"systolic": 122, "diastolic": 78, "heart_rate": 72, "spo2": 98, "respiratory_rate": 14}
+
+
 def go_checklist(
     protocol_attestations: tuple[str, ...] = ("escort_present",), **overrides: Any
-) -> dict[str, Any]:
+) -> services.PreDoseChecks:
+    """A pre-dose checklist that gives a go; ``overrides`` name a field of ``PreDoseChecks``, a vital
+    (``systolic`` ...) or a current-state question (``current_manic_symptoms``)."""
     now = timezone.now()
-    data: dict[str, Any] = {
-        "planned_dose_at": now,
-        "last_food_at": now - timedelta(hours=6),
-        "last_liquid_at": now - timedelta(hours=3),
-        "systolic": 122, "diastolic": 78, "heart_rate": 72, "spo2": 98, "respiratory_rate": 14,
-        "moaas": 5,
-        "medications_reviewed": True,
-        "same_day_medications": [],
-        "mood_result": "no_risk",
-        "weight_kg": 70,
-        "current_psychotic_symptoms": False,
-        "current_manic_symptoms": False,
-    }  # fmt: skip
-    for attestation in protocol_attestations:
-        data[f"attest_{attestation}"] = True
-    data.update(overrides)
-    return data
+    vitals = {**GO_VITALS, **{k: overrides.pop(k) for k in list(overrides) if k in GO_VITALS}}
+    state = {name: False for name in services.CURRENT_STATE_FIELDS}
+    state |= {k: overrides.pop(k) for k in list(overrides) if k in state}
+    checks = services.PreDoseChecks(
+        planned_dose_at=now,
+        last_food_at=now - timedelta(hours=6),
+        last_liquid_at=now - timedelta(hours=3),
+        vitals=services.vitals_from(vitals),
+        moaas=5,
+        medications_reviewed=True,
+        mood_result="no_risk",
+        weight_kg=70,
+        attested=frozenset(protocol_attestations),
+        current_state=state,
+    )
+    return replace(checks, **overrides)
+
+
+def discharge_summary(session: CareSession, **overrides: Any) -> services.DischargeSummary:
+    """Every checklist item of the session's protocol ticked, the escort named, after-care given;
+    ``item_<id>=False`` leaves that item unticked."""
+    items = frozenset(item.id for item in services.protocol_of(session.course).discharge.items)
+    items -= {
+        k.removeprefix("item_") for k in list(overrides) if k.startswith("item_") and not overrides.pop(k)
+    }
+    summary = services.DischargeSummary(items_done=items, left_with="Ana (sister)", aftercare_given=True)
+    return replace(summary, **overrides)
 
 
 def dosing_session(world: Any, course: Course, *, prepared: bool = True) -> CareSession:
@@ -88,7 +104,7 @@ def started(world: Any, course: Course | None = None, **checklist: Any) -> CareS
     course = course or start_course(world)
     session = dosing_session(world, course)
     result = services.dosing_start(
-        actor(world, "theo"), session, go_checklist(**checklist), expected_version=session.version
+        actor(world, "theo"), session, checks=go_checklist(**checklist), expected_version=session.version
     )
     assert result.started, result.result.rationale
     session.refresh_from_db()

@@ -23,9 +23,13 @@ def _item(result: Any, ident: str) -> Any:
 
 def test_current_psychotic_symptoms_are_a_no_go_with_sources(world: Any, ready: Ready) -> None:
     session = dosing_session(world, start_course(world))
-    checklist = go_checklist(current_psychotic_symptoms="yes")
+    checklist = go_checklist(current_psychotic_symptoms=True)
     started = services.dosing_start(
-        actor(world, "priya"), session, checklist, expected_version=session.version, justification="Mild only"
+        actor(world, "priya"),
+        session,
+        checks=checklist,
+        expected_version=session.version,
+        justification="Mild only",
     )
     assert not started.started and started.result.decision == "no_go"
     item = _item(started.result, "current_psychotic_symptoms")
@@ -40,7 +44,7 @@ def test_not_asking_is_a_no_go(world: Any, ready: Ready) -> None:
     started = services.dosing_start(
         actor(world, "theo"),
         session,
-        go_checklist(current_manic_symptoms=None),
+        checks=go_checklist(current_manic_symptoms=None),
         expected_version=session.version,
     )
     assert not started.started
@@ -50,13 +54,19 @@ def test_not_asking_is_a_no_go(world: Any, ready: Ready) -> None:
 
 def test_current_mania_needs_a_prescribers_reason(world: Any, ready: Ready) -> None:
     session = dosing_session(world, start_course(world))
-    checklist = go_checklist(current_manic_symptoms="yes")
-    first = services.dosing_start(actor(world, "theo"), session, checklist, expected_version=session.version)
+    checklist = go_checklist(current_manic_symptoms=True)
+    first = services.dosing_start(
+        actor(world, "theo"), session, checks=checklist, expected_version=session.version
+    )
     assert not first.started and first.result.decision == "needs_justification"
     assert _item(first.result, "current_manic_symptoms").status == "needs_justification"
     reason = "Brief elevated mood on a good day; psychiatrist reviewed, no mania."
     second = services.dosing_start(
-        actor(world, "priya"), session, checklist, expected_version=session.version, justification=reason
+        actor(world, "priya"),
+        session,
+        checks=checklist,
+        expected_version=session.version,
+        justification=reason,
     )
     assert second.started
     session.refresh_from_db()

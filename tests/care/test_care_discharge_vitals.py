@@ -13,6 +13,7 @@ import time_machine
 from care_helpers import (
     MONITORED,
     actor,
+    discharge_summary,
     dosed,
     dosing_session,
     go_checklist,
@@ -31,12 +32,6 @@ from readiness_helpers import Ready, make_ready
 pytestmark = pytest.mark.django_db
 
 
-def _data(session: CareSession, **overrides: Any) -> dict[str, Any]:
-    protocol_ = services.protocol_of(session.course)
-    data: dict[str, Any] = {f"item_{i.id}": True for i in protocol_.discharge.items}
-    return data | {"left_with": "Ana (sister)", "aftercare_given": True} | overrides
-
-
 def _at(session: CareSession, minutes: float) -> Any:
     first = session.doses.order_by("given_at").first()
     assert first is not None
@@ -52,7 +47,12 @@ def test_discharge_is_refused_while_the_40_minute_reading_was_never_taken(world:
     session = dosed(world)
     _vitals(world, session, 124, "pre-discharge")  # only the pre-discharge reading
     with _at(session, 125), pytest.raises(ValidationError) as refused:
-        services.discharge(actor(world, "theo"), session, _data(session), expected_version=session.version)
+        services.discharge(
+            actor(world, "theo"),
+            session,
+            summary=discharge_summary(session),
+            expected_version=session.version,
+        )
     message = " ".join(refused.value.message_dict["vitals_justification"])
     assert "never recorded: 40-minute reading" in message
     session.refresh_from_db()
@@ -63,7 +63,12 @@ def test_discharge_is_refused_without_a_recent_pre_discharge_blood_pressure(worl
     session = dosed(world)
     _vitals(world, session, 40, "m40")
     with _at(session, 125), pytest.raises(ValidationError) as refused:
-        services.discharge(actor(world, "theo"), session, _data(session), expected_version=session.version)
+        services.discharge(
+            actor(world, "theo"),
+            session,
+            summary=discharge_summary(session),
+            expected_version=session.version,
+        )
     assert "pre-discharge reading with blood pressure (within the last 30 min" in " ".join(
         refused.value.message_dict["vitals_justification"]
     )
@@ -73,14 +78,22 @@ def test_the_latest_reading_outside_the_discharge_limits_holds_the_client(world:
     session = dosed(world)
     monitored(world, session, discharge_after=125, systolic=168, diastolic=96)
     with _at(session, 125), pytest.raises(ValidationError) as refused:
-        services.discharge(actor(world, "theo"), session, _data(session), expected_version=session.version)
+        services.discharge(
+            actor(world, "theo"),
+            session,
+            summary=discharge_summary(session),
+            expected_version=session.version,
+        )
     message = " ".join(refused.value.message_dict["vitals_justification"])
     assert "systolic 168 mmHg" in message and "is above 160" in message
     # BP settles: a new reading inside the limits lets the client leave.
     _vitals(world, session, 130, "settled", systolic=138, diastolic=84)
     with _at(session, 131):
         detail = services.discharge(
-            actor(world, "theo"), session, _data(session), expected_version=session.version
+            actor(world, "theo"),
+            session,
+            summary=discharge_summary(session),
+            expected_version=session.version,
         )
     assert detail.vitals_justification == "" and detail.discharge_result["vitals"][1]["status"] == "ok"
 
@@ -95,7 +108,7 @@ def test_only_a_prescribers_documented_reason_discharges_with_vitals_out_of_limi
         services.discharge(
             actor(world, "theo"),
             session,
-            _data(session, vitals_justification=reason),
+            summary=discharge_summary(session, vitals_justification=reason),
             expected_version=session.version,
         )
     assert "Only a prescriber" in " ".join(refused.value.message_dict["vitals_justification"])
@@ -103,7 +116,7 @@ def test_only_a_prescribers_documented_reason_discharges_with_vitals_out_of_limi
         detail = services.discharge(
             actor(world, "priya"),
             session,
-            _data(session, vitals_justification=reason),
+            summary=discharge_summary(session, vitals_justification=reason),
             expected_version=session.version,
         )
     assert detail.vitals_justification == reason and detail.vitals_justified_by == world.users["priya"]
@@ -120,7 +133,12 @@ def test_a_hypertensive_crisis_is_never_discharged_without_a_prescribers_reason(
     for alert in session.alerts.all():
         services.alert_acknowledge(actor(world, "theo"), alert, "Rechecked; prescriber called.")
     with _at(session, 125), pytest.raises(ValidationError) as refused:
-        services.discharge(actor(world, "theo"), session, _data(session), expected_version=session.version)
+        services.discharge(
+            actor(world, "theo"),
+            session,
+            summary=discharge_summary(session),
+            expected_version=session.version,
+        )
     assert "Hypertensive crisis" in " ".join(refused.value.message_dict["vitals_justification"])
 
 
@@ -134,7 +152,7 @@ def test_an_iv_infusion_records_start_and_end_and_discharge_waits_for_the_end(
 ) -> None:
     session = dosing_session(world, start_course(world, "iv_induction_series"))
     started_ = services.dosing_start(
-        actor(world, "theo"), session, go_checklist(), expected_version=session.version
+        actor(world, "theo"), session, checks=go_checklist(), expected_version=session.version
     )
     assert started_.started, started_.result.rationale
     session.refresh_from_db()
@@ -152,7 +170,12 @@ def test_an_iv_infusion_records_start_and_end_and_discharge_waits_for_the_end(
     assert dose.infusion_started_at == start and dose.infusion_ended_at is None
     monitored(world, session, discharge_after=125)
     with _at(session, 125), pytest.raises(ValidationError) as refused:
-        services.discharge(actor(world, "theo"), session, _data(session), expected_version=session.version)
+        services.discharge(
+            actor(world, "theo"),
+            session,
+            summary=discharge_summary(session),
+            expected_version=session.version,
+        )
     assert "has no recorded end" in " ".join(refused.value.message_dict["__all__"])
     with _at(session, 42):
         with pytest.raises(ValidationError):
@@ -161,7 +184,12 @@ def test_an_iv_infusion_records_start_and_end_and_discharge_waits_for_the_end(
     assert dose.infusion_ended_at == start + timedelta(minutes=42)
     assert AuditEvent.objects.get(action="dosing.infusion_end").detail["minutes"] == 42.0
     with _at(session, 125):
-        services.discharge(actor(world, "theo"), session, _data(session), expected_version=session.version)
+        services.discharge(
+            actor(world, "theo"),
+            session,
+            summary=discharge_summary(session),
+            expected_version=session.version,
+        )
     session.refresh_from_db()
     assert session.status == "completed"
 
@@ -178,7 +206,9 @@ def test_the_infusion_end_page_records_it_and_other_people_get_404(
     world: Any, as_user: Any, ready_for_iv: Ready
 ) -> None:
     session = dosing_session(world, start_course(world, "iv_induction_series"))
-    services.dosing_start(actor(world, "theo"), session, go_checklist(), expected_version=session.version)
+    services.dosing_start(
+        actor(world, "theo"), session, checks=go_checklist(), expected_version=session.version
+    )
     session.refresh_from_db()
     services.dose_record(actor(world, "priya"), session, amount_mg=35, unit="mg", route="iv", tier="standard")
     from django.urls import reverse

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from care_helpers import actor, dosed, go_checklist, monitored
+from care_helpers import actor, discharge_summary, dosed, go_checklist, monitored
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -25,11 +25,13 @@ def _first_session_done(world: Any) -> CareSession:
     session = dosed(world)
     monitored(world, session, discharge_after=125)
     first = session.doses.get()
-    protocol_ = services.protocol_of(session.course)
-    data: dict[str, Any] = {f"item_{i.id}": True for i in protocol_.discharge.items}
-    data |= {"left_with": "Ana (sister)", "aftercare_given": True}
     with time_machine.travel(first.given_at + timedelta(minutes=125), tick=False):
-        services.discharge(actor(world, "theo"), session, data, expected_version=session.version)
+        services.discharge(
+            actor(world, "theo"),
+            session,
+            summary=discharge_summary(session),
+            expected_version=session.version,
+        )
     session.refresh_from_db()
     return session
 
@@ -84,7 +86,7 @@ def test_the_pre_dose_go_names_the_minimum_interval(world: Any, ready: Ready) ->
     # The team runs the go two days early: the go/no-go names the interval and does not start.
     with time_machine.travel(given + timedelta(hours=48), tick=False):
         result = services.dosing_start(
-            actor(world, "theo"), second, go_checklist(), expected_version=second.version
+            actor(world, "theo"), second, checks=go_checklist(), expected_version=second.version
         )
     assert not result.started and result.result.decision == "needs_justification"
     interval = next(i for i in result.result.items if i.id == "min_interval")
@@ -96,7 +98,7 @@ def test_the_pre_dose_go_names_the_minimum_interval(world: Any, ready: Ready) ->
     assert second.status == "scheduled"
     with time_machine.travel(given + timedelta(hours=96), tick=False):
         on_time = services.dosing_start(
-            actor(world, "theo"), second, go_checklist(), expected_version=second.version
+            actor(world, "theo"), second, checks=go_checklist(), expected_version=second.version
         )
     assert on_time.started
     ok = next(i for i in on_time.result.items if i.id == "min_interval")

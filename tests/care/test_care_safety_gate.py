@@ -43,7 +43,7 @@ def test_a_high_risk_task_blocks_the_go_until_a_clinician_documents_a_review(
     task = _screen(world, HIGH)
     with pytest.raises(services.NotReady) as refused:
         services.dosing_start(
-            actor(world, "priya"), session, go_checklist(), expected_version=session.version
+            actor(world, "priya"), session, checks=go_checklist(), expected_version=session.version
         )
     assert refused.value.missing == [
         f"high risk safety task open since {_opened(task)} ({task.message}): a clinician must document a "
@@ -55,7 +55,7 @@ def test_a_high_risk_task_blocks_the_go_until_a_clinician_documents_a_review(
         actor(world, "priya"), task, "Seen in person; no current intent.", safety_plan="Updated."
     )
     started_ = services.dosing_start(
-        actor(world, "theo"), session, go_checklist(), expected_version=session.version
+        actor(world, "theo"), session, checks=go_checklist(), expected_version=session.version
     )
     assert started_.started
 
@@ -76,7 +76,7 @@ def test_a_low_risk_task_is_a_visible_review_not_a_block(world: Any, as_user: An
     page = as_user("theo").get(reverse("care:dosing", kwargs={"pk": session.pk})).content.decode()
     assert "Low risk safety task open since" in page and "Review before the next dose" in page
     result = services.dosing_start(
-        actor(world, "theo"), session, go_checklist(), expected_version=session.version
+        actor(world, "theo"), session, checks=go_checklist(), expected_version=session.version
     )
     assert result.started
 

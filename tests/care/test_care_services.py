@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from care_helpers import (
     actor,
+    discharge_summary,
     dosed,
     dosing_session,
     go_checklist,
@@ -275,7 +276,9 @@ def test_dosing_start_needs_the_preparation_sessions(world: Any, ready: Ready) -
     session = dosing_session(world, course, prepared=False)
     prepare(world, course, count=1)
     with pytest.raises(services.NotReady, match="1 of 2 completed"):
-        services.dosing_start(actor(world, "theo"), session, go_checklist(), expected_version=session.version)
+        services.dosing_start(
+            actor(world, "theo"), session, checks=go_checklist(), expected_version=session.version
+        )
 
 
 @pytest.mark.parametrize(
@@ -305,7 +308,9 @@ def test_dosing_start_rechecks_readiness_the_consent_was_withdrawn_since_booking
     session = dosing_session(world, course)
     withdraw_consent(world)
     with pytest.raises(services.NotReady, match="consent withdrawn"):
-        services.dosing_start(actor(world, "theo"), session, go_checklist(), expected_version=session.version)
+        services.dosing_start(
+            actor(world, "theo"), session, checks=go_checklist(), expected_version=session.version
+        )
     session.refresh_from_db()
     assert session.status == "scheduled" and not session.vitals.exists()
     denied = AuditEvent.objects.get(action="dosing.start")
@@ -322,7 +327,9 @@ def test_dosing_start_rechecks_readiness_the_clearance_expired_since_booking(
         time_machine.travel(expires + timedelta(minutes=5), tick=False),
         pytest.raises(services.NotReady, match="medical clearance not current"),
     ):
-        services.dosing_start(actor(world, "theo"), session, go_checklist(), expected_version=session.version)
+        services.dosing_start(
+            actor(world, "theo"), session, checks=go_checklist(), expected_version=session.version
+        )
     session.refresh_from_db()
     assert session.status == "scheduled"
 
@@ -330,7 +337,9 @@ def test_dosing_start_rechecks_readiness_the_clearance_expired_since_booking(
 def test_no_go_names_what_is_missing_and_starts_nothing(world: Any, ready: Ready) -> None:
     session = dosing_session(world, start_course(world))
     data = go_checklist(protocol_attestations=(), last_food_at=None, mood_result="")
-    result = services.dosing_start(actor(world, "theo"), session, data, expected_version=session.version)
+    result = services.dosing_start(
+        actor(world, "theo"), session, checks=data, expected_version=session.version
+    )
     assert not result.started and result.result.decision == "no_go"
     missing = {item.id: item.message for item in result.result.blocking}
     assert missing["fasting_food"] == "time of last food not recorded"
@@ -366,15 +375,17 @@ def test_needs_justification_starts_only_with_a_prescribers_justification(world:
     session = dosing_session(world, start_course(world))
     data = go_checklist(systolic=150)  # > 140: prescriber benefit-risk review
     theo = actor(world, "theo")
-    result = services.dosing_start(theo, session, data, expected_version=session.version)
+    result = services.dosing_start(theo, session, checks=data, expected_version=session.version)
     assert not result.started and result.result.decision == "needs_justification"
     with pytest.raises(ValidationError) as refused:
-        services.dosing_start(theo, session, data, expected_version=session.version, justification="fine")
+        services.dosing_start(
+            theo, session, checks=data, expected_version=session.version, justification="fine"
+        )
     assert "prescriber" in fields(refused)["justification"][0]
     result = services.dosing_start(
         actor(world, "priya"),
         session,
-        data,
+        checks=data,
         expected_version=session.version,
         justification="Anxious; rechecked 138.",
     )
@@ -387,7 +398,7 @@ def test_impossible_pre_dose_vitals_are_refused_naming_the_field(world: Any, rea
     session = dosing_session(world, start_course(world))
     with pytest.raises(ValidationError) as refused:
         services.dosing_start(
-            actor(world, "theo"), session, go_checklist(systolic=420), expected_version=session.version
+            actor(world, "theo"), session, checks=go_checklist(systolic=420), expected_version=session.version
         )
     assert "impossible" in fields(refused)["systolic"][0]
 
@@ -396,7 +407,9 @@ def test_impossible_pre_dose_vitals_are_refused_naming_the_field(world: Any, rea
 def test_dosing_is_recorded_by_the_care_team_only(world: Any, ready: Ready, who: str) -> None:
     session = dosing_session(world, start_course(world))
     with pytest.raises(PermissionDenied):
-        services.dosing_start(actor(world, who), session, go_checklist(), expected_version=session.version)
+        services.dosing_start(
+            actor(world, who), session, checks=go_checklist(), expected_version=session.version
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -468,7 +481,10 @@ def test_a_weight_based_protocol_needs_the_weight(world: Any, ready_for_im: Read
     session = dosing_session(world, course)
     with pytest.raises(ValidationError) as refused:
         services.dosing_start(
-            actor(world, "theo"), session, go_checklist(weight_kg=None), expected_version=session.version
+            actor(world, "theo"),
+            session,
+            checks=go_checklist(weight_kg=None),
+            expected_version=session.version,
         )
     assert "weight" in fields(refused)["weight_kg"][0]
 
@@ -477,7 +493,10 @@ def test_an_impossible_weight_is_refused_naming_the_field(world: Any, ready_for_
     session = dosing_session(world, start_course(world, "im_kap"))
     with pytest.raises(ValidationError) as refused:
         services.dosing_start(
-            actor(world, "theo"), session, go_checklist(weight_kg=900), expected_version=session.version
+            actor(world, "theo"),
+            session,
+            checks=go_checklist(weight_kg=900),
+            expected_version=session.version,
         )
     assert "not pounds" in fields(refused)["weight_kg"][0]
 
@@ -662,13 +681,6 @@ ALL_ITEMS = (
 )
 
 
-def _discharge_data(session: CareSession, **overrides: Any) -> dict[str, Any]:
-    protocol_ = services.protocol_of(session.course)
-    data: dict[str, Any] = {f"item_{i.id}": True for i in protocol_.discharge.items}
-    data |= {"left_with": "Ana (sister)", "aftercare_given": True}
-    return data | overrides
-
-
 def _discharge_later(world: Any, session: CareSession, minutes: int = 125) -> None:
     session.refresh_from_db()
     first = session.doses.order_by("given_at").first()
@@ -676,7 +688,10 @@ def _discharge_later(world: Any, session: CareSession, minutes: int = 125) -> No
     monitored(world, session, discharge_after=minutes)
     with time_machine.travel(first.given_at + timedelta(minutes=minutes), tick=False):
         services.discharge(
-            actor(world, "theo"), session, _discharge_data(session), expected_version=session.version
+            actor(world, "theo"),
+            session,
+            summary=discharge_summary(session),
+            expected_version=session.version,
         )
     session.refresh_from_db()
 
@@ -692,11 +707,15 @@ def test_discharge_is_blocked_before_the_minimum_observation_and_allowed_after(
         time_machine.travel(start + timedelta(minutes=119), tick=False),
         pytest.raises(ValidationError) as early,
     ):
-        services.discharge(theo, session, _discharge_data(session), expected_version=session.version)
+        services.discharge(
+            theo, session, summary=discharge_summary(session), expected_version=session.version
+        )
     assert "discharge not before" in " ".join(fields(early)["__all__"])
     monitored(world, session, discharge_after=121)
     with time_machine.travel(start + timedelta(minutes=121), tick=False):
-        detail = services.discharge(theo, session, _discharge_data(session), expected_version=session.version)
+        detail = services.discharge(
+            theo, session, summary=discharge_summary(session), expected_version=session.version
+        )
     session.refresh_from_db()
     assert session.status == "completed" and detail.left_with == "Ana (sister)"
     assert detail.discharge_result["ready"] is True and detail.no_driving.startswith("no driving")
@@ -710,13 +729,15 @@ def test_discharge_names_unmet_items_and_open_alerts(world: Any, ready: Ready) -
     theo = actor(world, "theo")
     with time_machine.travel(later, tick=False):
         with pytest.raises(ValidationError, match="not acknowledged"):
-            services.discharge(theo, session, _discharge_data(session), expected_version=session.version)
+            services.discharge(
+                theo, session, summary=discharge_summary(session), expected_version=session.version
+            )
         services.alert_acknowledge(theo, Alert.objects.get(), "Rechecked: 150/90")
         with pytest.raises(ValidationError) as unmet:
             services.discharge(
                 theo,
                 session,
-                _discharge_data(session, item_ambulation=False, left_with=""),
+                summary=discharge_summary(session, item_ambulation=False, left_with=""),
                 expected_version=session.version,
             )
     errors = fields(unmet)
@@ -731,7 +752,10 @@ def test_a_booster_restarts_the_observation_clock(world: Any, ready: Ready) -> N
         _dose(world, session, amount_mg=50, tier="")
     with time_machine.travel(start + timedelta(minutes=130), tick=False), pytest.raises(ValidationError):
         services.discharge(
-            actor(world, "theo"), session, _discharge_data(session), expected_version=session.version
+            actor(world, "theo"),
+            session,
+            summary=discharge_summary(session),
+            expected_version=session.version,
         )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 from care_helpers import (
+    GO_VITALS,
     actor,
     dosed,
     dosing_session,
@@ -84,11 +85,20 @@ def test_no_go_over_http_names_what_is_missing(world: Any, as_user: Any, ready: 
 
 def test_go_over_http_starts_and_redirects_to_the_room(world: Any, as_user: Any, ready: Ready) -> None:
     session = dosing_session(world, start_course(world))
-    data = go_checklist()
-    form = {k: (v.strftime("%Y-%m-%dT%H:%M") if hasattr(v, "strftime") else v) for k, v in data.items()}
+    checks = go_checklist()
+    when = {
+        k: getattr(checks, k).strftime("%Y-%m-%dT%H:%M")
+        for k in ("planned_dose_at", "last_food_at", "last_liquid_at")
+    }
+    form = {
+        **when,
+        **GO_VITALS,
+        "moaas": checks.moaas,
+        "mood_result": checks.mood_result,
+        "weight_kg": checks.weight_kg,
+    }
     form.update(version=session.version, medications_reviewed="on", attest_escort_present="on")
     form.update(current_psychotic_symptoms="no", current_manic_symptoms="no")
-    form.pop("same_day_medications")
     response = as_user("theo").post(url("dosing_start", session.pk), form)
     assert response.status_code == 302, response.content.decode()[:2000]
     page = as_user("theo").get(response["Location"])

@@ -307,6 +307,28 @@ def _retime(model: type[models.Model], pk: int, **times: datetime) -> None:
     model._default_manager.filter(pk=pk).update(**times)
 
 
+def _go(dose_at: datetime, food_at: datetime, *, weight_kg: int, **vitals: int) -> care.PreDoseChecks:
+    """The story's pre-dose checklist: fasted, reviewed, attested, calm; the given vitals."""
+    return care.PreDoseChecks(
+        planned_dose_at=dose_at,
+        last_food_at=food_at,
+        last_liquid_at=dose_at - timedelta(hours=3),
+        vitals=care.vitals_from({**vitals, "spo2": 98, "respiratory_rate": 14}),
+        moaas=5,
+        medications_reviewed=True,
+        attested=frozenset({"escort_present"}),
+        mood_result="no_risk",
+        weight_kg=weight_kg,
+        current_state=dict.fromkeys(care.CURRENT_STATE_FIELDS, False),
+    )
+
+
+def _discharged(course: Course, left_with: str) -> care.DischargeSummary:
+    """Every item of the protocol's discharge checklist met; after-care given."""
+    items = frozenset(item.id for item in care.protocol_of(course).discharge.items)
+    return care.DischargeSummary(items_done=items, left_with=left_with, aftercare_given=True)
+
+
 def _demo_course(org: Organization, people: dict[str, User], portal: User) -> None:
     """Rowan, ready for dosing and one dosing session into a sublingual KAP course (see above)."""
 
@@ -344,13 +366,8 @@ def _demo_course(org: Organization, people: dict[str, User], portal: User) -> No
     # The first dosing session, today: the go 140 minutes ago, the dose 135 minutes ago.
     go_at, dose_at = now - timedelta(minutes=140), now - timedelta(minutes=135)
     dosing = care.session_schedule(theo, course, CareSession.Kind.DOSING, now - timedelta(minutes=150))
-    go = care.dosing_start(theo, dosing, {
-        "planned_dose_at": dose_at, "last_food_at": dose_at - timedelta(hours=7),
-        "last_liquid_at": dose_at - timedelta(hours=3), "systolic": 124, "diastolic": 78, "heart_rate": 72,
-        "spo2": 98, "respiratory_rate": 14, "moaas": 5, "medications_reviewed": True,
-        "attest_escort_present": True, "mood_result": "no_risk", "weight_kg": 70,
-        "current_psychotic_symptoms": False, "current_manic_symptoms": False,
-    }, expected_version=dosing.version)  # fmt: skip
+    go = care.dosing_start(theo, dosing, checks=_go(dose_at, dose_at - timedelta(hours=7), weight_kg=70,
+        systolic=124, diastolic=78, heart_rate=72), expected_version=dosing.version)  # fmt: skip
     assert go.started, go.result.rationale
     _retime(CareSession, dosing.pk, created_at=day(2, 11), started_at=go_at)
     VitalReading.objects.filter(session=dosing).update(taken_at=go_at)  # the pre-dose baseline
@@ -380,9 +397,8 @@ def _demo_course(org: Organization, people: dict[str, User], portal: User) -> No
                              description="Hand on the right shoulder while tearful, as agreed.",
                              idempotency_key="demo-touch-1")  # fmt: skip
     dosing.refresh_from_db()
-    checklist = {f"item_{item.id}": True for item in care.protocol_of(course).discharge.items}
-    discharge = {**checklist, "left_with": "Ana Fictional (sister)", "aftercare_given": True}
-    care.discharge(theo, dosing, discharge, expected_version=dosing.version)
+    care.discharge(theo, dosing, summary=_discharged(course, "Ana Fictional (sister)"),
+                   expected_version=dosing.version)  # fmt: skip
 
     # A short integration check-in at the clinic before Rowan goes home with Ana (the protocol asks
     # for one within 72 h); then the notes: Theo's, signed, and trainee Toby's, awaiting Sam's co-sign.
@@ -539,13 +555,8 @@ def _past_dosing(
     dose_at = go_at + timedelta(minutes=5)
     dosing = care.session_schedule(theo, course, CareSession.Kind.DOSING, go_at)
     clock.at = go_at
-    go = care.dosing_start(theo, dosing, {
-        "planned_dose_at": dose_at, "last_food_at": dose_at - timedelta(hours=6),
-        "last_liquid_at": dose_at - timedelta(hours=3), "systolic": 120, "diastolic": 76, "heart_rate": 70,
-        "spo2": 98, "respiratory_rate": 14, "moaas": 5, "medications_reviewed": True,
-        "attest_escort_present": True, "mood_result": "no_risk", "weight_kg": 64,
-        "current_psychotic_symptoms": False, "current_manic_symptoms": False,
-    }, expected_version=dosing.version)  # fmt: skip
+    go = care.dosing_start(theo, dosing, checks=_go(dose_at, dose_at - timedelta(hours=6), weight_kg=64,
+        systolic=120, diastolic=76, heart_rate=70), expected_version=dosing.version)  # fmt: skip
     assert go.started, go.result.rationale
     clock.at = dose_at
     care.dose_record(theo, dosing, amount_mg=mg, unit="mg", route="sublingual", tier="psycholytic",
@@ -557,9 +568,9 @@ def _past_dosing(
         care.vitals_record(actor=theo, session=dosing, reading=care.vitals_from(values), taken_at=clock.at,
                            idempotency_key=f"demo-marlowe-vitals-{number}-{minutes}")  # fmt: skip
     clock.at = dose_at + timedelta(minutes=130)
-    checklist = {f"item_{item.id}": True for item in care.protocol_of(course).discharge.items}
-    discharge = {**checklist, "left_with": COMPLETED_ESCORT, "aftercare_given": True}
-    care.discharge(theo, dosing, discharge, expected_version=dosing.version)
+    care.discharge(
+        theo, dosing, summary=_discharged(course, COMPLETED_ESCORT), expected_version=dosing.version
+    )
     clock.at = go_at + timedelta(days=1, hours=5)
     integration = care.session_schedule(theo, course, CareSession.Kind.INTEGRATION, clock.at, follows=dosing)
     care.session_start(theo, integration)

@@ -25,10 +25,11 @@ from kapstone.care.services._common import (
     vitals_from,
 )
 from kapstone.care.services.courses import course_start, course_update
-from kapstone.care.services.discharge import discharge
+from kapstone.care.services.discharge import DischargeSummary, discharge
 from kapstone.care.services.dosing import (
     CURRENT_STATE_FIELDS,
     DosingStart,
+    PreDoseChecks,
     dose_record,
     dosing_start,
     infusion_end_record,
@@ -67,8 +68,10 @@ __all__ = [
     "PREPARATION_FIELDS",
     "PSYCHOEDUCATION",
     "VITAL_FIELDS",
+    "DischargeSummary",
     "DosingStart",
     "NotReady",
+    "PreDoseChecks",
     "STALE",
     "IntegrationInput",
     "PreparationInput",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,9 +35,6 @@ from kapstone.care.services._common import (
 from kapstone.core.actor import Actor
 from kapstone.measures.services import schedule_event
 
-if TYPE_CHECKING:
-    pass
-
 # --------------------------------------------------------------------------------------------------
 # Dosing: discharge
 # --------------------------------------------------------------------------------------------------
@@ -49,11 +45,24 @@ def _session_readings(session: CareSession) -> list[tuple[datetime, VitalsReadin
     return [(row.taken_at, vitals_from({name: getattr(row, name) for name in VITAL_FIELDS})) for row in rows]
 
 
+@dataclass(frozen=True)
+class DischargeSummary:
+    """What the discharge records, typed: the protocol's checklist items ticked (by id), who the
+    client left with, the after-care given, notes, and a prescriber's reason to discharge with the
+    vitals outside the limits (or a scheduled reading missing)."""
+
+    items_done: frozenset[str] = frozenset()
+    left_with: str = ""
+    aftercare_given: bool = False
+    notes: str = ""
+    vitals_justification: str = ""
+
+
 def discharge(
     actor: Actor,
     session: CareSession,
-    data: Mapping[str, Any],
     *,
+    summary: DischargeSummary,
     expected_version: int,
 ) -> DosingDetail:
     """Discharge the client. Refused before the protocol's minimum observation time after the last dose
@@ -76,7 +85,7 @@ def discharge(
         raise ValidationError(
             f"{open_alerts} alert(s) not acknowledged: acknowledge each with the action taken."
         )
-    checklist = {item.id: bool(data.get(f"item_{item.id}")) for item in protocol.discharge.items}
+    checklist = {item.id: item.id in summary.items_done for item in protocol.discharge.items}
     try:
         result = check_discharge(protocol, last.given_at, now, checklist)
         vitals_items = check_discharge_vitals(
@@ -100,7 +109,7 @@ def discharge(
             "record when it ended."
         )
     vitals_problems = [f"{i.label}: {i.message}" for i in vitals_items if i.status != "ok"]
-    vitals_reason = str(data.get("vitals_justification") or "").strip()
+    vitals_reason = summary.vitals_justification.strip()
     if vitals_problems and not vitals_reason:
         errors["vitals_justification"] = [
             *vitals_problems,
@@ -111,10 +120,10 @@ def discharge(
             *vitals_problems,
             "Only a prescriber may document why the client leaves with these vitals.",
         ]
-    left_with = str(data.get("left_with") or "").strip()
+    left_with = summary.left_with.strip()
     if not left_with:
         errors["left_with"] = ["Who did the client leave with (name and relationship)?"]
-    if not (data.get("aftercare_given") or checklist.get("aftercare_given")):
+    if not (summary.aftercare_given or checklist.get("aftercare_given")):
         field = "item_aftercare_given" if "aftercare_given" in checklist else "aftercare_given"
         errors.setdefault(field, ["Give the after-care instructions (including the no-driving rule)."])
     if errors:
@@ -130,7 +139,7 @@ def discharge(
             detail.vitals_justified_by = _user(actor)
         detail.left_with = left_with[:200]
         detail.aftercare_given = True
-        detail.discharge_notes = str(data.get("discharge_notes") or "").strip()
+        detail.discharge_notes = summary.notes.strip()
         detail.no_driving = result.no_driving[:200]
         detail.save()
         session.status = CareSession.Status.COMPLETED

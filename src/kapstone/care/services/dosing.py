@@ -4,10 +4,10 @@ infusion's end."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -30,6 +30,7 @@ from kapstone.care.protocol_core import (
     MoodCheck,
     PreDoseChecklist,
     Protocol,
+    VitalsReading,
     check_dose,
     check_pre_dose,
     default_vital_bounds,
@@ -57,7 +58,6 @@ from kapstone.care.services._common import (
     clearance_gaps,
     protocol_of,
     readiness_for,
-    vitals_from,
 )
 from kapstone.core.actor import Actor
 
@@ -96,11 +96,33 @@ class DosingStart:
     readiness: Readiness
 
 
+CURRENT_STATE_FIELDS = ("current_psychotic_symptoms", "current_manic_symptoms")
+
+
+@dataclass(frozen=True)
+class PreDoseChecks:
+    """What the pre-dose checklist records, typed. What the service knows itself (the dose number,
+    the previous dose, the attestations readiness vouches for) is not asked. Blank = not recorded."""
+
+    planned_dose_at: datetime | None = None  # None: now
+    last_food_at: datetime | None = None
+    last_liquid_at: datetime | None = None
+    weight_kg: Decimal | float | None = None
+    vitals: VitalsReading = VitalsReading()  # with the symptoms now; moaas apart (below)
+    moaas: int | None = None
+    medications_reviewed: bool = False
+    same_day_medications: tuple[str, ...] = ()
+    attested: frozenset[str] = frozenset()  # the protocol's attestation ids ticked
+    mood_result: str = ""
+    # Current mental state asked today (CURRENT_STATE_FIELDS): yes / no; left out = not asked.
+    current_state: Mapping[str, bool | None] = field(default_factory=dict)
+
+
 def dosing_start(  # noqa: C901 - one case per rule; listed in issue #10 to split
     actor: Actor,
     session: CareSession,
-    data: Mapping[str, Any],
     *,
+    checks: PreDoseChecks,
     expected_version: int,
     justification: str = "",
 ) -> DosingStart:
@@ -132,39 +154,38 @@ def dosing_start(  # noqa: C901 - one case per rule; listed in issue #10 to spli
     if not history and done < needed:
         raise NotReady([f"preparation sessions before the first dose: {done} of {needed} completed"])
 
-    weight = data.get("weight_kg")
-    if protocol.uses_weight and weight in (None, ""):
+    weight = checks.weight_kg
+    if protocol.uses_weight and weight is None:
         raise ValidationError({"weight_kg": "This protocol doses by weight: record today's weight in kg."})
     bound = default_vital_bounds().weight
-    if weight not in (None, "") and not bound.min <= float(weight) <= bound.max:
+    if weight is not None and not bound.min <= float(weight) <= bound.max:
         accepted = f"{bound.min:g}-{bound.max:g} kg"
         raise ValidationError(
             {"weight_kg": f"{weight} kg is impossible (accepted {accepted}): kilograms, not pounds?"}
         )
-    planned = data.get("planned_dose_at") or now
-    symptoms = tuple(data.get("symptoms") or ())
-    vitals = vitals_from(data, symptoms)
+    planned = checks.planned_dose_at or now
+    vitals = checks.vitals
+    symptoms = vitals.symptoms
     attestations: dict[str, bool | None] = {}
     for attestation in protocol.pre_dose.attestations:
         if attestation.id in DERIVED_ATTESTATIONS:
             attestations[attestation.id] = True  # readiness.ready above: consent and clearance are current
         else:
-            value = data.get(f"attest_{attestation.id}")
-            attestations[attestation.id] = True if value else None
-    mood = data.get("mood_result") or None
+            attestations[attestation.id] = True if attestation.id in checks.attested else None
+    mood = checks.mood_result or None
     measured = any(getattr(vitals, name) is not None for name in VITAL_FIELDS)
     checklist = PreDoseChecklist(
         planned_dose_at=planned,
-        last_food_at=data.get("last_food_at"),
-        last_liquid_at=data.get("last_liquid_at"),
+        last_food_at=checks.last_food_at,
+        last_liquid_at=checks.last_liquid_at,
         vitals=vitals if measured or symptoms else None,
-        medications_reviewed=True if data.get("medications_reviewed") else None,
-        same_day_medications=tuple(data.get("same_day_medications") or ()),
+        medications_reviewed=True if checks.medications_reviewed else None,
+        same_day_medications=tuple(checks.same_day_medications),
         attestations=attestations,
         mood_check=MoodCheck(done=True, result=mood) if mood else None,
         dose_number=len(history) + 1,
         previous_dosing_at=history[-1][1].given_at if history else None,
-        current_state={name: _yes_no(data.get(name)) for name in CURRENT_STATE_FIELDS},
+        current_state={name: checks.current_state.get(name) for name in CURRENT_STATE_FIELDS},
     )  # fmt: skip
     if checklist.vitals is not None:
         # An impossible reading is bad input (the field is named), not a clinical no-go.
@@ -183,7 +204,7 @@ def dosing_start(  # noqa: C901 - one case per rule; listed in issue #10 to spli
         "same_day_medications": list(checklist.same_day_medications),
         "attestations": attestations,
         "mood_check": mood,
-        "weight_kg": str(weight) if weight not in (None, "") else None,
+        "weight_kg": str(weight) if weight is not None else None,
         "current_state": dict(checklist.current_state),
         "dose_number": checklist.dose_number,
         "previous_dosing_at": checklist.previous_dosing_at.isoformat()
@@ -209,7 +230,7 @@ def dosing_start(  # noqa: C901 - one case per rule; listed in issue #10 to spli
         session.number = len(history) + 1
         session.save(update_fields=["status", "started_at", "number"])
         detail = DosingDetail.objects.get(session=session)
-        detail.weight_kg = Decimal(str(weight)) if weight not in (None, "") else None
+        detail.weight_kg = Decimal(str(weight)) if weight is not None else None
         detail.readiness = {
             "ready": readiness.ready,
             "missing": readiness.missing,
@@ -237,29 +258,17 @@ def dosing_start(  # noqa: C901 - one case per rule; listed in issue #10 to spli
                 recorded_by=_user(actor),
                 **{name: _int(getattr(vitals, name)) for name in VITAL_FIELDS},
             )
-        if data.get("moaas") not in (None, ""):
+        if checks.moaas is not None:
             Rating.objects.create(
                 session=session,
                 phase=VitalReading.Phase.PRE_DOSE,
                 taken_at=now,
-                moaas=int(data["moaas"]),
+                moaas=int(checks.moaas),
                 recorded_by=_user(actor),
             )
         _audit(actor, "dosing.start", session, client.pk, decision=result.decision, number=session.number,
                protocol=result.protocol_id, version=result.protocol_version)  # fmt: skip
     return DosingStart(True, result, readiness)
-
-
-CURRENT_STATE_FIELDS = ("current_psychotic_symptoms", "current_manic_symptoms")
-
-
-def _yes_no(value: Any) -> bool | None:
-    """A current-state answer: True / False, or None when not asked (never guessed)."""
-    if value is True or value in ("yes", "true", "on"):
-        return True
-    if value is False or value in ("no", "false"):
-        return False
-    return None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from kapstone.care.forms import (
     DoseForm,
     InfusionEndForm,
     InterventionForm,
+    PreDoseForm,
     RatingForm,
     VitalsForm,
 )
@@ -64,7 +65,7 @@ def dosing_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             started = services.dosing_start(
                 request.actor,
                 session,
-                form.cleaned_data,
+                checks=_predose_checks(form),
                 expected_version=form.cleaned_data.get("version") or 0,
                 justification=form.cleaned_data.get("justification") or "",
             )
@@ -83,6 +84,25 @@ def dosing_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             status = 200
     return render(
         request, "care/dosing.html", room_context(request, session, predose=form, go=go), status=status
+    )
+
+
+def _predose_checks(form: PreDoseForm) -> services.PreDoseChecks:
+    """The pre-dose form's answers, typed for the service (the form's field names stay here)."""
+    data = form.cleaned_data
+    ticked = {name.removeprefix("attest_") for name in form.attestation_names if data.get(name)}
+    return services.PreDoseChecks(
+        planned_dose_at=data.get("planned_dose_at"),
+        last_food_at=data.get("last_food_at"),
+        last_liquid_at=data.get("last_liquid_at"),
+        weight_kg=data.get("weight_kg"),
+        vitals=services.vitals_from(data, data.get("symptoms") or ()),
+        moaas=data.get("moaas"),
+        medications_reviewed=bool(data.get("medications_reviewed")),
+        same_day_medications=tuple(data.get("same_day_medications") or ()),
+        attested=frozenset(ticked),
+        mood_result=data.get("mood_result") or "",
+        current_state={name: data.get(name) for name in services.CURRENT_STATE_FIELDS},
     )
 
 
@@ -285,8 +305,20 @@ def discharge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return DischargeForm(data, protocol=protocol, initial={"version": session.version})
 
     def save(session: CareSession, form: DischargeForm) -> Saved:
+        data = form.cleaned_data
         services.discharge(
-            request.actor, session, form.cleaned_data, expected_version=form.cleaned_data.get("version") or 0
+            request.actor,
+            session,
+            summary=services.DischargeSummary(
+                items_done=frozenset(
+                    name.removeprefix("item_") for name in form.item_names if data.get(name)
+                ),
+                left_with=data.get("left_with") or "",
+                aftercare_given=bool(data.get("aftercare_given")),
+                notes=data.get("discharge_notes") or "",
+                vitals_justification=data.get("vitals_justification") or "",
+            ),
+            expected_version=data.get("version") or 0,
         )
         return Saved("Discharged. The session record is complete.")
 
