@@ -84,7 +84,7 @@ def portal(world: Any, client_name: str = "rowan") -> Actor:
 
 def record_intake(world: Any, client_name: str = "rowan", **changes: Any) -> Any:
     """Theo records the date of birth, the intake and the baseline PHQ-9 / C-SSRS screener."""
-    from kapstone.clients.intake_services import intake_save
+    from kapstone.clients.intake_services import IntakeAnswers, MedicationEntry, intake_save
     from kapstone.clients.models import HISTORY_FIELDS, Intake
     from kapstone.clients.services import client_update
     from kapstone.measures.services import response_submit
@@ -97,7 +97,13 @@ def record_intake(world: Any, client_name: str = "rowan", **changes: Any) -> Any
                       expected_version=client.version)  # fmt: skip
     stored = Intake.objects.filter(client=client).first()
     data = {**dict.fromkeys(HISTORY_FIELDS, False), **INTAKE, **changes}
-    saved = intake_save(theo, client, data, MEDICATIONS, expected_version=stored.version if stored else 0)
+    saved = intake_save(
+        theo,
+        client,
+        answers=IntakeAnswers(**data),
+        medications=[MedicationEntry(**{**m, "classes": tuple(m["classes"])}) for m in MEDICATIONS],
+        expected_version=stored.version if stored else 0,
+    )
     response_submit(theo, client, "phq9", {f"phq9_{i}": 1 if i < 5 else 0 for i in range(1, 10)})
     response_submit(theo, client, "cssrs_screener", {"cssrs_1": 0, "cssrs_2": 0, "cssrs_6": 0})
     return saved.intake

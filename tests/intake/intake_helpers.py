@@ -82,14 +82,25 @@ def save_intake(
     medications: list[dict[str, Any]] | None = None,
     **changes: Any,
 ) -> Any:
-    from kapstone.clients.intake_services import intake_save
+    from kapstone.clients.intake_services import IntakeAnswers, intake_save
     from kapstone.clients.models import Intake
 
     client = world.clients[client_name]
     stored = Intake.objects.filter(client=client).first()
-    data = {**COMPLETE, **changes}
-    meds = [SERTRALINE] if medications is None else medications
-    return intake_save(actor(world, by), client, data, meds, expected_version=stored.version if stored else 0)
+    return intake_save(
+        actor(world, by),
+        client,
+        answers=IntakeAnswers(**{**COMPLETE, **changes}),
+        medications=medication_entries([SERTRALINE] if medications is None else medications),
+        expected_version=stored.version if stored else 0,
+    )
+
+
+def medication_entries(rows: list[dict[str, Any]]) -> list[Any]:
+    """Medication rows as the service takes them (the tests write them as the form's rows)."""
+    from kapstone.clients.intake_services import MedicationEntry
+
+    return [MedicationEntry(**{**row, "classes": tuple(row["classes"])}) for row in rows]
 
 
 def record_measures(

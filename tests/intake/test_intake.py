@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import fields
 
 import pytest
 from django.urls import reverse
@@ -19,7 +20,8 @@ from intake_helpers import (
 )
 
 from kapstone.audit.models import AuditEvent
-from kapstone.clients.intake_services import intake_save
+from kapstone.clients.intake_forms import IntakeForm
+from kapstone.clients.intake_services import INTAKE_FIELDS, IntakeAnswers, intake_save
 from kapstone.clients.models import Intake, IntakeMedication
 from kapstone.core.contract import Stale as IntakeStale
 from kapstone.screening.client_facts import facts_for_client
@@ -182,7 +184,13 @@ def test_a_stale_edit_is_refused_with_409_and_both_versions_shown(world, as_user
 def test_the_service_refuses_a_stale_version(world) -> None:
     save_intake(world)
     with pytest.raises(IntakeStale):
-        intake_save(actor(world, "theo"), world.clients["rowan"], COMPLETE, [], expected_version=0)
+        intake_save(
+            actor(world, "theo"),
+            world.clients["rowan"],
+            answers=IntakeAnswers(**COMPLETE),
+            medications=[],
+            expected_version=0,
+        )
 
 
 def test_an_intake_change_that_alters_facts_re_requires_clearance(world) -> None:
@@ -265,3 +273,7 @@ def test_the_intake_page_marks_unknown_answers(world, as_user) -> None:
         .content.decode()
     )
     assert '<dd class="unknown">Not known yet</dd>' in html
+
+
+def test_the_typed_answers_name_every_intake_field_the_form_writes() -> None:
+    assert tuple(f.name for f in fields(IntakeAnswers)) == INTAKE_FIELDS == tuple(IntakeForm.Meta.fields)

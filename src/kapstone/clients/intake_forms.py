@@ -7,6 +7,7 @@ from django import forms
 
 from kapstone.clients.consent.principles import DecisionPrinciples, principles_for
 from kapstone.clients.hooks import intake_facts
+from kapstone.clients.intake_services import INTAKE_FIELDS, IntakeAnswers, MedicationEntry
 from kapstone.clients.models import (
     ALLERGY_FLAGS,
     MEDICAL_HISTORY,
@@ -90,11 +91,7 @@ class IntakeForm(forms.ModelForm[Intake]):
 
     class Meta:
         model = Intake
-        fields = tuple(
-            f.name
-            for f in Intake._meta.concrete_fields
-            if f.name not in {"id", "client", "version", "created_at", "updated_at", "updated_by"}
-        )
+        fields = INTAKE_FIELDS
         widgets = {
             "address": forms.Textarea(attrs={"rows": 2}),
             "presenting_concerns": forms.Textarea(attrs={"rows": 3}),
@@ -168,9 +165,9 @@ MedicationFormSet = forms.formset_factory(
 )
 
 
-def medications_from(formset: Any) -> list[dict[str, Any]]:
+def medications_from(formset: Any) -> list[MedicationEntry]:
     """The rows the editor kept (blank and deleted rows dropped), in order."""
-    rows: list[dict[str, Any]] = []
+    rows: list[MedicationEntry] = []
     for form in formset.forms:
         if (
             not getattr(form, "cleaned_data", None)
@@ -180,14 +177,19 @@ def medications_from(formset: Any) -> list[dict[str, Any]]:
             continue
         data = form.cleaned_data
         rows.append(
-            {
-                "name": (data.get("name") or "").strip(),
-                "classes": list(data.get("classes") or []),
-                "dose": (data.get("dose") or "").strip(),
-                "diazepam_equivalent_mg_per_day": data.get("diazepam_equivalent_mg_per_day"),
-            }
+            MedicationEntry(
+                name=(data.get("name") or "").strip(),
+                classes=tuple(data.get("classes") or ()),
+                dose=(data.get("dose") or "").strip(),
+                diazepam_equivalent_mg_per_day=data.get("diazepam_equivalent_mg_per_day"),
+            )
         )
     return rows
+
+
+def intake_answers(form: IntakeForm) -> IntakeAnswers:
+    """The intake form's answers, typed for the service (the form covers every intake field)."""
+    return IntakeAnswers(**{name: form.cleaned_data[name] for name in INTAKE_FIELDS})
 
 
 class PreferencesForm(forms.ModelForm[CarePreferences]):

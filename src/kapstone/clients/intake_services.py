@@ -8,8 +8,9 @@ are, and what superseding means, screening says through ``kapstone.clients.hooks
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -60,11 +61,86 @@ class IntakeSaved:
     superseded_screenings: int
 
 
-def _check_medications(medications: Sequence[Mapping[str, Any]]) -> None:
+@dataclass(frozen=True)
+class IntakeAnswers:
+    """The whole intake as the editor saves it, typed; one attribute per ``INTAKE_FIELDS`` name.
+    Blank text, ``None`` (not known yet) and no weight are the defaults."""
+
+    sex_at_birth: str = ""
+    gender_identity: str = ""
+    preferred_language: str = ""
+    address: str = ""
+    emergency_contact_name: str = ""
+    emergency_contact_relationship: str = ""
+    emergency_contact_phone: str = ""
+    support_person_name: str = ""
+    support_person_relationship: str = ""
+    support_person_phone: str = ""
+    existing_therapist: str = ""
+    referral_source: str = ""
+    presenting_concerns: str = ""
+    goals: str = ""
+    diagnosis: str = ""
+    psychosis: bool | None = None
+    schizophrenia_spectrum: bool | None = None
+    mania: bool | None = None
+    current_psychotic_symptoms: bool | None = None
+    current_manic_symptoms: bool | None = None
+    family_history_psychosis: bool | None = None
+    substance_use_disorder: bool | None = None
+    ketamine_misuse: bool | None = None
+    substance_use_notes: str = ""
+    prior_psychedelic_use: bool | None = None
+    prior_psychedelic_notes: str = ""
+    psychiatric_notes: str = ""
+    cardiovascular_disease: bool | None = None
+    aneurysmal_vascular_disease: bool | None = None
+    arteriovenous_malformation: bool | None = None
+    intracerebral_hemorrhage: bool | None = None
+    cerebrovascular_event: bool | None = None
+    hypertensive_encephalopathy: bool | None = None
+    raised_intracranial_pressure: bool | None = None
+    raised_intraocular_pressure: bool | None = None
+    open_eye_injury: bool | None = None
+    seizure: bool | None = None
+    sleep_apnoea: bool | None = None
+    cystitis_or_urological_symptoms: bool | None = None
+    uncontrolled_hyperthyroidism: bool | None = None
+    traumatic_brain_injury: bool | None = None
+    neurocognitive_disorder: bool | None = None
+    hepatic_impairment: str = ""
+    medical_notes: str = ""
+    pregnant: bool | None = None
+    lactating: bool | None = None
+    contraception: bool | None = None
+    allergy_ketamine: bool | None = None
+    allergy_esketamine: bool | None = None
+    other_allergies: str = ""
+    medications_reviewed: bool = False
+    bp_systolic: int | None = None
+    bp_diastolic: int | None = None
+    heart_rate: int | None = None
+    weight_kg: Decimal | float | None = None
+    vitals_taken_at: datetime | None = None
+    product: str = ""
+    route: str = ""
+
+
+@dataclass(frozen=True)
+class MedicationEntry:
+    """One row of the intake's medication list. ``classes`` are screening's medication classes."""
+
+    name: str
+    classes: tuple[str, ...] = ()
+    dose: str = ""
+    diazepam_equivalent_mg_per_day: Decimal | float | None = None
+
+
+def _check_medications(medications: Sequence[MedicationEntry]) -> None:
     errors: list[str] = []
     for i, med in enumerate(medications, start=1):
-        name = str(med.get("name") or "").strip()
-        classes = list(med.get("classes") or [])
+        name = med.name.strip()
+        classes = list(med.classes)
         label = name or f"medication {i}"
         if not name:
             errors.append(f"Medication {i}: enter its name.")
@@ -73,7 +149,7 @@ def _check_medications(medications: Sequence[Mapping[str, Any]]) -> None:
         unknown = [c for c in classes if c not in intake_facts().medication_classes]
         if unknown:
             errors.append(f"{label}: unknown class {', '.join(unknown)}.")
-        dose = med.get("diazepam_equivalent_mg_per_day")
+        dose = med.diazepam_equivalent_mg_per_day
         if dose is not None and "benzodiazepine" not in classes:
             errors.append(f"{label}: a diazepam-equivalent dose is only for a benzodiazepine.")
         if dose is not None and dose < 0:
@@ -89,9 +165,9 @@ def _intake_facts(doc: Mapping[str, object]) -> dict[str, object]:
 def intake_save(
     actor: Actor,
     client: Client,
-    data: Mapping[str, Any],
-    medications: Sequence[Mapping[str, Any]],
     *,
+    answers: IntakeAnswers,
+    medications: Sequence[MedicationEntry],
     expected_version: int,
 ) -> IntakeSaved:
     """Write the intake read at ``expected_version`` (0 = none yet) and its medication list."""
@@ -105,13 +181,13 @@ def intake_save(
     before = _intake_facts(facts.document(stored, client)) if stored else {}
     candidate = Intake.objects.get(pk=stored.pk) if stored else Intake(client=client)
     for name in INTAKE_FIELDS:
-        if name in data:
-            setattr(candidate, name, data[name])
-    meds = [dict(m) for m in medications]
+        setattr(candidate, name, getattr(answers, name))
+    # Screening reads a medication list as mappings (stored rows and entries alike).
+    meds = [{**asdict(m), "classes": list(m.classes)} for m in medications]
     errors: dict[str, list[str]] = {}
     checks: tuple[Callable[[], object], ...] = (
         candidate.clean_fields,
-        lambda: _check_medications(meds),
+        lambda: _check_medications(medications),
         lambda: facts.validate(candidate, meds),
     )
     for check in checks:
@@ -146,8 +222,8 @@ def intake_save(
                     position=i,
                     name=m["name"],
                     classes=list(m["classes"]),
-                    dose=m.get("dose", ""),
-                    diazepam_equivalent_mg_per_day=m.get("diazepam_equivalent_mg_per_day"),
+                    dose=m["dose"],
+                    diazepam_equivalent_mg_per_day=m["diazepam_equivalent_mg_per_day"],
                 )
                 for i, m in enumerate(meds)
             )

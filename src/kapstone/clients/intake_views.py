@@ -25,6 +25,7 @@ from kapstone.clients.intake_forms import (
     MedicationFormSet,
     PreferencesForm,
     WithdrawForm,
+    intake_answers,
     medications_from,
 )
 from kapstone.clients.models import CarePreferences, CareTeamMember, Client, ConsentRecord, Intake
@@ -149,8 +150,8 @@ def intake_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             saved = intake_services.intake_save(
                 request.actor,
                 client,
-                form.cleaned_data,
-                medications_from(formset),
+                answers=intake_answers(form),
+                medications=medications_from(formset),
                 expected_version=form.cleaned_data.get("version") or 0,
             )
         except Stale as exc:

@@ -30,7 +30,7 @@ from kapstone.care.models import (
 )
 from kapstone.clients.consent_selectors import current_template
 from kapstone.clients.consent_services import consent_sign
-from kapstone.clients.intake_services import intake_save
+from kapstone.clients.intake_services import IntakeAnswers, MedicationEntry, intake_save
 from kapstone.clients.models import HISTORY_FIELDS, CareTeamMember, Client, ConsentRecord, Intake
 from kapstone.clients.services import client_update
 from kapstone.community.demo import demo_listings
@@ -235,7 +235,7 @@ def _demo_measures(org: Organization, people: dict[str, User]) -> None:
 #     integration check-in and the notes happen "now".
 # ``recorded_at`` columns and the audit log keep the time the demo was loaded: when it was entered.
 
-DEMO_INTAKE: dict[str, object] = {
+DEMO_INTAKE: dict[str, Any] = {
     "sex_at_birth": "female", "pregnant": False, "lactating": False, "contraception": True,
     "bp_systolic": 122, "bp_diastolic": 78, "heart_rate": 70, "weight_kg": 70,
     "product": "racemic_ketamine", "route": "sublingual", "hepatic_impairment": "none",
@@ -420,7 +420,7 @@ def _demo_ready(
     priya: Actor,
     signer: Actor,
     day: Callable[..., datetime],
-    intake_answers: dict[str, object],
+    intake_answers: dict[str, Any],
     *,
     trainee: User,
 ) -> None:
@@ -433,9 +433,9 @@ def _demo_ready(
     birthday = timezone.localdate() - timedelta(days=60)  # 41, and no birthday since the screening
     born = birthday.replace(year=birthday.year - 41, day=min(birthday.day, 28))
     client_update(theo, rowan, date_of_birth=born, expected_version=rowan.version)
-    medication = {"name": "sertraline", "classes": ["antidepressant"], "dose": "100 mg daily"}
-    intake_data = {**dict.fromkeys(HISTORY_FIELDS, False), **intake_answers}
-    intake = intake_save(theo, rowan, intake_data, [medication], expected_version=0).intake
+    medication = MedicationEntry(name="sertraline", classes=("antidepressant",), dose="100 mg daily")
+    answers = IntakeAnswers(**{**dict.fromkeys(HISTORY_FIELDS, False), **intake_answers})
+    intake = intake_save(theo, rowan, answers=answers, medications=[medication], expected_version=0).intake
     _retime(Intake, intake.pk, created_at=day(6, 10), updated_at=day(6, 10, 25))
     cssrs = {"cssrs_1": 0, "cssrs_2": 0, "cssrs_6": 0}
     response_submit(theo, rowan, "cssrs_screener", cssrs, administered_at=day(6, 10, 30))
