@@ -70,7 +70,11 @@ def test_deleting_the_newest_rows_is_caught_only_with_a_checkpoint(world, tmp_pa
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent WHERE id > %s", [made[4].pk])
     assert verify_chain().ok  # the chain alone cannot see it: what is left is a valid chain
-    with pytest.raises(CommandError, match="Rows are missing: the checkpoint .*the newest rows were deleted"):
+    with pytest.raises(
+        CommandError,
+        match=rf"Rows are missing from organization {world.org_a.pk}'s chain: the checkpoint .*"
+        "the newest rows were deleted",
+    ):
         verify(path)
     battery(
         "T7",

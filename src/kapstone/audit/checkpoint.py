@@ -1,20 +1,27 @@
-"""Signed checkpoints of the audit chain's head: tamper evidence that covers the END of the log.
+"""Signed checkpoints of the audit chains' heads: tamper evidence that covers the END of the log.
 
-The hash chain (``kapstone.audit.services``) detects an edited or removed row in the middle, but
-not the removal of the newest rows: what remains is still a valid chain. A checkpoint closes that
-gap. It names the head row (id and hash) at a moment and is signed with the instance's Ed25519 key
-(kept in the instance's private storage, not in the database). Kept outside the server (exported
-by the admin, mailed, or written by ``kapstone audit checkpoint`` from a scheduled job), it lets
-``kapstone audit verify --checkpoint FILE`` prove that every row up to that head is still there,
-unchanged: a deletion of the newest rows, even followed by new appends, no longer verifies.
+The hash chains (``kapstone.audit.services``: one per organization, plus the legacy chain of rows
+written before) detect an edited or removed row in the middle, but not the removal of a chain's
+newest rows: what remains is still a valid chain. A checkpoint closes that gap. It names the head
+row (id and hash) of every chain at a moment, with the root of a Merkle tree over those heads (as
+certificate-transparency logs do: SHA-256, RFC 6962 leaf/node prefixes, leaves sorted by chain key),
+and is signed with the instance's Ed25519 key (kept in the instance's private storage, not in the
+database). Kept outside the server (exported by the admin, mailed, or written by ``kapstone audit
+checkpoint`` from a scheduled job), it lets ``kapstone audit verify --checkpoint FILE`` prove that
+every row up to each head is still there, unchanged: a deletion of the newest rows of any one
+organization's chain, even followed by new appends, no longer verifies, and the report names it.
 
-The checkpoint signs only the head's id and hash (the chain's shape is untouched), so it works with
-whatever the chain becomes as long as rows keep an id and a hash.
+The root is what a log publishes; one organization's head can later be proved against it with an
+inclusion proof (``inclusion_proof``) without showing the other organizations' heads.
+
+Single-head checkpoints of the one global chain (kind ``kapstone.audit_checkpoint/1``, made before
+per-organization chains) keep verifying: their head is a legacy row, which no append touches again.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -27,12 +34,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.db.models import Max
 
 from kapstone.audit.models import AuditEvent
-from kapstone.audit.services import GENESIS, ChainReport, verify_chain
+from kapstone.audit.services import GENESIS, ChainReport, broken_message, chain_label, verify_chain
 from kapstone.core.env import env_str
 
-KIND = "kapstone.audit_checkpoint/1"
+KIND = "kapstone.audit_checkpoint/2"  # every chain's head and their Merkle root
+KIND_V1 = "kapstone.audit_checkpoint/1"  # one head of the one global chain (before issue #18)
+KINDS = (KIND, KIND_V1)
 
 
 class CheckpointError(Exception):
@@ -86,15 +96,123 @@ def _canonical(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+# --- The Merkle tree over the chains' heads (RFC 6962 shape) -----------------------------------------
+
+
+def _chain_sort_key(chain: int | None) -> int:
+    return -1 if chain is None else chain  # the legacy chain first, then by chain key
+
+
+def leaf_bytes(head: dict[str, Any]) -> bytes:
+    """One head as a leaf: 'chain:id:hash' (chain 'legacy' for the legacy chain)."""
+    chain = "legacy" if head["chain"] is None else str(int(head["chain"]))
+    return f"{chain}:{int(head['id'])}:{head['hash']}".encode("ascii")
+
+
+def _leaf_hash(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def _node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than n (n > 1)."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def _root(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = _split(len(leaves))
+    return _node_hash(_root(leaves[:k]), _root(leaves[k:]))
+
+
+def merkle_root(heads: list[dict[str, Any]]) -> str:
+    """The hex root over heads sorted by chain key (the caller's order does not matter)."""
+    ordered = sorted(heads, key=lambda head: _chain_sort_key(head["chain"]))
+    return _root([_leaf_hash(leaf_bytes(head)) for head in ordered]).hex()
+
+
+def inclusion_proof(heads: list[dict[str, Any]], chain: int | None) -> list[str]:
+    """The audit path (hex sibling hashes, leaf to root) proving ``chain``'s head is in the root."""
+    ordered = sorted(heads, key=lambda head: _chain_sort_key(head["chain"]))
+    index = [head["chain"] for head in ordered].index(chain)
+    leaves = [_leaf_hash(leaf_bytes(head)) for head in ordered]
+    path: list[bytes] = []
+
+    def walk(items: list[bytes], i: int) -> None:
+        if len(items) <= 1:
+            return
+        k = _split(len(items))
+        if i < k:
+            walk(items[:k], i)
+            path.append(_root(items[k:]))
+        else:
+            walk(items[k:], i - k)
+            path.append(_root(items[:k]))
+
+    walk(leaves, index)
+    return [node.hex() for node in path]
+
+
+def verify_inclusion(head: dict[str, Any], index: int, size: int, proof: list[str], root: str) -> bool:
+    """RFC 6962 (section 2.1.1) audit-path check of leaf ``index`` of ``size`` leaves."""
+    node = _leaf_hash(leaf_bytes(head))
+    path = [bytes.fromhex(item) for item in proof]
+
+    def climb(i: int, n: int, nodes: list[bytes]) -> bytes:
+        if n <= 1:
+            return node
+        k = _split(n)
+        if i < k:
+            return _node_hash(climb(i, k, nodes[:-1]), nodes[-1])
+        return _node_hash(nodes[-1], climb(i - k, n - k, nodes[:-1]))
+
+    if index >= size or len(path) != _path_length(index, size):
+        return False
+    return climb(index, size, path).hex() == root
+
+
+def _path_length(i: int, n: int) -> int:
+    if n <= 1:
+        return 0
+    k = _split(n)
+    return 1 + (_path_length(i, k) if i < k else _path_length(i - k, n - k))
+
+
+# --- Making and checking checkpoints ------------------------------------------------------------------
+
+
+def chain_heads() -> list[dict[str, Any]]:
+    """The newest row (id, hash) of every chain, sorted by chain key (legacy first)."""
+    newest = AuditEvent.objects.values("chain").annotate(head=Max("id")).values_list("head", flat=True)
+    rows = AuditEvent.objects.filter(id__in=list(newest)).values("chain", "id", "hash")
+    return sorted(
+        ({"chain": row["chain"], "id": row["id"], "hash": row["hash"]} for row in rows),
+        key=lambda head: _chain_sort_key(head["chain"]),
+    )
+
+
 def make_checkpoint() -> dict[str, Any]:
-    """A signed statement of the chain's head now (an empty log's head is the genesis hash)."""
-    head = AuditEvent.objects.order_by("-id").values("id", "hash").first()
+    """A signed statement of every chain's head now, and of the newest row overall (``head_id``;
+    an empty log's head is the genesis hash)."""
+    heads = chain_heads()
+    newest = max(heads, key=lambda head: int(head["id"]), default=None)
     key = signing_key()
     payload = {
         "kind": KIND,
         "site": settings.SITE_URL,
-        "head_id": head["id"] if head else 0,
-        "head_hash": head["hash"] if head else GENESIS,
+        "head_id": newest["id"] if newest else 0,
+        "head_hash": newest["hash"] if newest else GENESIS,
+        "heads": heads,
+        "merkle_root": merkle_root(heads),
         "signed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "public_key": _public_b64(key.public_key()),
     }
@@ -117,7 +235,7 @@ def _check_signature(checkpoint: dict[str, Any]) -> str:
     """'' when the checkpoint is signed by this instance's key; else what is wrong."""
     try:
         payload = {k: v for k, v in checkpoint.items() if k != "signature"}
-        if payload.get("kind") != KIND:
+        if payload.get("kind") not in KINDS:
             return f"not a Kapstone audit checkpoint (kind {payload.get('kind')!r})"
         signature = base64.b64decode(str(checkpoint["signature"]), validate=True)
         public = Ed25519PublicKey.from_public_bytes(
@@ -128,45 +246,69 @@ def _check_signature(checkpoint: dict[str, Any]) -> str:
         return "its signature does not verify (the file was altered or is not a checkpoint)"
     if payload["public_key"] != _public_b64(signing_key(create=False).public_key()):
         return "it was signed by another key than this instance's checkpoint key"
+    if payload["kind"] == KIND:
+        heads = payload.get("heads")
+        if not isinstance(heads, list) or merkle_root(heads) != payload.get("merkle_root"):
+            return "its heads do not hash to its Merkle root"
     return ""
 
 
 def verify_against(checkpoint: dict[str, Any]) -> CheckpointReport:
-    """The chain verifies AND still holds the checkpoint's head row, unchanged."""
-    problem = _check_signature(checkpoint)
+    """Every chain verifies AND still holds the checkpoint's head row of each chain, unchanged."""
+    try:
+        problem = _check_signature(checkpoint)
+    except (KeyError, ValueError, TypeError):
+        problem = "its heads are malformed"
     if problem:
         return CheckpointReport(False, f"Checkpoint rejected: {problem}.")
     chain = verify_chain()
     if not chain.ok:
-        return CheckpointReport(
-            False, f"Audit chain BROKEN at event {chain.first_broken_id}: {chain.reason}.", chain
-        )
-    head_id, head_hash = int(checkpoint["head_id"]), str(checkpoint["head_hash"])
-    if head_id == 0:
+        return CheckpointReport(False, broken_message(chain), chain)
+    signed_at = checkpoint["signed_at"]
+    if checkpoint["kind"] == KIND_V1:
+        heads = [{"chain": None, "id": checkpoint["head_id"], "hash": checkpoint["head_hash"]}]
+        heads = [head for head in heads if int(head["id"]) != 0]
+    else:
+        heads = list(checkpoint["heads"])
+    if not heads:
         return CheckpointReport(True, "The checkpoint was of an empty log; the chain verifies.", chain)
-    row = AuditEvent.objects.filter(id=head_id).values_list("hash", flat=True).first()
-    if row is None:
-        newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
-        return CheckpointReport(
-            False,
-            f"Rows are missing: the checkpoint of {checkpoint['signed_at']} names event {head_id} as the "
-            f"head, which no longer exists (the newest rows were deleted; newest left: {newest}).",
-            chain,
-        )
-    if row != head_hash:
-        return CheckpointReport(
-            False,
-            f"Event {head_id} is not the row the checkpoint of {checkpoint['signed_at']} signed "
-            "(rows up to it were deleted or rewritten and the chain rebuilt).",
-            chain,
-        )
+    missing: list[str] = []
+    for head in heads:
+        problem = _head_problem(head, signed_at, legacy_kind=checkpoint["kind"] == KIND_V1)
+        if problem:
+            missing.append(problem)
+    if missing:
+        return CheckpointReport(False, " ".join(missing), chain)
+    head_id = int(checkpoint["head_id"])
     after = AuditEvent.objects.filter(id__gt=head_id).count()
+    covered = "every event up to the checkpoint's head" + ("s" if len(heads) > 1 else "")
     return CheckpointReport(
         True,
-        f"Audit chain intact: {chain.checked} events verified, including every event up to the "
-        f"checkpoint's head {head_id} of {checkpoint['signed_at']} ({after} since).",
+        f"Audit chain intact: {chain.checked} events verified in {chain.chains} chain(s), including "
+        f"{covered} ({len(heads)} chain(s)) of {signed_at}; newest head {head_id} ({after} since).",
         chain,
     )
+
+
+def _head_problem(head: dict[str, Any], signed_at: str, *, legacy_kind: bool) -> str:
+    """'' when the head row is present, unchanged and in its chain; else what happened, named."""
+    head_id, head_hash = int(head["id"]), str(head["hash"])
+    key = None if head["chain"] is None else int(head["chain"])
+    label = chain_label(key)
+    row = AuditEvent.objects.filter(id=head_id).values("hash", "chain").first()
+    in_chain = AuditEvent.objects.all() if legacy_kind else AuditEvent.objects.filter(chain=key)
+    if row is None:
+        newest = in_chain.order_by("-id").values_list("id", flat=True).first()
+        return (
+            f"Rows are missing from {label}: the checkpoint of {signed_at} names event {head_id} as "
+            f"its head, which no longer exists (the newest rows were deleted; newest left: {newest})."
+        )
+    if row["hash"] != head_hash or (not legacy_kind and row["chain"] != key):
+        return (
+            f"Event {head_id} is not the row the checkpoint of {signed_at} signed as the head of "
+            f"{label} (rows up to it were deleted or rewritten and the chain rebuilt)."
+        )
+    return ""
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -35,12 +35,28 @@ def compute_hash(prev_hash: str, values: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + _canonical(values)).hexdigest()
 
 
-def _serialize_writers() -> None:
+AUDIT_LOCK_CLASS = 7261001  # the advisory-lock namespace of the audit chains (two-int form)
+
+
+def chain_key(organization_id: int | None) -> int:
+    """The chain a new row links into: its organization's, or chain 0 for events without one."""
+    return organization_id if organization_id is not None else 0
+
+
+def _lock_key(chain: int) -> int:
+    # pg_advisory_xact_lock(int4, int4): fold a bigint chain key into int4 (two organizations 2^32
+    # apart would share a lock: slower, never wrong).
+    return (chain + 2**31) % 2**32 - 2**31
+
+
+def _serialize_writers(chain: int) -> None:
     # SQLite's IMMEDIATE transactions already hold the one write lock; PostgreSQL needs an explicit
-    # lock so two concurrent appends cannot fork the chain.
+    # lock so two concurrent appends to one chain cannot fork it. One lock per chain: appends for
+    # different organizations never wait on each other (the single-int form of the old global lock,
+    # pg_advisory_xact_lock(7261001), lives in another key space and is no longer taken).
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(7261001)")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AUDIT_LOCK_CLASS, _lock_key(chain)])
 
 
 # What an app adds to the detail of every row about a client written while the actor holds an
@@ -91,42 +107,111 @@ def record(
         values["detail"]["upstream_request_id"] = actor.upstream_request_id
     # No savepoint of its own inside the caller's transaction: an audit row that cannot be written
     # fails the whole change with it (and saves two statements per audited write).
+    chain = chain_key(actor.organization_id)
     with transaction.atomic(savepoint=False):
-        _serialize_writers()
-        prev = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+        _serialize_writers(chain)
+        # The chain's newest row, read after the lock is held (index audit_chain_id, backwards).
+        prev = (
+            AuditEvent.objects.filter(chain=chain).order_by("-id").values_list("hash", flat=True).first()
+            or GENESIS
+        )
+        values["chain"] = chain
         return AuditEvent.objects.create(prev_hash=prev, hash=compute_hash(prev, values), **values)
+
+
+def chain_label(chain: int | None) -> str:
+    """How a report names a chain."""
+    if chain is None:
+        return "the legacy chain (rows written before per-organization chains)"
+    if chain == 0:
+        return "the chain of events without an organization"
+    return f"organization {chain}'s chain"
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    chain: int | None  # None: the legacy chain
+    event_id: int
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return chain_label(self.chain)
 
 
 @dataclass(frozen=True)
 class ChainReport:
+    """``checked``: rows verified before the first broken one (every row when intact).
+    ``breaks``: the first broken row of each broken chain, in id order."""
+
     checked: int
     first_broken_id: int | None
     reason: str
+    chains: int = 0
+    breaks: tuple[ChainBreak, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.first_broken_id is None
 
+    @property
+    def broken_chain(self) -> str:
+        """The first broken chain's name ('' when intact)."""
+        return self.breaks[0].label if self.breaks else ""
+
 
 def _row_values(event: AuditEvent) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in HASHED_FIELDS}
+    # A legacy row (chain NULL) was hashed without the chain, exactly as before migration 0003;
+    # a per-organization row hashes its chain too, so it cannot be re-filed into another chain.
+    values = {name: getattr(event, name) for name in HASHED_FIELDS}
+    if event.chain is not None:
+        values["chain"] = event.chain
+    return values
+
+
+def _check_row(event: AuditEvent, prev: str) -> str:
+    """'' when the row links to ``prev`` and matches its hash; else what is wrong."""
+    if event.prev_hash != prev:
+        return "link to the previous row is broken (a row was removed or edited)"
+    if compute_hash(prev, _row_values(event)) != event.hash:
+        return "row content does not match its hash (the row was edited)"
+    if event.chain is not None and event.chain != chain_key(event.organization_id):
+        return "row is filed in another organization's chain than its own"
+    return ""
 
 
 def verify_chain(events: Iterator[AuditEvent] | None = None) -> ChainReport:
-    """Walk the chain from the first row; report the first row whose link or content is wrong."""
+    """Walk every chain (the legacy one and each organization's) from its first row, in one pass in
+    id order; report the first broken row of each broken chain."""
     rows = events if events is not None else AuditEvent.objects.order_by("id").iterator(chunk_size=2000)
-    prev = GENESIS
+    heads: dict[int | None, str] = {}
+    breaks: list[ChainBreak] = []
+    broken: set[int | None] = set()
     checked = 0
     for event in rows:
-        if event.prev_hash != prev:
-            return ChainReport(
-                checked, event.pk, "link to the previous row is broken (a row was removed or edited)"
-            )
-        if compute_hash(prev, _row_values(event)) != event.hash:
-            return ChainReport(checked, event.pk, "row content does not match its hash (the row was edited)")
-        prev = event.hash
-        checked += 1
-    return ChainReport(checked, None, "chain intact")
+        if event.chain in broken:
+            continue
+        problem = _check_row(event, heads.get(event.chain, GENESIS))
+        if problem:
+            breaks.append(ChainBreak(event.chain, event.pk, problem))
+            broken.add(event.chain)
+            continue
+        heads[event.chain] = event.hash
+        if not breaks:
+            checked += 1
+    chains = len(heads.keys() | broken)
+    if breaks:
+        return ChainReport(checked, breaks[0].event_id, breaks[0].reason, chains, tuple(breaks))
+    return ChainReport(checked, None, "chain intact", chains)
+
+
+def broken_message(report: ChainReport) -> str:
+    """'Audit chain BROKEN at event N: why, in which chain.' (and the other broken chains, if any)."""
+    first, *others = report.breaks
+    text = f"Audit chain BROKEN at event {first.event_id}: {first.reason}, in {first.label}."
+    if others:
+        text += " Also broken: " + "; ".join(f"{b.label} at event {b.event_id}" for b in others) + "."
+    return text
 
 
 def write_access(

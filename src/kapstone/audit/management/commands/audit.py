@@ -7,15 +7,17 @@ from django.core.mail import EmailMessage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kapstone.audit.checkpoint import CheckpointError, dumps, load, make_checkpoint, verify_against
-from kapstone.audit.services import record, verify_chain
+from kapstone.audit.services import broken_message, record, verify_chain
 from kapstone.core.actor import SYSTEM
 
 
 class Command(BaseCommand):
     help = (
-        "Audit log tools. `kapstone audit verify` checks the hash chain and names the first broken link; "
+        "Audit log tools. `kapstone audit verify` checks every hash chain and names the first broken link "
+        "and its chain; "
         "with --checkpoint FILE it also proves every row up to that signed head is still there. "
-        "`kapstone audit checkpoint [--out FILE]` writes a signed checkpoint of the chain's head."
+        "`kapstone audit checkpoint [--out FILE]` writes a signed checkpoint of every chain's head "
+        "(one chain per organization)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,10 +43,7 @@ class Command(BaseCommand):
             return
         chain = verify_chain()
         if not chain.ok:
-            raise CommandError(
-                f"Audit chain BROKEN at event {chain.first_broken_id}: {chain.reason}. "
-                f"{chain.checked} events before it verified."
-            )
+            raise CommandError(f"{broken_message(chain)} {chain.checked} events before it verified.")
         self.stdout.write(f"Audit chain intact: {chain.checked} events verified.")
 
     def _checkpoint(self, out: Path | None, mail_to: list[str]) -> None:
