@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.directory_mix import query_strings
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TIERS = {  # clinicians, clients, responses per client
@@ -41,7 +43,10 @@ TIERS = {  # clinicians, clients, responses per client
     "M": (1_000, 100_000, 20),
     "L": (10_000, 1_000_000, 20),
 }
-READS = ("caseload", "chart", "fhir", "outcomes", "cosign")
+READS = ("caseload", "chart", "fhir", "outcomes", "cosign", "desk", "ledger", "directory")
+# Issue #18's paths: beside the 50 % of bare, their p99 under load is judged against the bare view's
+# p99 in the same run (at most twice it), not against a fixed 100 ms.
+BESIDE_BARE = ("desk", "ledger", "directory")
 WRITES = ("submit", "vitals", "vitals_htmx")
 TITLES = {
     "floor": "floor (/healthz)",
@@ -50,6 +55,9 @@ TITLES = {
     "fhir": "FHIR Observation export",
     "outcomes": "program outcomes",
     "cosign": "supervisor co-sign queue",
+    "desk": "supervision desk",
+    "ledger": "practicum ledger (2,000)",
+    "directory": "directory search (mix)",
     "submit": "submit PHQ-9 (POST)",
     "vitals": "record vitals (POST)",
     "vitals_htmx": "record vitals (htmx POST)",
@@ -83,14 +91,23 @@ def _migrations_key() -> str:
     return hashlib.sha256("\n".join(names).encode()).hexdigest()[:8]
 
 
+def _version(path: str) -> str:
+    """A module's ``VERSION``-style constant, read from its source: importing the synth package or
+    bench.seed_paths would set Django up (or need it set up) in this driver process."""
+    name = "GENERATOR_VERSION" if path.endswith("plan.py") else "VERSION"
+    match = re.search(rf'^{name} = "([^"]+)"', (ROOT / path).read_text(), re.M)
+    if match is None:
+        raise SystemExit(f"no {name} in {path}")
+    return match.group(1)
+
+
 class Target:
     """One seeded database of a tier: its environment for the kapstone command and the server."""
 
     def __init__(self, args: argparse.Namespace, tier: str) -> None:
-        from kapstone.tooling.synth import GENERATOR_VERSION
-
         self.tier, self.db, self.seed = tier, args.db, args.seed
-        self.key = f"{tier}-s{args.seed}-g{GENERATOR_VERSION}-m{_migrations_key()}"
+        synth, paths = _version("src/kapstone/tooling/synth/plan.py"), _version("bench/seed_paths.py")
+        self.key = f"{tier}-s{args.seed}-g{synth}-p{paths}-m{_migrations_key()}"
         self.var = ROOT / "var" / "bench" / f"{args.db}-{self.key}"
         self.pg_name = "kapstone_bench_" + re.sub(r"[^a-z0-9]", "_", self.key.lower())
         self.pg_base = args.pg_url.rstrip("/")
@@ -168,6 +185,15 @@ class Target:
             text=True,
         )
         lines = result.stdout.strip().splitlines()
+        paths = subprocess.run(  # the training and community paths' rows (supervisions, ledgers, listings)
+            [sys.executable, "-m", "bench.seed_paths", "--seed", str(self.seed)],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        lines += paths.stdout.strip().splitlines()
         for line in lines:
             out(f"  {line}")
         self.marker.write_text("\n".join(lines) + "\n")
@@ -181,7 +207,7 @@ def _run_json(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def path_specs(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    t, s, w = m["therapist"], m["supervisor"], m["writer"]
+    t, s, w, trainee, desk = m["therapist"], m["supervisor"], m["writer"], m["trainee"], m["desk"]
     post = {"method": "POST", "redirect_ok": True, "headers": [f"X-CSRFToken: {m['csrf']}"]}
     clients, live, org = m["clients"], m["live_sessions"], m["organization"]
     return {
@@ -207,6 +233,26 @@ def path_specs(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
         },
         "cosign": {"path": "/notes/cosign/", "cookie": s["cookie"]},
         "cosign:bare": {"path": f"/bench-bare/cosign/{s['id']}/", "cookie": s["cookie"], "bare": True},
+        "desk": {"path": "/practicum/desk/", "cookie": desk["cookie"]},
+        "desk:bare": {
+            "path": f"/bench-bare/desk/{desk['organization']}/{desk['id']}/",
+            "cookie": desk["cookie"],
+            "bare": True,
+        },
+        "ledger": {"path": "/practicum/ledger/", "cookie": trainee["cookie"]},
+        "ledger:bare": {
+            "path": f"/bench-bare/ledger/{trainee['organization']}/{trainee['id']}/",
+            "cookie": trainee["cookie"],
+            "bare": True,
+        },
+        # The public search, signed out; each request draws one search of the fixed mix.
+        "directory": {"path": "/directory/?{id}", "cookie": "", "ids": query_strings()},
+        "directory:bare": {
+            "path": "/bench-bare/directory/?{id}",
+            "cookie": "",
+            "ids": query_strings(),
+            "bare": True,
+        },
         "submit": {  # another therapist's clients: the read paths' histories stay as seeded
             "path": "/measures/clients/{id}/record/phq9/",
             "cookie": w["cookie"],
@@ -406,6 +452,8 @@ def machine(args: argparse.Namespace) -> None:
     )
     mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
     out(f"# Kapstone benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    if args.note:
+        out(f"# {args.note}")
     out(
         f"machine: {cpu}, {os.cpu_count()} cores, "
         f"{int(mem.group(1)) // 1024 // 1024 if mem else '?'} GiB RAM, "
@@ -488,13 +536,23 @@ def report(  # noqa: C901 - one table, one branch per column kind
             goals.append(
                 (f"{name}: >= 50 % of its bare baseline's req/s", ratio >= 0.5, f"{100 * ratio:.0f} %")
             )
-            goals.append(
-                (
-                    f"{name}: p99 < 100 ms at {args.concurrency} connections",
-                    p99 < 100,
-                    f"{p99:.1f} ms{context(name)}",
+            if name in BESIDE_BARE:
+                bare_p99 = _med(results[f"{name}:bare"], "p99_ms")
+                goals.append(
+                    (
+                        f"{name}: p99 at {args.concurrency} connections <= 2x the bare view's",
+                        p99 <= 2 * bare_p99,
+                        f"{p99:.1f} ms = {p99 / bare_p99:.2f}x{context(name)}",
+                    )
                 )
-            )
+            else:
+                goals.append(
+                    (
+                        f"{name}: p99 < 100 ms at {args.concurrency} connections",
+                        p99 < 100,
+                        f"{p99:.1f} ms{context(name)}",
+                    )
+                )
             c1 = results.get(f"{name}@c1")
             if c1:
                 p99_c1 = _med(c1, "p99_ms")
@@ -557,6 +615,12 @@ def main() -> None:  # noqa: C901 - the run, top to bottom
     parser.add_argument("--scale-from", choices=sorted(TIERS), help="Also serve the read paths at this tier.")
     parser.add_argument("--fresh", action="store_true", help="Seed again even if a seeded database exists.")
     parser.add_argument("--save", action="store_true", help="Write bench/results/<date>-<db>-<tier>.txt")
+    parser.add_argument(
+        "--suffix",
+        default="",
+        help="With --save: <date>-<db>-<tier>-<suffix>.txt (never overwrites: -2, -3...)",
+    )
+    parser.add_argument("--note", default="", help="One line under the header saying what the run is for.")
     parser.add_argument("--no-http", action="store_true", help="Seed and in-process figures only.")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
@@ -662,6 +726,17 @@ def main() -> None:  # noqa: C901 - the run, top to bottom
     _finish(goals, args)
 
 
+def saved_path(folder: Path, args: argparse.Namespace) -> Path:
+    """``<date>-<db>-<tier>[-<suffix>].txt`` in ``folder``; a name already taken gets -2, -3, ..."""
+    suffix = re.sub(r"[^A-Za-z0-9_.-]+", "-", args.suffix).strip("-.")
+    stem = f"{datetime.now(UTC):%Y-%m-%d}-{args.db}-{args.tier}" + (f"-{suffix}" if suffix else "")
+    path, n = folder / f"{stem}.txt", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}.txt"
+    return path
+
+
 def _finish(goals: list[tuple[str, bool, str]], args: argparse.Namespace) -> None:
     out()
     out("goals:")
@@ -670,7 +745,7 @@ def _finish(goals: list[tuple[str, bool, str]], args: argparse.Namespace) -> Non
     out(f"{sum(ok for _, ok, _ in goals)} met, {sum(not ok for _, ok, _ in goals)} not met")
     out(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.save:
-        path = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-{args.db}-{args.tier}.txt"
+        path = saved_path(ROOT / "bench" / "results", args)
         path.parent.mkdir(exist_ok=True)
         path.write_text("\n".join(out.lines) + "\n")
         print(f"saved {path.relative_to(ROOT)}")

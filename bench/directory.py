@@ -31,16 +31,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client as HttpClient  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-QUERIES = (
-    {"state": "CO"},
-    {"route": "im", "modality": "ifs", "state": "CA"},
-    {"route": "sublingual", "telehealth": "yes", "accepting": "yes"},
-    {"modality": "emdr"},
-    {"q": "ember"},
-    {"q": "fictional", "state": "NY", "route": "iv"},
-    {"telehealth": "yes", "page": "3"},
-    {},
-)
+from bench.directory_mix import QUERIES  # noqa: E402
 
 
 def _timed(fn: object, rounds: int) -> dict[str, float]:

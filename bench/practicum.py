@@ -26,7 +26,8 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 os.environ.setdefault("KAPSTONE_ENV", "test")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapstone.settings")
@@ -38,6 +39,9 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+
+from kapstone.lib.hours import KINDS  # noqa: E402
+from kapstone.practicum.models import LedgerEntry  # noqa: E402
 
 TOPICS = ("co.ethics", "co.health", "co.touch", "co.trauma", "co.integration", "co.screening")
 
@@ -57,13 +61,54 @@ def _timed(fn: Callable[[], object], rounds: int) -> dict[str, float]:
     }
 
 
+def ledger_entries(
+    org: Any,
+    trainee: Any,
+    supervisor: Any,
+    clients: Sequence[Any],
+    count: int,
+    *,
+    now: dt.datetime,
+    pending: int = 0,
+    seed: int = 14,
+) -> list[LedgerEntry]:
+    """``count`` fictional ledger entries of every kind (topics, sessions, group sizes, clients), the
+    last ``pending`` of them waiting for ``supervisor``'s verification, the rest verified. Unsaved:
+    the caller bulk-creates them (also used by ``make bench`` to seed its ``ledger`` and ``desk``)."""
+    rng = random.Random(seed)  # noqa: S311 - fictional bench data, not secrets
+    rows = []
+    for i in range(count):
+        kind = rng.choice(KINDS)
+        session = kind in ("observed_session", "co_facilitated_session", "led_under_supervision")
+        verified = i < count - pending
+        rows.append(
+            LedgerEntry(
+                organization=org,
+                trainee=trainee,
+                supervisor=supervisor,
+                kind=kind,
+                minutes=rng.randint(30, 240),
+                occurred_on=dt.date(2024, 1, 1) + dt.timedelta(days=i % 700),
+                status="verified" if verified else "pending",
+                reviewed_by=supervisor if verified else None,
+                reviewed_at=now if verified else None,
+                topics=rng.sample(TOPICS, rng.randint(0, 2)) if kind.startswith("didactic") else [],
+                online=rng.choice((True, False, None)) if kind == "didactic_live" else None,
+                group_size=rng.randint(2, 8) if kind == "group_consultation" else None,
+                session_kind=rng.choice(("preparation", "administration", "integration")) if session else "",
+                client=rng.choice(clients) if session and clients else None,
+                created_at=now,
+            )
+        )
+    return rows
+
+
 def _seed(entries: int) -> tuple[object, object]:
     from django.utils import timezone
 
     from kapstone.accounts.models import Membership, Organization, Role, User
     from kapstone.clients.models import CareTeamMember, Client
-    from kapstone.lib.hours import KINDS
-    from kapstone.practicum.models import LedgerEntry, Supervision
+    from kapstone.practicum.models import Supervision
 
     org = Organization.objects.create(name="Bench Fictional Program", slug="bench-practicum", is_demo=True)
     trainee = User.objects.create_user("trainee@bench.example", "bench only", full_name="Bench Trainee")
@@ -79,31 +124,9 @@ def _seed(entries: int) -> tuple[object, object]:
     ]
     for client in clients:
         CareTeamMember.objects.create(client=client, user=trainee, team_role="trainee")
-    rng = random.Random(14)
-    now = timezone.now()
-    rows = []
-    for i in range(entries):
-        kind = rng.choice(KINDS)
-        session = kind in ("observed_session", "co_facilitated_session", "led_under_supervision")
-        rows.append(
-            LedgerEntry(
-                organization=org,
-                trainee=trainee,
-                supervisor=supervisor,
-                kind=kind,
-                minutes=rng.randint(30, 240),
-                occurred_on=dt.date(2024, 1, 1) + dt.timedelta(days=i % 700),
-                status="verified",
-                reviewed_by=supervisor,
-                reviewed_at=now,
-                topics=rng.sample(TOPICS, rng.randint(0, 2)) if kind.startswith("didactic") else [],
-                online=rng.choice((True, False, None)) if kind == "didactic_live" else None,
-                group_size=rng.randint(2, 8) if kind == "group_consultation" else None,
-                session_kind=rng.choice(("preparation", "administration", "integration")) if session else "",
-                client=rng.choice(clients) if session else None,
-            )
-        )
-    LedgerEntry.objects.bulk_create(rows, batch_size=500)
+    LedgerEntry.objects.bulk_create(
+        ledger_entries(org, trainee, supervisor, clients, entries, now=timezone.now()), batch_size=500
+    )
     return org, trainee
 
 
@@ -154,7 +177,6 @@ def main() -> None:
     from kapstone.credentials.vc.verify import verify
     from kapstone.practicum import selectors
     from kapstone.practicum.core import check_set, shipped_sets
-    from kapstone.practicum.models import LedgerEntry
 
     setup_test_environment()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,7 +1,8 @@
 """Sign in the bench's personas on a seeded database and say which ids the load may use.
 
 Run in its own process against the bench database (``python -m bench.prepare --seed S``). Prints one
-JSON line: session cookies (therapist with 200 clients, the supervisor with the longest co-sign queue),
+JSON line: session cookies (therapist with 200 clients, the supervisor with the longest co-sign queue,
+the trainee with the longest practicum ledger and the supervisor whose desk checks it),
 the therapist's client ids, live dosing-session ids, the organization id, and a second therapist
 whose clients take the recorded questionnaires: the read paths then see the same histories in every
 run and at every tier (a write run adds thousands of responses, which would lengthen the charts and
@@ -31,6 +32,7 @@ from kapstone.accounts.models import User  # noqa: E402
 from kapstone.accounts.services import AUTH_AT, SEEN_AT  # noqa: E402
 from kapstone.care.models import CareSession  # noqa: E402
 from kapstone.clients.models import CareTeamMember  # noqa: E402
+from kapstone.practicum.models import LedgerEntry, Supervision  # noqa: E402
 from kapstone.tooling.synth import email_of  # noqa: E402
 
 
@@ -68,6 +70,14 @@ def prepare(seed: int) -> dict[str, object]:
         .first()
     )
     supervisor = User.objects.get(pk=busiest) if busiest else therapist
+    longest = (  # the trainee with the longest practicum ledger (bench.seed_paths: 2,000 entries)
+        LedgerEntry.objects.values("trainee_id").annotate(n=Count("pk")).order_by("-n", "trainee_id").first()
+    )
+    assert longest is not None, "bench.seed_paths writes the ledgers"
+    trainee = User.objects.get(pk=longest["trainee_id"])
+    desk = User.objects.get(  # the supervisor whose desk checks that ledger, beside their other trainees'
+        pk=Supervision.objects.filter(trainee=trainee, active=True).values_list("supervisor_id", flat=True)[0]
+    )
     csrf = secrets.token_hex(16)  # 32 characters: Django accepts the unmasked secret as the token
     return {
         "csrf": csrf,
@@ -78,6 +88,16 @@ def prepare(seed: int) -> dict[str, object]:
             "clients": caseload(writer),
         },
         "supervisor": {"id": supervisor.pk, "cookie": session_cookie(supervisor)},
+        "trainee": {
+            "id": trainee.pk,
+            "cookie": session_cookie(trainee),
+            "organization": trainee.memberships.get().organization_id,
+        },
+        "desk": {
+            "id": desk.pk,
+            "cookie": session_cookie(desk),
+            "organization": desk.memberships.get().organization_id,
+        },
         "organization": org_id,
         "clients": caseload(therapist),
         "live_sessions": live,

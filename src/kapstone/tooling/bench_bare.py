@@ -28,8 +28,11 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 
 from kapstone import urls as app_urls
+from kapstone.accounts.models import User
 from kapstone.care.models import VitalReading
 from kapstone.clients.models import CareTeamMember, Client
+from kapstone.community.directory_selectors import PAGE_SIZE, parse_filters
+from kapstone.community.models import Listing
 from kapstone.measures import fhir
 from kapstone.measures.api import _client_responses, _instrument_exact, response_data
 from kapstone.measures.instruments import get_instrument
@@ -38,6 +41,12 @@ from kapstone.measures.scoring import score
 from kapstone.notes.models import ProgressNote
 from kapstone.outcomes.models import ProgramOutcome
 from kapstone.outcomes.selectors import program_outcomes_scan
+from kapstone.practicum.core import SetReport, check_set
+from kapstone.practicum.desk import behind
+from kapstone.practicum.models import KIND_LABELS, LedgerEntry, Supervision
+from kapstone.practicum.selectors import LINE_FIELDS, SHOWN, enabled_sets, facts_of, lines_of, program_of
+from kapstone.practicum.sources import derived_for
+from kapstone.training.models import QuizAttempt
 
 if settings.PRODUCTION or not getattr(settings, "KAPSTONE_BENCH_BARE", False):
     raise ImproperlyConfigured(
@@ -210,6 +219,117 @@ def cosign(request: HttpRequest, user_id: int) -> HttpResponse:
     ])  # fmt: skip
 
 
+def _check(trainee: Any, organization_id: int) -> tuple[list[SetReport], int]:
+    """Every entry as values and the derived hours, checked against every enabled set (the pure core)."""
+    program = program_of(organization_id)
+    rows = list(
+        LedgerEntry.objects.filter(organization_id=organization_id, trainee=trainee).values(*LINE_FIELDS)
+    )
+    lines = lines_of(rows, derived_for(trainee, organization_id), organization_id)
+    facts = facts_of(trainee.pk, organization_id)
+    sets = enabled_sets(program)
+    return [check_set(s, lines, settings=program.settings, facts=facts) for s in sets], len(rows)
+
+
+@_exempt
+def ledger(request: HttpRequest, organization_id: int, user_id: int) -> HttpResponse:
+
+    trainee = User.objects.get(pk=user_id)
+    reports, count = _check(trainee, organization_id)
+    rows = [
+        f"<tr><td>{escape(r.title)}</td><td>{escape(v.title)}</td><td>{v.status}</td><td>{escape(v.message)}</td></tr>"
+        for r in reports
+        for v in r.verdicts
+    ]
+    for pk, on, kind, minutes, supervisor, given, family, status in (
+        LedgerEntry.objects.filter(organization_id=organization_id, trainee_id=user_id)
+        .order_by("-occurred_on", "-pk")
+        .values_list("pk", "occurred_on", "kind", "minutes", "supervisor__full_name", "client__given_name",
+                     "client__family_name", "status")[:SHOWN]
+    ):  # fmt: skip
+        rows.append(f"<tr><td>{pk}</td><td>{on:%Y-%m-%d}</td><td>{KIND_LABELS.get(kind, kind)}</td>"
+                    f"<td>{minutes}</td><td>{escape(supervisor)}</td><td>{escape(given or '')} "
+                    f"{escape(family or '')}</td><td>{status}</td></tr>")  # fmt: skip
+    return _html([f"<tr><td>{count}</td></tr>", *rows])
+
+
+@_exempt
+def desk(request: HttpRequest, organization_id: int, user_id: int) -> HttpResponse:
+
+    rows = [
+        f"<tr><td>{escape(t)}</td><td>{escape(a)}</td><td>{escape(g)} {escape(f)}</td>"
+        f"<td>{s:%Y-%m-%d}</td></tr>"
+        for t, a, g, f, s in ProgressNote.objects.filter(
+            status="pending_cosign",
+            client_id__in=CareTeamMember.objects.filter(user_id=user_id, team_role="supervisor").values(
+                "client_id"
+            ),
+        )
+        .order_by("signed_at", "pk")
+        .values_list(
+            "template_id", "author__full_name", "client__given_name", "client__family_name", "signed_at"
+        )[:100]
+    ]
+    rows += [
+        f"<tr><td>{pk}</td><td>{escape(name)}</td><td>{on:%Y-%m-%d}</td><td>{kind}</td><td>{minutes}</td></tr>"
+        for pk, name, on, kind, minutes in LedgerEntry.objects.filter(
+            organization_id=organization_id, supervisor_id=user_id, status="pending"
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", "trainee__full_name", "occurred_on", "kind", "minutes")[:200]
+    ]
+    today = timezone.localdate()
+    for row in Supervision.objects.filter(
+        organization_id=organization_id, supervisor_id=user_id, active=True, ends_on__isnull=False
+    ).select_related("trainee"):
+        assert row.ends_on is not None
+        elapsed = min(
+            max((today - row.starts_on).days / max((row.ends_on - row.starts_on).days, 1), 0.0), 1.0
+        )
+        reports, _ = _check(row.trainee, organization_id)
+        reasons = [reason for report in reports for reason in behind(report, elapsed=elapsed)]
+        rows.append(
+            f"<tr><td>{escape(row.trainee.full_name)}</td><td>{escape('; '.join(reasons[:3]))}</td></tr>"
+        )
+    rows += [
+        f"<tr><td>{escape(name)}</td><td>{escape(module)}</td><td>{number}</td><td>{at}</td></tr>"
+        for name, module, number, at in QuizAttempt.objects.filter(
+            enrollment__supervisor_id=user_id, status="pending"
+        )
+        .order_by("submitted_at", "pk")
+        .values_list("enrollment__trainee__full_name", "module_id", "number", "submitted_at")[:100]
+    ]
+    return _html(rows)
+
+
+@_exempt
+def directory(request: HttpRequest) -> HttpResponse:
+
+    filters = parse_filters(request.GET)
+    qs = Listing.objects.filter(opted_in=True)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.route:
+        qs = qs.filter(routes__contains=f"|{filters.route}|")
+    if filters.modality:
+        qs = qs.filter(modalities__contains=f"|{filters.modality}|")
+    if filters.telehealth is not None:
+        qs = qs.filter(telehealth=filters.telehealth)
+    if filters.accepting is not None:
+        qs = qs.filter(accepting=filters.accepting)
+    for word in filters.q.lower().split()[:8]:
+        qs = qs.filter(search_text__contains=word)
+    start = (filters.page - 1) * PAGE_SIZE
+    found = list(qs.order_by("display_name", "pk").values_list(
+        "pk", "display_name", "city", "state", "telehealth", "accepting", "routes", "modalities"
+    )[start : start + PAGE_SIZE + 1])  # fmt: skip
+    return _html([
+        f"<tr><td>{pk}</td><td>{escape(name)}</td><td>{escape(city)}, {state}</td><td>{telehealth}</td>"
+        f"<td>{accepting}</td><td>{escape(routes)}</td><td>{escape(modalities)}</td></tr>"
+        for pk, name, city, state, telehealth, accepting, routes, modalities in found[:PAGE_SIZE]
+    ] + [f"<tr><td>next page: {len(found) > PAGE_SIZE}</td></tr>"])  # fmt: skip
+
+
 urlpatterns = [
     path("bench-bare/caseload/<int:user_id>/", caseload),
     path("bench-bare/client/<int:client_id>/", client_chart),
@@ -219,6 +339,9 @@ urlpatterns = [
     path("bench-bare/outcomes/<int:organization_id>/", outcomes),
     path("bench-bare/outcomes-scan/<int:organization_id>/", outcomes_scan),
     path("bench-bare/cosign/<int:user_id>/", cosign),
+    path("bench-bare/ledger/<int:organization_id>/<int:user_id>/", ledger),
+    path("bench-bare/desk/<int:organization_id>/<int:user_id>/", desk),
+    path("bench-bare/directory/", directory),
     *app_urls.urlpatterns,
 ]
 handler400 = app_urls.handler400
