@@ -56,3 +56,15 @@ def test_a_citation_must_name_a_listed_source() -> None:
         cited(node, "refs", listed={"A1"})
     assert refused.value.field == "record.refs"
     assert refused.value.detail == "source 'Z9' is not listed in [[sources]]"
+
+
+def test_a_citation_key_left_out_is_refused_unless_the_reader_makes_it_optional() -> None:
+    with pytest.raises(DataFileError) as refused:
+        cited(Node({}, "options.dose", "phq9.toml"), listed={"A1"}, at_least_one=False)
+    assert (refused.value.field, refused.value.detail) == ("options.dose.sources", "required key is missing")
+    assert (
+        cited(Node({}, "options.dose", "phq9.toml"), listed={"A1"}, at_least_one=False, optional=True) == ()
+    )
+    with pytest.raises(DataFileError) as unlisted:
+        cited(Node({"sources": ["Z9"]}, "options.dose", "phq9.toml"), listed={"A1"}, optional=True)
+    assert unlisted.value.detail == "source 'Z9' is not listed in [[sources]]"

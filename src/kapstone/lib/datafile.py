@@ -208,11 +208,12 @@ def cited(
     *,
     listed: Collection[str] | None = None,
     at_least_one: bool = True,
+    optional: bool = False,
 ) -> tuple[str, ...]:
     """A section's citations: the source ids under ``key``, at least one unless ``at_least_one``
     is false (no rule stands uncited), each among ``listed`` (the file's ``[[sources]]``) when
-    given."""
-    refs: tuple[str, ...] = node.strings(key)
+    given. The key itself must be there unless ``optional`` (left out: no citations)."""
+    refs: tuple[str, ...] = node.strings(key, () if optional else _MISSING)
     if at_least_one and not refs:
         raise node.fail(key, "cite at least one source")
     if listed is not None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from kapstone.lib.datafile import ID, VERSION, DataFileError, Node, is_number, loads_toml, read_toml
+from kapstone.lib.datafile import ID, VERSION, DataFileError, Node, cited, is_number, loads_toml, read_toml
 
 from .facts import BOOLEAN, CHOICE, FACT_SPECS, NUMERIC_KINDS, SET, Bound, Number
 from .ruleset_types import (
@@ -262,15 +262,6 @@ class _Parser:
         )
         node.finish()
 
-    def _cite(self, node: Node, key: str = "source") -> tuple[str, ...]:
-        refs: tuple[str, ...] = node.strings(key)
-        if not refs:
-            raise node.fail(key, "cite at least one source")
-        for ref in refs:
-            if ref not in self.sources:
-                raise node.fail(key, f"source {ref!r} is not listed in [[sources]]")
-        return refs
-
     def _setting(self, name: str, node: Node) -> None:
         if not ID.match(name):
             raise node.fail(None, "a setting name is lower-case letters, digits and _, from a letter")
@@ -294,7 +285,7 @@ class _Parser:
             unit=node.string("unit", None),
             status=status,
             note=node.string("note"),
-            source=self._cite(node),
+            source=cited(node, "source", listed=self.sources),
         )
         floor = node.get("safety_floor", None)
         if floor is not None:
@@ -353,7 +344,7 @@ class _Parser:
             for name in PLACEHOLDER.findall(text):
                 if name not in self.settings:
                     raise node.fail(key, f"placeholder {{{name}}} does not name a setting")
-        source = self._cite(node)
+        source = cited(node, "source", listed=self.sources)
         rule = Rule(rule_id, level, title, when, reads, rationale, source, node.string("note", None))
         node.finish()
         return rule

@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
-from kapstone.lib.datafile import ID, Node, is_number
+from kapstone.lib.datafile import ID, Node, cited, is_number
 
 from .instrument import PLACEHOLDER, Item, Option, Source
 from .rules import OPS, AllOf, AnyOf, Condition, CountTest, ItemTest, Operand, OptionRef, ScoreTest
 
-_MISSING: Any = object()
 _KINDS = ("item", "score", "percent_of_max", "at_least", "all", "any")
 
 
@@ -62,13 +61,8 @@ class References:
         return DefinitionNode(value, where, self.source)
 
     def sources(self, node: Node, key: str = "sources", required: bool = True) -> tuple[str, ...]:
-        refs: tuple[str, ...] = node.strings(key, _MISSING if required else ())
-        if required and not refs:
-            raise node.fail(key, "cite at least one source")
-        for ref in refs:
-            if ref not in self.source_ids:
-                raise node.fail(key, f"source {ref!r} is not listed in [[sources]]")
-        return refs
+        """The section's citations, each a source the definition listed; ``required``: at least one."""
+        return cited(node, key, listed=self.source_ids, at_least_one=required, optional=not required)
 
     def code(self, node: Node, key: str, pattern: re.Pattern[str]) -> str | None:
         value: str | None = node.string(key, None)
