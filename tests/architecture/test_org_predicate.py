@@ -157,34 +157,22 @@ for _path in ("practicum ledger", "trainee requirement check"):
 # fails until it is taken off.
 KEYED: dict[str, tuple[set[str], str]] = {
     "caseload": (
-        {
-            "measures_response",
-            "measures_safetytask",
-            "measures_measureschedule",
-            "care_caresession",
-            "clients_client",
-        },
-        "latest scores, open tasks and due measures filter client_id IN (the scoped caseload) "
-        "(measures/selectors.py); today's dosing sessions in the nav filter by the same subquery and "
-        "join their client by its key (care/nav.py)",
+        {"care_caresession", "clients_client"},
+        "today's dosing sessions in the nav filter client_id IN (the scoped caseload) and join their "
+        "client by its key (care/nav.py)",
     ),
     "client chart": (
         {
             "measures_response",
-            "measures_safetytask",
-            "measures_measureschedule",
-            "measures_portallink",
             "care_caresession",
             "clients_client",
-            "clients_consentrecord",
-            "screening_clearance",
             "screening_screeningevaluation",
-            "care_course",
             "care_protocolversion",
         },
-        "after the client is read under the predicate, the chart and the readiness panel filter by "
-        "client_id or course_id: measures/selectors.py, measures/desk.py, clients/consent_selectors.py, "
-        "screening/selectors.py, screening/client_facts.py, care/selectors.py, care/hooks.py, care/nav.py",
+        "the readiness facts read the client's responses by client_id (screening/client_facts.py); "
+        "sessions by client_id or course_id (care/hooks.py, care/nav.py, care/services/dosing.py); a "
+        "clearance's evaluation, a course's protocol and a session's predecessor are joined by key "
+        "(select_related) to rows read under the predicate (screening/selectors.py, care/selectors.py)",
     ),  # fmt: skip
     "questionnaire submit": (
         {"measures_measureschedule", "care_course", "outcomes_clientmeasurestate"},

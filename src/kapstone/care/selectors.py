@@ -143,7 +143,11 @@ def protocols_current(organization_id: int) -> list[ProtocolVersion]:
 
 
 def client_courses(client: Client) -> list[Course]:
-    return list(client.courses.select_related("protocol").order_by("-started_at"))
+    return list(
+        client.courses.filter(organization_id=client.organization_id)
+        .select_related("protocol")
+        .order_by("-started_at")
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -171,7 +175,9 @@ class CourseOverview:
 
 def _first_dose_times(course: Course) -> list[datetime]:
     times = (
-        DoseRecord.objects.filter(session__course=course, is_booster=False)
+        DoseRecord.objects.filter(
+            session__organization_id=course.organization_id, session__course=course, is_booster=False
+        )
         .exclude(session__status=CareSession.Status.CANCELLED)
         .order_by("given_at")
         .values_list("given_at", flat=True)
@@ -184,9 +190,9 @@ def course_overview(course: Course, *, now: datetime | None = None) -> CourseOve
     now = now or timezone.now()
     protocol = protocol_of(course)
     sessions = list(
-        course.sessions.select_related("lead", "follows", "dosing", "integration", "preparation").order_by(
-            "scheduled_at", "pk"
-        )
+        course.sessions.filter(organization_id=course.organization_id)
+        .select_related("lead", "follows", "dosing", "integration", "preparation")
+        .order_by("scheduled_at", "pk")
     )
     prep_done = preparations_done(course)
     prep_needed = int(protocol.phases.preparation_sessions_before_first_dose.value)
@@ -212,7 +218,9 @@ def course_overview(course: Course, *, now: datetime | None = None) -> CourseOve
     notes: list[str] = list(readiness.warnings)
     if not readiness.touch_opt_in.consented:
         notes.append("consent for touch not yet given: no supportive touch in dosing sessions")
-    open_alerts = Alert.objects.filter(session__course=course, acknowledged_at__isnull=True).count()
+    open_alerts = Alert.objects.filter(
+        session__organization_id=course.organization_id, session__course=course, acknowledged_at__isnull=True
+    ).count()
     live = next(
         (
             s

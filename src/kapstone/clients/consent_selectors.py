@@ -58,7 +58,7 @@ def template_versions(organization_id: int | None) -> list[ConsentTemplate]:
 
 def consents_for(client: Client) -> list[ConsentRecord]:
     return list(
-        ConsentRecord.objects.filter(client=client)
+        ConsentRecord.objects.filter(organization_id=client.organization_id, client=client)
         .select_related("recorded_by", "witnessed_by", "withdrawn_by")
         .order_by("-signed_at", "-pk")
     )
@@ -67,14 +67,23 @@ def consents_for(client: Client) -> list[ConsentRecord]:
 def open_consent(client: Client) -> ConsentRecord | None:
     """The newest consent that is neither withdrawn nor replaced (it may be for an old template)."""
     return (
-        ConsentRecord.objects.filter(client=client, withdrawn_at__isnull=True, superseded_at__isnull=True)
+        ConsentRecord.objects.filter(
+            organization_id=client.organization_id,
+            client=client,
+            withdrawn_at__isnull=True,
+            superseded_at__isnull=True,
+        )
         .order_by("-signed_at", "-pk")
         .first()
     )
 
 
 def latest_consent(client: Client) -> ConsentRecord | None:
-    return ConsentRecord.objects.filter(client=client).order_by("-signed_at", "-pk").first()
+    return (
+        ConsentRecord.objects.filter(organization_id=client.organization_id, client=client)
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
 
 
 def is_current(consent: ConsentRecord | None, template: CurrentTemplate) -> bool:

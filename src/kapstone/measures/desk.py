@@ -92,9 +92,9 @@ def safety_fact(actor: Actor, client: Any) -> list[HeaderFact]:
     """Open safety tasks for this client, by level (highest first)."""
     if not allows(actor, "safety.acknowledge"):
         return []
-    open_tasks = SafetyTask.objects.filter(client=client, acknowledged_at__isnull=True).order_by(
-        "-level_rank"
-    )
+    open_tasks = SafetyTask.objects.filter(
+        organization_id=client.organization_id, client=client, acknowledged_at__isnull=True
+    ).order_by("-level_rank")
     counts: dict[str, int] = {}
     for level in open_tasks.values_list("level", flat=True):
         counts[str(SafetyTask.Level(level).label)] = counts.get(str(SafetyTask.Level(level).label), 0) + 1

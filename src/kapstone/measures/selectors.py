@@ -218,7 +218,7 @@ def client_measures(actor: Actor, client: Client) -> ClientMeasures:
     """
 
     responses = list(
-        Response.objects.filter(client=client)
+        Response.objects.filter(organization_id=client.organization_id, client=client)
         .defer("answers")  # the page shows scores, not the raw answers
         .order_by("administered_at", "pk")
     )
@@ -244,14 +244,20 @@ def client_measures(actor: Actor, client: Client) -> ClientMeasures:
         history.change, history.change_note = change_for(history, settings_rows.get(instrument_id, {}))
         histories.append(history)
     tasks = list(
-        SafetyTask.objects.filter(client=client)
+        SafetyTask.objects.filter(organization_id=client.organization_id, client=client)
         .select_related("acknowledged_by")
         .order_by("-opened_at", "-pk")[:200]
     )
     schedules = list(
-        MeasureSchedule.objects.filter(client=client, active=True).order_by("instrument_id", "kind")
+        MeasureSchedule.objects.filter(
+            organization_id=client.organization_id, client=client, active=True
+        ).order_by("instrument_id", "kind")
     )
-    links = list(PortalLink.objects.filter(client=client).order_by("-created_at", "-pk")[:20])
+    links = list(
+        PortalLink.objects.filter(organization_id=client.organization_id, client=client).order_by(
+            "-created_at", "-pk"
+        )[:20]
+    )
     return ClientMeasures(
         client=client,
         histories=histories,
@@ -320,6 +326,9 @@ def caseload(actor: Actor) -> Caseload:
     scoped = clients_scoped(actor, "outcomes.caseload").filter(is_active=True)
     clients = list(scoped.order_by("family_name", "given_name", "pk"))
     ids = scoped.values("pk")
+    # Each read names the organization as well as the clients: one shard's worth on a distributed
+    # engine (README, scale-out), and what tests/architecture/test_org_predicate.py checks.
+    orgs = sorted({c.organization_id for c in clients})
     latest: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
     if keys and clients:
         window = Window(
@@ -328,7 +337,7 @@ def caseload(actor: Actor) -> Caseload:
             order_by=[F("administered_at").desc(), F("pk").desc()],
         )
         rows = (
-            Response.objects.filter(client__in=ids, instrument_id__in=keys)
+            Response.objects.filter(organization_id__in=orgs, client__in=ids, instrument_id__in=keys)
             .annotate(rn=window)
             .filter(rn__lte=2)
             .values("client_id", "instrument_id", "total", "band", "administered_at", "rn")
@@ -339,13 +348,15 @@ def caseload(actor: Actor) -> Caseload:
     due: dict[int, list[str]] = defaultdict(list)
     if clients:
         tasks = dict(
-            SafetyTask.objects.filter(client__in=ids, acknowledged_at__isnull=True)
+            SafetyTask.objects.filter(organization_id__in=orgs, client__in=ids, acknowledged_at__isnull=True)
             .values("client_id")
             .annotate(n=Count("pk"))
             .values_list("client_id", "n")
         )
         for client_id, instrument_id in (
-            MeasureSchedule.objects.filter(client__in=ids, active=True, next_due_at__lte=timezone.now())
+            MeasureSchedule.objects.filter(
+                organization_id__in=orgs, client__in=ids, active=True, next_due_at__lte=timezone.now()
+            )
             .order_by("instrument_id")
             .values_list("client_id", "instrument_id")
         ):

@@ -162,7 +162,10 @@ def latest_submitted(client: Client) -> ScreeningEvaluation | None:
     """The newest submitted, not superseded screening of the client."""
     return (
         ScreeningEvaluation.objects.filter(
-            client=client, status=ScreeningEvaluation.Status.SUBMITTED, superseded_at__isnull=True
+            organization_id=client.organization_id,
+            client=client,
+            status=ScreeningEvaluation.Status.SUBMITTED,
+            superseded_at__isnull=True,
         )
         .select_related("submitted_by")
         .order_by("-submitted_at", "-pk")
@@ -173,7 +176,7 @@ def latest_submitted(client: Client) -> ScreeningEvaluation | None:
 def latest_clearance(client: Client) -> Clearance | None:
     """The newest prescriber decision for the client (current or not: readiness says why)."""
     return (
-        Clearance.objects.filter(client=client)
+        Clearance.objects.filter(organization_id=client.organization_id, client=client)
         .select_related("prescriber", "evaluation")
         .order_by("-decided_at", "-pk")
         .first()
