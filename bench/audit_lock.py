@@ -122,7 +122,7 @@ def run(
             samples.extend(mine)
 
     original = services._serialize_writers
-    services._serialize_writers = timed_lock  # type: ignore[assignment]
+    services._serialize_writers = timed_lock
     try:
         started = time.monotonic()
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(writers)]
@@ -132,7 +132,7 @@ def run(
             t.join()
         wall = time.monotonic() - started
     finally:
-        services._serialize_writers = original  # type: ignore[assignment]
+        services._serialize_writers = original
     return _summary(samples, wall)
 
 
