@@ -179,7 +179,7 @@ def test_a_checkpoint_names_every_chains_head_under_a_signed_merkle_root(world, 
     assert "including every event up to the checkpoint's heads (3 chain(s))" in verify(path)
 
 
-def test_deleting_the_newest_rows_of_one_organization_is_caught_and_named(world, tmp_path):
+def test_deleting_the_newest_rows_of_one_organization_is_caught_and_named(world, tmp_path, battery):
     write(world.org_a, 3)
     b_rows = write(world.org_b, 4)
     path = checkpoint_file(tmp_path)
@@ -199,6 +199,11 @@ def test_deleting_the_newest_rows_of_one_organization_is_caught_and_named(world,
         f"longer exists (the newest rows were deleted; newest left: {b_rows[1].pk})."
     )
     assert f"organization {world.org_a.pk}" not in message
+    battery(
+        "T7",
+        "deletion of one organization's newest rows (2 of 4) while another writes on: detected with a "
+        "signed checkpoint of every chain's head and the organization named 1/1 (by the chains alone 0/1)",
+    )
 
 
 def test_a_rebuilt_tail_of_one_organization_is_caught(world, tmp_path):

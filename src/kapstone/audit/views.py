@@ -73,8 +73,8 @@ def audit_export(request: AuthenticatedRequest) -> StreamingHttpResponse:
 @requires("audit.export")
 @require_GET
 def audit_checkpoint(request: AuthenticatedRequest) -> HttpResponse:
-    """A signed checkpoint of the chain's head, to keep off this server (tamper evidence for the
-    newest rows: `kapstone audit verify --checkpoint FILE`)."""
+    """A signed checkpoint of every chain's head (one per organization), to keep off this server
+    (tamper evidence for the newest rows: `kapstone audit verify --checkpoint FILE`)."""
     with transaction.atomic():
         record(request.actor, "audit.checkpoint", object_type="audit_log")  # covered by the checkpoint
         checkpoint = make_checkpoint()
