@@ -22,8 +22,8 @@ Each hot path runs once through Django's test client, as the persona who uses it
 * Every organization id named in a predicate must be one of the actor's.
 * Writes are not checked here: an ``INSERT`` or ``UPDATE`` of a tenant row takes its organization
   from a parent the service already read under the predicate (``Response.organization_id =
-  client.organization_id``), and the services' own tests check the stored row. The audit chain's
-  ``SELECT hash ... ORDER BY id DESC LIMIT 1`` reads the one global chain (``CROSS``, with reason).
+  client.organization_id``), and the services' own tests check the stored row. The audit append's
+  read of its chain's head filters ``chain``, not ``organization_id`` (``CROSS``, with reason).
 * Pages that cross organizations by design (the public directory) name the tables they read
   across organizations in ``CROSS``, with the reason; any other unscoped read fails.
 
@@ -130,9 +130,10 @@ PATHS: dict[str, Path] = {
 
 # Reads that cross organizations on purpose: (path or "*", table) -> why.
 CROSS: dict[tuple[str, str], str] = {
-    # The tamper-evident audit log is one hash chain over every organization: each append reads the
-    # last row's hash. Distributed, it becomes one chain per organization (README, scale-out).
-    ("*", "audit_auditevent"): "the audit chain's head is global",
+    # Each audit append reads its chain's head by ``chain`` (the organization's id, or 0 for events
+    # without one: kapstone.audit.services.chain_key), not by organization_id; chain 0 and
+    # ``kapstone audit verify`` span organizations (README, scale-out).
+    ("*", "audit_auditevent"): "the audit head is found by its chain column",
     # A person's memberships span organizations: reading them is how a request learns its actor's
     # organizations (accounts/services.py), before any organization is known.
     ("*", "accounts_membership"): "a person's memberships, read to find the organization",
