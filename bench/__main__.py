@@ -7,9 +7,11 @@ Ratios side by side in one run, medians of N rounds (order rotated per round).
     make bench ARGS="--plans"                   # query plans of every hot query, full scans flagged
     make bench ARGS="--scale-from XS"           # the same pages at 1 k clients: scale ratios
     make bench ARGS="--paths caseload,submit --rounds 5 --save"
+    make bench ARGS="--paths desk,ledger,directory --save --suffix paths --note 'why this run'"
 
-The database of a tier is seeded once by `kapstone synth` and reused (var/bench/; PostgreSQL: a
-database per tier), keyed by tier, seed, generator version and the migrations.
+The database of a tier is seeded once by `kapstone synth` then `bench.seed_paths` (supervisions,
+practicum ledgers, directory listings) and reused (var/bench/; PostgreSQL: a database per tier),
+keyed by tier, seed, generator version, seed_paths version and the migrations.
 Loopback only; every load run is bounded in requests and seconds.
 """
 
