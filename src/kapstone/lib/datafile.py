@@ -66,6 +66,37 @@ def is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def number_problem(
+    value: object,
+    *,
+    whole: bool,
+    low: float | None,
+    high: float | None,
+    floor_max: float | None = None,
+    floor_note: str | None = None,
+) -> str | None:
+    """Why ``value`` is not acceptable for a numeric option or setting a file declares, or ``None``:
+    a number (a whole one when ``whole``), finite, not past the safety floor (a clinic may tighten,
+    never loosen past it), and within ``low``..``high``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "expected a whole number" if whole else "expected a number"
+    if whole and not isinstance(value, int):
+        return "expected a whole number"
+    if not math.isfinite(value):
+        return "expected a finite number"
+    if floor_max is not None and value > floor_max:
+        return f"refused by the safety floor: at most {_number_text(floor_max)} ({floor_note})"
+    if low is not None and value < low:
+        return f"expected at least {_number_text(low)}"
+    if high is not None and value > high:
+        return f"expected at most {_number_text(high)}"
+    return None
+
+
+def _number_text(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 _MISSING: Any = object()
 
 

@@ -6,10 +6,11 @@ its strict reader are in ``ruleset.py``. Pure Python, no Django.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from kapstone.lib.datafile import number_problem
 
 from .facts import Bound, FieldError, Number
 
@@ -176,19 +177,14 @@ class Setting:
 
     def check(self, value: object) -> str | None:
         """Why ``value`` is not acceptable for this setting, or ``None``."""
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return "expected a whole number" if self.type == "integer" else "expected a number"
-        if self.type == "integer" and not isinstance(value, int):
-            return "expected a whole number"
-        if not math.isfinite(value):
-            return "expected a finite number"
-        if self.floor_max is not None and value > self.floor_max:
-            return f"refused by the safety floor: at most {format_value(self.floor_max)} ({self.floor_note})"
-        if self.min is not None and value < self.min:
-            return f"expected at least {format_value(self.min)}"
-        if self.max is not None and value > self.max:
-            return f"expected at most {format_value(self.max)}"
-        return None
+        return number_problem(
+            value,
+            whole=self.type == "integer",
+            low=self.min,
+            high=self.max,
+            floor_max=self.floor_max,
+            floor_note=self.floor_note,
+        )
 
     def parse_text(self, text: str) -> object:
         """Command-line text to a number; the text itself when it does not parse (so ``check``

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kapstone.lib.datafile import version_key
+from kapstone.lib.datafile import number_problem, version_key
 
 from .rules import Condition, Evaluator, Operand
 
@@ -101,19 +101,14 @@ class Option:
             if isinstance(value, str) and value in self.choices:
                 return None
             return f"expected one of {', '.join(self.choices)}"
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return "expected a whole number" if self.type == "integer" else "expected a number"
-        if self.type == "integer" and not isinstance(value, int):
-            return "expected a whole number"
-        if not math.isfinite(value):
-            return "expected a finite number"
-        if self.floor_max is not None and value > self.floor_max:
-            return f"refused by the safety floor: at most {fmt(self.floor_max)} ({self.floor_note})"
-        if self.min is not None and value < self.min:
-            return f"expected at least {fmt(self.min)}"
-        if self.max is not None and value > self.max:
-            return f"expected at most {fmt(self.max)}"
-        return None
+        return number_problem(
+            value,
+            whole=self.type == "integer",
+            low=self.min,
+            high=self.max,
+            floor_max=self.floor_max,
+            floor_note=self.floor_note,
+        )
 
     def parse_text(self, text: str) -> object:
         """Convert command-line text to this option's type; return the text unchanged when it
