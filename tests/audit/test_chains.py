@@ -222,24 +222,50 @@ def test_a_rebuilt_tail_of_one_organization_is_caught(world, tmp_path):
 
 def test_a_checkpoint_whose_heads_were_edited_is_rejected(world, tmp_path):
     write(world.org_a, 2)
+    write(world.org_b, 2)
     path = checkpoint_file(tmp_path)
     data = json.loads(path.read_text())
-    data["heads"] = data["heads"][1:]  # drop one organization's head from the file
-    path.write_text(json.dumps(data))
-    with pytest.raises(CommandError, match="signature does not verify"):
-        verify(path)
+    dropped = data | {"heads": data["heads"][1:]}  # one organization's head left out of the file
+    forged = data | {"heads": [h | {"id": h["id"] - 1} for h in data["heads"]]}  # older heads claimed
+    for edited in (dropped, forged):
+        path.write_text(json.dumps(edited))
+        with pytest.raises(CommandError, match="its heads do not match its signed Merkle root"):
+            verify(path)
 
 
-def test_the_admins_exported_checkpoint_covers_every_chain(world, as_user, tmp_path):
+def test_the_admins_checkpoint_carries_only_their_organizations_head_with_its_proof(world, as_user, tmp_path):
     write(world.org_b, 2)
+    write(None, 1)
     response = as_user("avery").get("/audit/checkpoint.json")
     assert response.status_code == 200
     data = json.loads(response.content)
-    assert {h["chain"] for h in data["heads"]} >= {world.org_a.pk, world.org_b.pk}
-    assert AuditEvent.objects.get(pk=data["head_id"]).chain == world.org_a.pk  # the admin's own row
+    (head,) = data["heads"]  # org B's and the system's heads (their activity) stay out of the file
+    own = AuditEvent.objects.filter(chain=world.org_a.pk).order_by("-id").first()
+    assert own.action == "audit.checkpoint" and own.actor_id == world.users["avery"].pk
+    assert (data["scope"], head["chain"], head["id"], head["hash"]) == (
+        world.org_a.pk,
+        world.org_a.pk,
+        own.pk,
+        own.hash,
+    )
+    assert data["head_id"] == own.pk and data["tree_size"] == 3
+    others = AuditEvent.objects.exclude(chain=world.org_a.pk).values_list("hash", flat=True)
+    assert others and not any(other in response.content.decode() for other in others)
     path = tmp_path / "exported.json"
     path.write_bytes(response.content)
-    assert "Audit chain intact" in verify(path)
+    assert f"including every event up to the checkpoint's head of organization {world.org_a.pk}" in verify(
+        path
+    )
+    moved = data | {"heads": [head | {"chain": world.org_b.pk}]}  # claimed for another organization
+    path.write_text(json.dumps(moved))
+    with pytest.raises(CommandError, match="do not match its signed Merkle root"):
+        verify(path)
+    path.write_bytes(response.content)
+    drop_triggers()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [own.pk])
+    with pytest.raises(CommandError, match=f"Rows are missing from organization {world.org_a.pk}'s chain"):
+        verify(path)
 
 
 # --- Rows written before per-organization chains ---------------------------------------------------------
@@ -382,3 +408,16 @@ def test_on_postgres_one_organizations_open_append_does_not_hold_up_another(worl
     assert after.prev_hash == held_row.hash  # A's chain stayed linear
     assert not AuditEvent.objects.filter(action="test.second_writer").exists()
     assert verify_chain().ok
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 9])
+def test_every_heads_inclusion_proof_checks_against_the_root_and_no_other_head_does(size):
+    heads = [{"chain": None if i == 0 else i, "id": 10 * i + 1, "hash": f"{i:064x}"} for i in range(size)]
+    root = cp.merkle_root(heads)
+    for index, head in enumerate(heads):
+        proof = cp.inclusion_proof(heads, head["chain"])
+        assert cp.verify_inclusion(head, index, size, proof, root)
+        for other in range(size):  # the same proof names no other leaf, nor the same leaf elsewhere
+            if other != index:
+                assert not cp.verify_inclusion(heads[other], index, size, proof, root)
+                assert not cp.verify_inclusion(head, other, size, proof, root)

@@ -11,8 +11,10 @@ checkpoint`` from a scheduled job), it lets ``kapstone audit verify --checkpoint
 every row up to each head is still there, unchanged: a deletion of the newest rows of any one
 organization's chain, even followed by new appends, no longer verifies, and the report names it.
 
-The root is what a log publishes; one organization's head can later be proved against it with an
-inclusion proof (``inclusion_proof``) without showing the other organizations' heads.
+The signature covers the tree head (size and root), as a transparency log's signed tree head does;
+the heads in the file are proved by it. The operator's checkpoint carries every head; the one an
+organization's admin downloads carries only that organization's head with its inclusion proof, so
+it shows nothing of the other organizations' activity.
 
 Single-head checkpoints of the one global chain (kind ``kapstone.audit_checkpoint/1``, made before
 per-organization chains) keep verifying: their head is a legacy row, which no append touches again.
@@ -200,24 +202,38 @@ def chain_heads() -> list[dict[str, Any]]:
     )
 
 
-def make_checkpoint() -> dict[str, Any]:
-    """A signed statement of every chain's head now, and of the newest row overall (``head_id``;
-    an empty log's head is the genesis hash)."""
+def make_checkpoint(scope: int | None = None) -> dict[str, Any]:
+    """A signed tree head over every chain's head now (``tree_size`` leaves, ``merkle_root``).
+
+    For the operator (``scope`` None) the file carries every head, and ``head_id`` names the newest
+    row overall. For one organization's admin (``scope`` = its chain key) it carries that chain's head
+    only, with its inclusion proof: the other organizations' heads (their activity) stay out of the
+    file, and their tails are covered by the operator's checkpoints. An empty log's head is the
+    genesis hash.
+    """
     heads = chain_heads()
-    newest = max(heads, key=lambda head: int(head["id"]), default=None)
+    if scope is None:
+        carried = heads
+    else:
+        index = next((i for i, head in enumerate(heads) if head["chain"] == scope), None)
+        if index is None:
+            raise CheckpointError(f"{chain_label(scope)} has no rows to checkpoint.")
+        carried = [heads[index] | {"index": index, "proof": inclusion_proof(heads, scope)}]
+    newest = max(carried, key=lambda head: int(head["id"]), default=None)
     key = signing_key()
     payload = {
         "kind": KIND,
         "site": settings.SITE_URL,
+        "scope": "all" if scope is None else scope,
         "head_id": newest["id"] if newest else 0,
         "head_hash": newest["hash"] if newest else GENESIS,
-        "heads": heads,
+        "tree_size": len(heads),
         "merkle_root": merkle_root(heads),
         "signed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "public_key": _public_b64(key.public_key()),
     }
-    signature = key.sign(_canonical(payload))
-    return {**payload, "signature": base64.b64encode(signature).decode("ascii")}
+    signature = key.sign(_canonical(payload))  # the heads are proved by the root, not signed alone
+    return {**payload, "heads": carried, "signature": base64.b64encode(signature).decode("ascii")}
 
 
 def dumps(checkpoint: dict[str, Any]) -> str:
@@ -234,7 +250,7 @@ class CheckpointReport:
 def _check_signature(checkpoint: dict[str, Any]) -> str:
     """'' when the checkpoint is signed by this instance's key; else what is wrong."""
     try:
-        payload = {k: v for k, v in checkpoint.items() if k != "signature"}
+        payload = {k: v for k, v in checkpoint.items() if k not in ("signature", "heads")}
         if payload.get("kind") not in KINDS:
             return f"not a Kapstone audit checkpoint (kind {payload.get('kind')!r})"
         signature = base64.b64decode(str(checkpoint["signature"]), validate=True)
@@ -246,18 +262,31 @@ def _check_signature(checkpoint: dict[str, Any]) -> str:
         return "its signature does not verify (the file was altered or is not a checkpoint)"
     if payload["public_key"] != _public_b64(signing_key(create=False).public_key()):
         return "it was signed by another key than this instance's checkpoint key"
-    if payload["kind"] == KIND:
-        heads = payload.get("heads")
-        if not isinstance(heads, list) or merkle_root(heads) != payload.get("merkle_root"):
-            return "its heads do not hash to its Merkle root"
+    if payload["kind"] == KIND and not _heads_match_root(payload, checkpoint.get("heads")):
+        return "its heads do not match its signed Merkle root"
     return ""
+
+
+def _heads_match_root(payload: dict[str, Any], heads: object) -> bool:
+    """Every head carried is a leaf of the signed tree: all of them for an operator's checkpoint
+    (recomputed), or one organization's with its inclusion proof."""
+    if not isinstance(heads, list):
+        return False
+    size, root = int(payload["tree_size"]), str(payload["merkle_root"])
+    if payload["scope"] == "all":
+        return len(heads) == size and merkle_root(heads) == root
+    return len(heads) == 1 and all(
+        head["chain"] == payload["scope"]
+        and verify_inclusion(head, int(head["index"]), size, list(head["proof"]), root)
+        for head in heads
+    )
 
 
 def verify_against(checkpoint: dict[str, Any]) -> CheckpointReport:
     """Every chain verifies AND still holds the checkpoint's head row of each chain, unchanged."""
     try:
         problem = _check_signature(checkpoint)
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, AttributeError):
         problem = "its heads are malformed"
     if problem:
         return CheckpointReport(False, f"Checkpoint rejected: {problem}.")
@@ -282,10 +311,12 @@ def verify_against(checkpoint: dict[str, Any]) -> CheckpointReport:
     head_id = int(checkpoint["head_id"])
     after = AuditEvent.objects.filter(id__gt=head_id).count()
     covered = "every event up to the checkpoint's head" + ("s" if len(heads) > 1 else "")
+    if checkpoint.get("scope", "all") != "all":
+        covered += f" of {chain_label(int(checkpoint['scope']))}"
     return CheckpointReport(
         True,
         f"Audit chain intact: {chain.checked} events verified in {chain.chains} chain(s), including "
-        f"{covered} ({len(heads)} chain(s)) of {signed_at}; newest head {head_id} ({after} since).",
+        f"{covered} ({len(heads)} chain(s)), signed {signed_at}; newest head {head_id} ({after} since).",
         chain,
     )
 

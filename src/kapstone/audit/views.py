@@ -14,7 +14,7 @@ from kapstone.access.decorators import requires
 from kapstone.audit.checkpoint import dumps, make_checkpoint
 from kapstone.audit.forms import AuditFilterForm
 from kapstone.audit.selectors import audit_events
-from kapstone.audit.services import record
+from kapstone.audit.services import chain_key, record
 from kapstone.core.http import AuthenticatedRequest
 from kapstone.core.localtime import iso
 
@@ -73,11 +73,12 @@ def audit_export(request: AuthenticatedRequest) -> StreamingHttpResponse:
 @requires("audit.export")
 @require_GET
 def audit_checkpoint(request: AuthenticatedRequest) -> HttpResponse:
-    """A signed checkpoint of every chain's head (one per organization), to keep off this server
-    (tamper evidence for the newest rows: `kapstone audit verify --checkpoint FILE`)."""
+    """A signed checkpoint of this organization's chain head (proved against the signed tree of
+    every chain's head, whose other heads stay out of the file), to keep off this server (tamper
+    evidence for the newest rows: `kapstone audit verify --checkpoint FILE`)."""
     with transaction.atomic():
         record(request.actor, "audit.checkpoint", object_type="audit_log")  # covered by the checkpoint
-        checkpoint = make_checkpoint()
+        checkpoint = make_checkpoint(scope=chain_key(request.actor.organization_id))
     response = HttpResponse(dumps(checkpoint), content_type="application/json; charset=utf-8")
     name = f"kapstone-audit-checkpoint-{checkpoint['head_id']}.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
