@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
 SOURCE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
@@ -66,26 +66,35 @@ def is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def number_problem(
-    value: object,
-    *,
-    whole: bool,
-    low: float | None,
-    high: float | None,
-    floor_max: float | None = None,
-    floor_note: str | None = None,
-) -> str | None:
-    """Why ``value`` is not acceptable for a numeric option or setting a file declares, or ``None``:
-    a number (a whole one when ``whole``), finite, not past the safety floor (a clinic may tighten,
-    never loosen past it), and within ``low``..``high``."""
+class DeclaredNumber(Protocol):
+    """A numeric option or setting a data file declares: its type (``integer`` = whole numbers),
+    its bounds, and a safety floor a clinic may tighten, never loosen past."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def min(self) -> float | None: ...
+    @property
+    def max(self) -> float | None: ...
+    @property
+    def floor_max(self) -> float | None: ...
+    @property
+    def floor_note(self) -> str | None: ...
+
+
+def number_problem(value: object, declared: DeclaredNumber) -> str | None:
+    """Why ``value`` is not acceptable for ``declared``, or ``None``: a number (a whole one for an
+    integer), finite, not past the safety floor, and within the declared minimum and maximum."""
+    whole = declared.type == "integer"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "expected a whole number" if whole else "expected a number"
     if whole and not isinstance(value, int):
         return "expected a whole number"
     if not math.isfinite(value):
         return "expected a finite number"
+    floor_max, low, high = declared.floor_max, declared.min, declared.max
     if floor_max is not None and value > floor_max:
-        return f"refused by the safety floor: at most {_number_text(floor_max)} ({floor_note})"
+        return f"refused by the safety floor: at most {_number_text(floor_max)} ({declared.floor_note})"
     if low is not None and value < low:
         return f"expected at least {_number_text(low)}"
     if high is not None and value > high:

@@ -177,14 +177,7 @@ class Setting:
 
     def check(self, value: object) -> str | None:
         """Why ``value`` is not acceptable for this setting, or ``None``."""
-        return number_problem(
-            value,
-            whole=self.type == "integer",
-            low=self.min,
-            high=self.max,
-            floor_max=self.floor_max,
-            floor_note=self.floor_note,
-        )
+        return number_problem(value, self)
 
     def parse_text(self, text: str) -> object:
         """Command-line text to a number; the text itself when it does not parse (so ``check``

@@ -101,14 +101,7 @@ class Option:
             if isinstance(value, str) and value in self.choices:
                 return None
             return f"expected one of {', '.join(self.choices)}"
-        return number_problem(
-            value,
-            whole=self.type == "integer",
-            low=self.min,
-            high=self.max,
-            floor_max=self.floor_max,
-            floor_note=self.floor_note,
-        )
+        return number_problem(value, self)
 
     def parse_text(self, text: str) -> object:
         """Convert command-line text to this option's type; return the text unchanged when it
