@@ -13,11 +13,15 @@ Two readings, stated once:
 - "At least half of online instruction live" (Oregon) is checked as: self-paced hours count only up
   to the live online hours. That is the same rule for a trainee who meets it, and it cannot be
   un-met by logging more self-paced hours.
+
+A set is checked over an index of its lines, built once (the positions of the lines of each kind and
+of each topic): each requirement reads only the lines that could count for it, in the ledger's order,
+so its sums (and the first unknown fact it names) are exactly those of a walk over every line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .model import Line, Number, Requirement, RequirementSet, SetReport, Status, Verdict
@@ -52,14 +56,12 @@ def _resolve(
 
 
 def _share(line: Line, requirement: Requirement) -> float:
-    """The fraction of a line's minutes this requirement counts (topic split), 0 if it does not."""
-    if line.kind not in requirement.kinds:
-        return 0.0
+    """The fraction of a line's minutes this requirement counts (topic split), 0 if it does not.
+    ``line`` comes from ``_Index.lines_for``: of one of the requirement's kinds and, if it names
+    topics, carrying one of them."""
     if requirement.sessions and line.session not in requirement.sessions:
         return 0.0
     if requirement.topics:
-        if not line.topics:
-            return 0.0
         matched = sum(1 for topic in line.topics if topic in requirement.topics)
         return matched / len(line.topics)
     return 1.0
@@ -179,9 +181,51 @@ def _amount(requirement: Requirement, value: float) -> str:
     return number
 
 
+class _Index:
+    """A ledger's lines indexed once: the positions of the lines of each kind and of each topic."""
+
+    __slots__ = ("by_kind", "by_topic", "lines", "seen")
+
+    def __init__(self, lines: Sequence[Line]) -> None:
+        self.lines = lines
+        self.by_kind: dict[str, list[int]] = {}
+        self.by_topic: dict[str, list[int]] = {}
+        self.seen: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[list[Line], list[Line]]] = {}
+        for position, line in enumerate(lines):
+            self.by_kind.setdefault(line.kind, []).append(position)
+            for topic in set(line.topics):
+                self.by_topic.setdefault(topic, []).append(position)
+
+    def lines_for(self, requirement: Requirement) -> tuple[list[Line], list[Line]]:
+        """The lines that could count for ``requirement`` (of one of its kinds and, if it names
+        topics, carrying one of them), in the ledger's order: the counted ones, and all of them. A
+        line left out has no share in the requirement, so the rules would skip it anyway."""
+        kinds, topics = requirement.kinds, requirement.topics
+        found = self.seen.get((kinds, topics))
+        if found is None:
+            index, keys = (self.by_topic, topics) if topics else (self.by_kind, kinds)
+            positions: set[int] = set()
+            for key in keys:
+                positions.update(index.get(key, ()))
+            every = [line for line in map(self.lines.__getitem__, sorted(positions)) if line.kind in kinds]
+            found = self.seen[kinds, topics] = ([line for line in every if line.counted], every)
+        return found
+
+
 def check_requirement(
     requirement: Requirement,
-    lines: list[Line],
+    lines: Sequence[Line],
+    req_set: RequirementSet,
+    *,
+    settings: Mapping[str, float],
+    facts: Mapping[str, bool | None],
+) -> Verdict:
+    return _check(requirement, _Index(lines), req_set, settings=settings, facts=facts)
+
+
+def _check(
+    requirement: Requirement,
+    index: _Index,
     req_set: RequirementSet,
     *,
     settings: Mapping[str, float],
@@ -202,7 +246,7 @@ def check_requirement(
             base, missing_fact=question,
             message=f"Cannot tell: nobody has recorded {question[0].lower() + question[1:]}",
         )  # fmt: skip
-    counted = [line for line in lines if line.counted]
+    counted, every = index.lines_for(requirement)
     got, need, unset = _measure(requirement, counted, req_set, settings)
     units = {"hours": "h", "distinct_clients": "clients"}
     scale = 60 if requirement.rule == "hours" else 1
@@ -212,7 +256,7 @@ def check_requirement(
             base, missing_fact=f"the program setting “{unset}”",
             message=f"Cannot tell: the program has not set “{unset}”.",
         )  # fmt: skip
-    with_pending, _, _ = _measure(requirement, list(lines), req_set, settings)
+    with_pending, _, _ = _measure(requirement, every, req_set, settings)
     pending = max(0.0, with_pending.low - got.low)
     waiting = f" ({_amount(requirement, pending)} more logged, waiting for verification)" if pending else ""
     base = replace(base, need=need / scale, pending=pending / scale)
@@ -239,9 +283,8 @@ def check_set(
     facts: Mapping[str, bool | None] | None = None,
 ) -> SetReport:
     """Every requirement of the set, in the file's order."""
-    listed = list(lines)
+    index = _Index(list(lines))
     verdicts = tuple(
-        check_requirement(r, listed, req_set, settings=settings or {}, facts=facts or {})
-        for r in req_set.requirements
+        _check(r, index, req_set, settings=settings or {}, facts=facts or {}) for r in req_set.requirements
     )
     return SetReport(set_id=req_set.id, version=req_set.version, title=req_set.title, verdicts=verdicts)
