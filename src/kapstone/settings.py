@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "kapstone.core",
+    "kapstone.shell",
     "kapstone.accounts",
     "kapstone.audit",
     "kapstone.clients",
@@ -118,10 +119,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "kapstone.core.context_processors.shell",
+                "kapstone.shell.context_processors.shell",
             ],
             # Local time ("when", "day", "clock", "iso") and plain words ("label") on every page.
-            "builtins": ["kapstone.core.templatetags.shell"],
+            "builtins": ["kapstone.shell.templatetags.shell"],
         },
     }
 ]
@@ -219,7 +220,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; kept default
-CSRF_FAILURE_VIEW = "kapstone.core.views.csrf_failure"
+CSRF_FAILURE_VIEW = "kapstone.shell.views.csrf_failure"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -7,20 +7,20 @@ from kapstone.clients import portal_views
 from kapstone.clients import views as client_views
 from kapstone.clients.breakglass_urls import breakglass_patterns
 from kapstone.clients.intake_urls import intake_patterns, portal_kap_patterns
-from kapstone.core import views as core_views
 from kapstone.credentials import views as credential_views
 from kapstone.credentials.urls import verify_patterns
 from kapstone.measures.urls import measures_patterns, questionnaire_patterns
 from kapstone.notes.urls import notes_patterns
 from kapstone.outcomes.urls import outcomes_patterns
 from kapstone.screening.urls import screening_patterns
+from kapstone.shell import views as shell_views
 
 core_patterns = ([
-    path("", core_views.home, name="home"),
-    path("dashboard/", core_views.dashboard, name="dashboard"),
-    path("preferences/", core_views.preferences, name="preferences"),
-    path("organization/settings/", core_views.organization_settings, name="organization_settings"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("", shell_views.home, name="home"),
+    path("dashboard/", shell_views.dashboard, name="dashboard"),
+    path("preferences/", shell_views.preferences, name="preferences"),
+    path("organization/settings/", shell_views.organization_settings, name="organization_settings"),
+    path("healthz", shell_views.healthz, name="healthz"),
 ], "core")  # fmt: skip
 
 account_patterns = ([
@@ -87,7 +87,7 @@ urlpatterns = [
     path("verify/", include(verify_patterns)),
 ]
 
-handler400 = "kapstone.core.views.error_400"
-handler403 = "kapstone.core.views.error_403"
-handler404 = "kapstone.core.views.error_404"
-handler500 = "kapstone.core.views.error_500"
+handler400 = "kapstone.shell.views.error_400"
+handler403 = "kapstone.shell.views.error_403"
+handler404 = "kapstone.shell.views.error_404"
+handler500 = "kapstone.shell.views.error_500"

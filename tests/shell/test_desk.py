@@ -12,8 +12,8 @@ from tests.notes.notes_helpers import draft, signed_note
 from tests.readiness_helpers import record_intake, submit_screening
 
 from kapstone.accounts.models import Invitation
-from kapstone.core.desk import age
 from kapstone.measures.models import SafetyTask
+from kapstone.shell.desk import age
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kapstone.core.actor import Actor
-from kapstone.core.navigation import NAV, nav_sections
+from kapstone.shell.navigation import NAV, nav_sections
 
 pytestmark = pytest.mark.django_db
 

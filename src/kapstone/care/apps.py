@@ -12,8 +12,8 @@ class CareConfig(AppConfig):
         from kapstone.care.nav import dosing_nav
         from kapstone.care.selectors import upcoming_sessions
         from kapstone.clients.hooks import register_upcoming_sessions_source
-        from kapstone.core.navigation import register_dashboard_section, register_nav_links
         from kapstone.measures.hooks import register_dosing_marker_source
+        from kapstone.shell.navigation import register_dashboard_section, register_nav_links
 
         register_dosing_marker_source(dosing_dates)
         register_dashboard_section(care_section)

@@ -12,7 +12,7 @@ from kapstone.access.policy import allows
 from kapstone.care.models import CareSession
 from kapstone.care.selectors import sessions_scoped
 from kapstone.core.actor import Actor
-from kapstone.core.navigation import DashboardSection
+from kapstone.shell.navigation import DashboardSection
 
 
 def care_section(actor: Actor) -> DashboardSection | None:

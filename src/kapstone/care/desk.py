@@ -1,4 +1,4 @@
-"""Desk queues of the care module (kapstone.core.desk): today's sessions for the clinicians;
+"""Desk queues of the care module (kapstone.shell.desk): today's sessions for the clinicians;
 dosing decisions waiting for a prescriber's justification and open alerts for the prescriber."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from kapstone.accounts.models import Role
 from kapstone.care.models import Alert, CareSession, DosingDetail, ProtocolVersion
 from kapstone.care.selectors import client_courses, course_overview, sessions_scoped
 from kapstone.core.actor import Actor
-from kapstone.core.client_header import HeaderFact, register_header
-from kapstone.core.desk import Queue, QueueItem, register_health, register_queue
 from kapstone.core.localtime import format_time
+from kapstone.shell.client_header import HeaderFact, register_header
+from kapstone.shell.desk import Queue, QueueItem, register_health, register_queue
 
 
 def todays_sessions(actor: Actor) -> Queue | None:

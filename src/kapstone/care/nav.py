@@ -1,4 +1,4 @@
-"""The side navigation's Dosing section (registered with kapstone.core.navigation in CareConfig.ready)."""
+"""The side navigation's Dosing section (registered with kapstone.shell.navigation in CareConfig.ready)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from kapstone.care.models import CareSession
 from kapstone.care.selectors import sessions_scoped
 from kapstone.core.actor import Actor
 from kapstone.core.localtime import format_time
-from kapstone.core.navigation import NavLink
+from kapstone.shell.navigation import NavLink
 
 SHOWN = 8
 

@@ -33,10 +33,10 @@ from kapstone.audit.models import AuditEvent
 from kapstone.audit.services import record, register_emergency_detail
 from kapstone.clients.models import BreakGlassGrant, CareTeamMember, Client
 from kapstone.core.actor import Actor
-from kapstone.core.client_header import HeaderFact, register_header
 from kapstone.core.contract import Refused
-from kapstone.core.desk import Queue, QueueItem, age, register_queue
 from kapstone.core.localtime import format_datetime
+from kapstone.shell.client_header import HeaderFact, register_header
+from kapstone.shell.desk import Queue, QueueItem, age, register_queue
 
 GRANT = "access.break_glass"  # the distinct audit action of a grant (and of a refused attempt)
 SEARCH = "access.break_glass.search"

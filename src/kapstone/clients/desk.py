@@ -1,4 +1,4 @@
-"""What the record adds to the client header (kapstone.core.client_header): age, allergies, the
+"""What the record adds to the client header (kapstone.shell.client_header): age, allergies, the
 touch agreement as signed, and the next step before dosing."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from kapstone.clients.consent_selectors import open_consent
 from kapstone.clients.hooks import dosing_readiness
 from kapstone.clients.models import Client, Intake
 from kapstone.core.actor import Actor
-from kapstone.core.client_header import HeaderFact, register_header
+from kapstone.shell.client_header import HeaderFact, register_header
 
 
 def age_on(born: date, today: date) -> int:

@@ -6,11 +6,5 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from django.utils.module_loading import autodiscover_modules
-
-        from kapstone.core import (
-            checks,  # noqa: F401  (registers system checks)
-            desk_queues,  # noqa: F401  (the admin's queues)
-        )
-
-        autodiscover_modules("desk")  # each app's role-desk queues (kapstone.core.desk)
+        # Imported for its side effect once the app registry is ready (system checks need models).
+        from kapstone.core import checks  # noqa: F401

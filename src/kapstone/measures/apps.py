@@ -6,8 +6,8 @@ class MeasuresConfig(AppConfig):
     label = "measures"
 
     def ready(self) -> None:
-        from kapstone.core.navigation import register_dashboard_section
         from kapstone.measures import checks  # noqa: F401  (registers the system check)
         from kapstone.measures.dashboard import safety_section
+        from kapstone.shell.navigation import register_dashboard_section
 
         register_dashboard_section(safety_section)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kapstone.access.policy import allows
 from kapstone.core.actor import Actor
-from kapstone.core.navigation import DashboardSection
 from kapstone.measures.selectors import open_safety_tasks
+from kapstone.shell.navigation import DashboardSection
 
 
 def safety_section(actor: Actor) -> DashboardSection | None:

@@ -1,4 +1,4 @@
-"""Desk queues of measurement (kapstone.core.desk): open safety tasks by level, and questionnaires
+"""Desk queues of measurement (kapstone.shell.desk): open safety tasks by level, and questionnaires
 due for the clinician's clients."""
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from kapstone.access.policy import allows
 from kapstone.accounts.models import Role
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
-from kapstone.core.client_header import HeaderFact, register_header
-from kapstone.core.desk import Queue, QueueItem, register_queue
 from kapstone.core.localtime import format_date
-from kapstone.core.portal import PortalItem, register_portal_items
 from kapstone.measures.instruments import get_instrument_or_newest
 from kapstone.measures.models import MeasureSchedule, SafetyTask
 from kapstone.measures.portal_signed_in import open_links
 from kapstone.measures.selectors import open_safety_tasks
+from kapstone.shell.client_header import HeaderFact, register_header
+from kapstone.shell.desk import Queue, QueueItem, register_queue
+from kapstone.shell.portal import PortalItem, register_portal_items
 
 
 def safety_tasks(actor: Actor) -> Queue | None:

@@ -7,7 +7,7 @@ class NotesConfig(AppConfig):
     verbose_name = "Progress notes and psychotherapy notes"
 
     def ready(self) -> None:
-        from kapstone.core.navigation import register_dashboard_section
         from kapstone.notes.dashboard import cosign_section
+        from kapstone.shell.navigation import register_dashboard_section
 
         register_dashboard_section(cosign_section)

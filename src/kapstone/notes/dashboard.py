@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kapstone.access.policy import allows
 from kapstone.core.actor import Actor
-from kapstone.core.navigation import DashboardSection
 from kapstone.notes.selectors import cosign_queue
+from kapstone.shell.navigation import DashboardSection
 
 
 def cosign_section(actor: Actor) -> DashboardSection | None:

@@ -1,4 +1,4 @@
-"""Desk queues of notes (kapstone.core.desk): the author's drafts to sign; the supervisor's notes
+"""Desk queues of notes (kapstone.shell.desk): the author's drafts to sign; the supervisor's notes
 to co-sign."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from kapstone.access.policy import allows
 from kapstone.accounts.models import Role
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
-from kapstone.core.desk import Queue, QueueItem, register_queue
 from kapstone.notes.models import NoteReturn, ProgressNote
 from kapstone.notes.selectors import cosign_queue
+from kapstone.shell.desk import Queue, QueueItem, register_queue
 
 
 def drafts_to_sign(actor: Actor) -> Queue | None:

@@ -1,4 +1,4 @@
-"""The prescriber's desk: screenings submitted for a clearance decision (kapstone.core.desk)."""
+"""The prescriber's desk: screenings submitted for a clearance decision (kapstone.shell.desk)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from kapstone.access.policy import allows
 from kapstone.accounts.models import Role
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
-from kapstone.core.desk import Queue, QueueItem, register_queue
 from kapstone.screening.models import ScreeningEvaluation
+from kapstone.shell.desk import Queue, QueueItem, register_queue
 
 
 def clearances_queue(actor: Actor) -> Queue | None:

@@ -7,7 +7,7 @@ class TrainingConfig(AppConfig):
     verbose_name = "Training: curriculum, knowledge checks, competencies, journal"
 
     def ready(self) -> None:
-        from kapstone.core.navigation import register_dashboard_section
+        from kapstone.shell.navigation import register_dashboard_section
         from kapstone.training.dashboard import training_section
 
         register_dashboard_section(training_section)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kapstone.access.policy import allows
 from kapstone.core.actor import Actor
-from kapstone.core.navigation import DashboardSection
+from kapstone.shell.navigation import DashboardSection
 from kapstone.training.selectors import my_enrollments, progress
 
 

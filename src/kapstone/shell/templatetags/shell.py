@@ -12,9 +12,9 @@ from datetime import date, datetime
 from django import template
 
 from kapstone.core import labels, localtime, wording
-from kapstone.core.client_header import client_tabs, header_facts
-from kapstone.core.desk import age
-from kapstone.core.portal import portal_items
+from kapstone.shell.client_header import client_tabs, header_facts
+from kapstone.shell.desk import age
+from kapstone.shell.portal import portal_items
 
 register = template.Library()
 
@@ -89,7 +89,7 @@ def reason_words(value: object) -> str:
 
 @register.inclusion_tag("includes/client_header.html", takes_context=True)
 def client_header(context: template.Context, client: object) -> dict[str, object]:
-    """The client header and tabs (kapstone.core.client_header) for the acting person."""
+    """The client header and tabs (kapstone.shell.client_header) for the acting person."""
 
     actor = context.get("actor")
     request = context.get("request")
@@ -106,7 +106,7 @@ def client_header(context: template.Context, client: object) -> dict[str, object
 
 @register.simple_tag
 def portal_list(client: object, kind: str) -> list[object]:
-    """What apps list on the client's portal home (kapstone.core.portal)."""
+    """What apps list on the client's portal home (kapstone.shell.portal)."""
 
     return list(portal_items(client, kind))
 

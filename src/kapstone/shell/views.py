@@ -9,11 +9,11 @@ from django.views.decorators.http import require_GET
 
 from kapstone.access.decorators import public, requires, signed_in
 from kapstone.access.policy import allows
-from kapstone.core.desk import desks_for
 from kapstone.core.forms import TimeSettingsForm
 from kapstone.core.http import AuthenticatedRequest
-from kapstone.core.navigation import dashboard_sections
-from kapstone.core.preferences import organization_time_set, preferences_set
+from kapstone.shell.desk import desks_for
+from kapstone.shell.navigation import dashboard_sections
+from kapstone.shell.preferences import organization_time_set, preferences_set
 
 
 @public

@@ -8,8 +8,8 @@ from django.utils import timezone
 from kapstone.access.policy import allows
 from kapstone.accounts.models import Invitation, Membership, Role
 from kapstone.core.actor import Actor
-from kapstone.core.desk import Queue, QueueItem, health, register_health, register_queue
 from kapstone.core.localtime import DEFAULT_ZONE
+from kapstone.shell.desk import Queue, QueueItem, health, register_health, register_queue
 
 ADMIN = Role.ORG_ADMIN.value
 

@@ -1,6 +1,6 @@
 """The header on every client page: who the client is and what needs attention, with tabs.
 
-Apps add what they know from their ``desk`` module (kapstone.core.desk finds them at start-up):
+Apps add what they know from their ``desk`` module (kapstone.shell.desk finds them at start-up):
 ``register_header(provider)``; a provider returns ``HeaderFact`` rows for this actor and client
 (an empty list when the actor may not see that part). The ground never imports a domain app.
 """

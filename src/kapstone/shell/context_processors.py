@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from kapstone.accounts.models import Role
-from kapstone.core.navigation import nav_for, nav_sections
+from kapstone.shell.navigation import nav_for, nav_sections
 
 
 def shell(request: HttpRequest) -> dict[str, object]:
