@@ -75,7 +75,7 @@ def _at_risk(actor: Actor, today: dt.date) -> list[Item]:
         assert row.ends_on is not None
         span = max((row.ends_on - row.starts_on).days, 1)
         elapsed = min(max((today - row.starts_on).days / span, 0.0), 1.0)
-        _, reports, _ = check_trainee(row.trainee, row.organization_id)
+        _, reports, _ = check_trainee(row.trainee, row.organization_id, listed=0)  # lists none
         reasons = [reason for report in reports for reason in behind(report, elapsed=elapsed)]
         if reasons:
             left = (row.ends_on - today).days

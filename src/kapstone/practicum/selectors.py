@@ -75,6 +75,17 @@ class LedgerView:
     totals: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> {counted, pending} minutes
     visible_clients: set[int] = field(default_factory=set)
     entry_count: int = 0
+    offset: int = 0  # how many newer entries come before ``entries``
+    page: int = 1
+    pages: int = 1
+
+    @property
+    def first(self) -> int:
+        return self.offset + 1 if self.entries else 0
+
+    @property
+    def last(self) -> int:
+        return self.offset + len(self.entries)
 
 
 def facts_of(trainee_id: int, organization_id: int) -> dict[str, bool | None]:
@@ -90,28 +101,34 @@ def facts_of(trainee_id: int, organization_id: int) -> dict[str, bool | None]:
 
 LINE_FIELDS = ("pk", "kind", "minutes", "occurred_on", "status", "topics", "group_size", "online",
                "session_kind", "client_id", "reverses_id")  # fmt: skip
-SHOWN = 200  # entries listed on the ledger page (all of them count)
+SHOWN = 200  # entries listed in the ledger PDF (all of them count)
+PAGE_SIZE = 50  # entries per page of the ledger page; "Older entries" pages through every one
 
 
 def lines_of(rows: list[dict[str, Any]], derived: list[Derived], organization_id: int) -> list[Line]:
     """The core's view of a ledger (``rows``: ``LedgerEntry`` values of LINE_FIELDS). A verified
     reversal cancels its entry; while the reversal waits for verification, the entry it reverses no
     longer counts (fail closed)."""
-    reversed_ids = {r["reverses_id"]: r["status"] for r in rows if r["reverses_id"] is not None}
+    return _lines([tuple(row[f] for f in LINE_FIELDS) for row in rows], derived, organization_id)
+
+
+def _lines(rows: list[tuple[Any, ...]], derived: list[Derived], organization_id: int) -> list[Line]:
+    """``lines_of`` over rows as tuples of LINE_FIELDS (``values_list``: no dict per entry)."""
+    verified, returned = LedgerEntry.Status.VERIFIED, LedgerEntry.Status.RETURNED
+    reversed_ids = {row[10]: row[4] for row in rows if row[10] is not None}
     lines = []
-    for row in rows:
-        if row["reverses_id"] is not None or row["status"] == LedgerEntry.Status.RETURNED:
+    for pk, kind, minutes, occurred_on, status, topics, group_size, online, session, client, reverses in rows:
+        if reverses is not None or status == returned:
             continue
-        reversal = reversed_ids.get(row["pk"])
-        if reversal == LedgerEntry.Status.VERIFIED:
+        reversal = reversed_ids.get(pk)
+        if reversal == verified:
             continue
-        counted = row["status"] == LedgerEntry.Status.VERIFIED and reversal is None
         lines.append(
             Line(
-                kind=row["kind"], minutes=row["minutes"], occurred_on=row["occurred_on"], counted=counted,
-                topics=tuple(row["topics"] or ()), group_size=row["group_size"], online=row["online"],
-                session=row["session_kind"] or None,
-                client_key=client_key(organization_id, row["client_id"]) if row["client_id"] else None,
+                kind=kind, minutes=minutes, occurred_on=occurred_on,
+                counted=status == verified and reversal is None, topics=tuple(topics or ()),
+                group_size=group_size, online=online, session=session or None,
+                client_key=client_key(organization_id, client) if client else None,
             )
         )  # fmt: skip
     for item in derived:
@@ -126,29 +143,40 @@ def lines_of(rows: list[dict[str, Any]], derived: list[Derived], organization_id
 
 
 def check_trainee(
-    trainee: User, organization_id: int
+    trainee: User, organization_id: int, *, listed: int = SHOWN, offset: int = 0
 ) -> tuple[list[RequirementSet], list[SetReport], LedgerView]:
     """Not audited: the callers (the ledger pages, the desk, certificate issue) audit their reads.
-    Every entry is checked (read as values, not model rows); the newest SHOWN are listed."""
+    Every entry is checked (read as values, not model rows); ``listed`` entries from the ``offset``-th
+    newest are read as rows to show (none for a caller that shows none, such as the desk)."""
     program = program_of(organization_id)
     mine = LedgerEntry.objects.filter(organization_id=organization_id, trainee=trainee)
-    rows = list(mine.values(*LINE_FIELDS))
-    entries = list(mine.select_related("supervisor", "client").order_by("-occurred_on", "-pk")[:SHOWN])
+    rows = list(mine.values_list(*LINE_FIELDS))
+    entries = []
+    if listed:
+        newest = mine.select_related("supervisor", "client").order_by("-occurred_on", "-pk")
+        entries = list(newest[offset : offset + listed])
     derived = derived_for(trainee, organization_id)
-    lines = lines_of(rows, derived, organization_id)
+    lines = _lines(rows, derived, organization_id)
     facts = facts_of(trainee.pk, organization_id)
     sets = enabled_sets(program)
     reports = [check_set(s, lines, settings=program.settings, facts=facts) for s in sets]
     totals: dict[str, dict[str, int]] = defaultdict(lambda: {"counted": 0, "pending": 0})
     for line in lines:
         totals[line.kind]["counted" if line.counted else "pending"] += line.minutes
-    view = LedgerView(trainee, entries, derived, reports, sets, dict(totals), entry_count=len(rows))
+    view = LedgerView(
+        trainee, entries, derived, reports, sets, dict(totals), entry_count=len(rows), offset=offset
+    )
     return sets, reports, view
 
 
-def ledger(actor: Actor, trainee: User) -> LedgerView:
-    """The trainee's ledger and its check against every set the program enables (audited read)."""
-    _, _, view = check_trainee(trainee, _org(actor))
+def ledger(actor: Actor, trainee: User, *, page: int = 1, per_page: int = PAGE_SIZE) -> LedgerView:
+    """The trainee's ledger and its check against every set the program enables (audited read), with
+    page ``page`` of its entries, newest first (a page past the last shows the last)."""
+    count = LedgerEntry.objects.filter(organization_id=_org(actor), trainee=trainee).count()
+    pages = max((count + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    _, _, view = check_trainee(trainee, _org(actor), listed=per_page, offset=(page - 1) * per_page)
+    view.page, view.pages = page, pages
     client_ids = {e.client_id for e in view.entries if e.client_id}
     if client_ids:
         view.visible_clients = set(
@@ -156,7 +184,7 @@ def ledger(actor: Actor, trainee: User) -> LedgerView:
         )
     record(
         actor, "practicum.ledger.view", object_type="trainee", object_id=trainee.pk,
-        detail={"entries": view.entry_count, "derived": len(view.derived)},
+        detail={"entries": view.entry_count, "derived": len(view.derived), "page": page},
     )  # fmt: skip
     return view
 

@@ -23,8 +23,14 @@ from kapstone.practicum.export import cohort_csv, ledger_pdf
 from kapstone.practicum.forms import EntryForm, FactForm, MeetingForm, ReverseForm, ReviewForm
 
 
+def _page_number(request: AuthenticatedRequest) -> int:
+    """``?page=`` of the ledger's entries; anything but a whole number is the first page."""
+    raw = request.GET.get("page", "")
+    return int(raw) if raw.isascii() and raw.isdigit() else 1
+
+
 def _page(request: AuthenticatedRequest, trainee: User, *, own: bool) -> HttpResponse:
-    view = selectors.ledger(request.actor, trainee)
+    view = selectors.ledger(request.actor, trainee, page=_page_number(request))
     facts = [(f, q) for s in view.sets for f, q in s.facts.items()]
     return render(request, "practicum/ledger.html", {
         "view": view, "own": own, "sets": selectors.side_by_side(view), "totals": selectors.kind_totals(view),
@@ -55,7 +61,7 @@ def my_ledger(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def my_ledger_pdf(request: AuthenticatedRequest) -> HttpResponse:
 
-    view = selectors.ledger(request.actor, request.user)
+    view = selectors.ledger(request.actor, request.user, per_page=selectors.SHOWN)
     name = Organization.objects.get(pk=request.actor.organization_id or -1).name
     response = HttpResponse(ledger_pdf(view, organization_name=name), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="practicum-ledger.pdf"'
