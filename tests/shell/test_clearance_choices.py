@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from tests.intake.intake_helpers import submitted_screening
+from tests.clients.intake_helpers import submitted_screening
 
 from kapstone.screening.models import Clearance
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from tests.intake.intake_helpers import give_birthday, record_measures, save_intake
+from tests.clients.intake_helpers import give_birthday, record_measures, save_intake
 
 from kapstone.core.labels import fact_field
 
@@ -22,7 +22,7 @@ def test_each_fact_knows_its_form_field() -> None:
 
 
 def test_a_missing_fact_links_to_the_field_that_supplies_it(world: Any, as_user: Any) -> None:
-    from tests.intake.intake_helpers import actor
+    from tests.clients.intake_helpers import actor
 
     from kapstone.screening.services import screening_run
 
@@ -43,7 +43,7 @@ def test_a_missing_fact_links_to_the_field_that_supplies_it(world: Any, as_user:
 def test_submitting_an_incomplete_screening_warns_what_the_prescriber_will_see(
     world: Any, as_user: Any
 ) -> None:
-    from tests.intake.intake_helpers import actor
+    from tests.clients.intake_helpers import actor
 
     from kapstone.screening.services import screening_run
 
@@ -63,7 +63,7 @@ def test_submitting_an_incomplete_screening_warns_what_the_prescriber_will_see(
 
 
 def test_the_prescriber_is_offered_only_the_decisions_that_are_possible(world: Any, as_user: Any) -> None:
-    from tests.intake.intake_helpers import actor
+    from tests.clients.intake_helpers import actor
 
     from kapstone.screening.services import screening_run, screening_submit
 

@@ -8,7 +8,14 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from intake_helpers import actor, clear, give_birthday, record_measures, save_intake, submitted_screening
+from tests.clients.intake_helpers import (
+    actor,
+    clear,
+    give_birthday,
+    record_measures,
+    save_intake,
+    submitted_screening,
+)
 
 from kapstone.audit.models import AuditEvent
 from kapstone.screening.models import Clearance, ScreeningSettings

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from intake_helpers import actor, edited_default, ready_for_screening
+from tests.clients.intake_helpers import actor, edited_default, ready_for_screening
 
 from kapstone.screening.client_facts import facts_for_client
 from kapstone.screening.management.commands.screen import run

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from intake_helpers import actor, cleared_and_consented, sign_consent
+from tests.clients.intake_helpers import actor, cleared_and_consented, sign_consent
 
 from kapstone.audit.models import AuditEvent
 from kapstone.clients.consent.template import (
@@ -181,7 +181,7 @@ def test_a_new_template_version_requires_renewal(world, as_user) -> None:
 
 
 def test_a_template_edited_while_the_client_read_it_is_not_signed(world) -> None:
-    from intake_helpers import portal_actor
+    from tests.clients.intake_helpers import portal_actor
 
     from kapstone.clients.consent_services import consent_sign
 
@@ -258,7 +258,7 @@ def test_another_portal_client_cannot_reach_rowans_consent(world, as_user) -> No
     consent.refresh_from_db()
     assert consent.withdrawn_at is None
     with pytest.raises(NotYours):
-        from intake_helpers import portal_actor
+        from tests.clients.intake_helpers import portal_actor
 
         consent_withdraw(
             portal_actor(world).__class__(user=harper_login, organization=world.org_a),

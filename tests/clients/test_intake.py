@@ -8,7 +8,7 @@ from dataclasses import fields
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from intake_helpers import (
+from tests.clients.intake_helpers import (
     COMPLETE,
     actor,
     clear,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from intake_helpers import actor, edited_default, ready_for_screening
+from tests.clients.intake_helpers import actor, edited_default, ready_for_screening
 
 from kapstone.audit.models import AuditEvent
 from kapstone.core.contract import NotYours

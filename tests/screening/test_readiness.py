@@ -8,7 +8,7 @@ import inspect
 
 import pytest
 from django.utils import timezone
-from intake_helpers import (
+from tests.clients.intake_helpers import (
     clear,
     cleared_and_consented,
     record_measures,

@@ -4,7 +4,7 @@ current psychotic symptoms contraindicate (cited), and not asking leaves the scr
 from __future__ import annotations
 
 import pytest
-from intake_helpers import actor, ready_for_screening
+from tests.clients.intake_helpers import actor, ready_for_screening
 
 from kapstone.screening.services import screening_run
 

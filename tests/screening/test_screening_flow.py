@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from intake_helpers import (
+from tests.clients.intake_helpers import (
     actor,
     edited_default,
     give_birthday,
