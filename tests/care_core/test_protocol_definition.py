@@ -204,7 +204,7 @@ ERRORS: list[tuple[str, Mutation, str, str]] = [
     ("esketamine_spravato", _set("also_accepts_routes", "oral"), "also_accepts_routes", "array of non-empty"),
     ("esketamine_spravato", _set("also_accepts_routes", ["oral", "oral"]), "also_accepts_routes", "repeated"),
     ("esketamine_spravato", _set("extra_key", 1), "(top level)", "unknown key(s): extra_key"),
-    ("esketamine_spravato", _set("sources", []), "sources", "at least one entry"),
+    ("esketamine_spravato", _set("sources", []), "sources", "list at least one [[sources]] entry"),
     ("esketamine_spravato", _set("sources", {"id": "L1"}), "sources", "array of tables"),
     ("esketamine_spravato", _set("sources.0.id", "1bad"), "sources[0].id", "not a valid source id"),
     ("esketamine_spravato", _set("sources.1.id", "L1"), "sources[1].id", "listed twice"),

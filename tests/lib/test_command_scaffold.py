@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kapstone.lib.cli import EXIT_INVALID, EXIT_OK, Parser, print_json, run_command
+from kapstone.lib.cli import EXIT_INVALID, EXIT_OK, Parser, parse_command_line, print_json, run_command
 from kapstone.lib.datafile import DataFileError
 
 PROG = "kapstone example"
@@ -109,3 +109,23 @@ def test_an_early_exit_keeps_its_status_and_message(
 def test_json_output_keeps_accents_and_field_order(capsys: pytest.CaptureFixture[str]) -> None:
     print_json({"zeta": "Zoë", "alpha": ["ß", 1]})
     assert capsys.readouterr().out == '{"zeta": "Zoë", "alpha": ["ß", 1]}\n'
+
+
+def test_a_command_with_its_own_usage_report_gets_the_problem_and_returns_its_status(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``kapstone score`` and ``kapstone check-dose`` report a usage mistake as JSON on stdout."""
+    parser = Parser(prog=PROG)
+    _configure(parser)
+    reported: list[str] = []
+
+    def report(problem: str) -> int:
+        reported.append(problem)
+        return 7
+
+    assert parse_command_line(parser, ["Ada", "--loud"], report) == 7
+    assert reported == ["unrecognized arguments: --loud"]
+    assert parse_command_line(parser, ["--help"], report) == 0 and reported == [reported[0]]
+    args = parse_command_line(parser, ["Ada"], report)
+    assert isinstance(args, argparse.Namespace) and args.name == "Ada"
+    assert capsys.readouterr().err == ""

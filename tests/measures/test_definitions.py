@@ -209,7 +209,7 @@ INVALID = [
         lambda d: d["sources"].append({"id": "S1", "citation": "again"}),
         "sources[1].id: source 'S1' is listed twice",
     ),
-    ("bad grade", _set("sources/0/grade", "A"), "sources[0].grade: expected one of P, S, G"),
+    ("bad grade", _set("sources/0/grade", "A"), "sources[0].grade: 'A' is not one of P, S, G"),
     ("uncited", _set("scoring/sources", []), "scoring.sources: cite at least one source"),
     ("unknown citation", _set("scoring/sources", ["S9"]), "source 'S9' is not listed in [[sources]]"),
     ("licence missing", _del("licence"), "licence: required key is missing"),

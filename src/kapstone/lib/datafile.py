@@ -1,20 +1,22 @@
 """Reading data files strictly, for every pure core: one error type naming the file, and the line
 (syntax) or the field (meaning); typed getters that refuse what they do not expect; unknown keys
-refused. Pure Python, no Django: the protocol, instrument, rule-set, curriculum and requirement-set
-readers all stand on it."""
+refused; the ``[[sources]]`` list every clinical data file cites from. Pure Python, no Django: the
+protocol, instrument, rule-set, curriculum and requirement-set readers all stand on it."""
 
 from __future__ import annotations
 
 import math
 import re
 import tomllib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
 SOURCE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
+GRADES = ("P", "S", "G")  # the grades a cited source may carry (screening/rulesets/README.md)
 
 
 class DataFileError(ValueError):
@@ -261,3 +263,47 @@ def cited(
             if ref not in listed:
                 raise node.fail(key, f"source {ref!r} is not listed in [[sources]]")
     return refs
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One ``[[sources]]`` entry: the evidence a data file's numbers and rules cite."""
+
+    id: str
+    citation: str
+    grade: str | None
+    url: str | None
+    note: str | None
+
+
+_S = TypeVar("_S")
+
+
+def read_sources(
+    root: Node,
+    make: Callable[[str, str, str | None, str | None, str | None], _S],
+    *,
+    key: str = "id",
+    pattern: re.Pattern[str] | None = None,
+    pattern_means: str = "a valid source id",
+) -> dict[str, _S]:
+    """Read the file's ``[[sources]]`` entries, by id, in the file's order: at least one; each with
+    its id under ``key`` (matching ``pattern`` when given, else refused as not ``pattern_means``),
+    listed once; a ``citation``; optionally a ``grade`` among ``GRADES``, a ``url`` and a ``note``;
+    nothing else. ``make(id, citation, grade, url, note)`` builds each entry."""
+    nodes = root.tables("sources")
+    if not nodes:
+        raise root.fail("sources", "list at least one [[sources]] entry")
+    found: dict[str, _S] = {}
+    for node in nodes:
+        sid: str = node.string(key)
+        if pattern is not None and not pattern.match(sid):
+            raise node.fail(key, f"{sid!r} is not {pattern_means}")
+        if sid in found:
+            raise node.fail(key, f"source {sid!r} is listed twice")
+        grade: str | None = node.choice("grade", GRADES, None)
+        found[sid] = make(
+            sid, node.string("citation"), grade, node.string("url", None), node.string("note", None)
+        )
+        node.finish()
+    return found

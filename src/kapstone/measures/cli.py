@@ -14,38 +14,15 @@ with ``errors`` when the input cannot be scored) and returns 0 when the response
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+
+from kapstone.lib.cli import EXIT_INVALID, EXIT_OK, Parser, parse_command_line, usage_on_stderr
 
 from .scoring import Registry, UnknownInstrumentError, score
 from .scoring.definition import Instrument, parse_number
-
-EXIT_OK = 0
-EXIT_INVALID = 2
-
-
-class _UsageError(Exception):
-    pass
-
-
-class _Exit(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports problems to the caller instead of exiting the process."""
-
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        raise _Exit(status)
 
 
 def _error(item: str | None, code: str, message: str) -> dict[str, object]:
@@ -131,8 +108,8 @@ def _json_answers(text: str) -> tuple[list[tuple[object, object]] | None, list[d
     return document, []
 
 
-def _score_parser() -> _Parser:
-    parser = _Parser(prog="kapstone score", description="Score one questionnaire response.")
+def _score_parser() -> Parser:
+    parser = Parser(prog="kapstone score", description="Score one questionnaire response.")
     parser.add_argument("instrument", help="instrument id, e.g. phq9 (see `kapstone instruments`)")
     parser.add_argument("--version", help="definition version (default: the newest installed)")
     parser.add_argument("--answers", help="comma-separated values in the definition's item order")
@@ -147,15 +124,16 @@ def _score_parser() -> _Parser:
     return parser
 
 
+def _bad_arguments(message: str) -> int:
+    _emit(_failure(None, None, [_error(None, "bad_arguments", message)]))
+    return EXIT_INVALID
+
+
 def score_main(argv: Sequence[str], registry: Registry) -> int:
     """``score INSTRUMENT ...``: print one JSON object; 0 when scored, 2 otherwise."""
-    try:
-        args = _score_parser().parse_args(list(argv))
-    except _Exit as exc:  # --help
-        return exc.status
-    except _UsageError as exc:
-        _emit(_failure(None, None, [_error(None, "bad_arguments", str(exc))]))
-        return EXIT_INVALID
+    args = parse_command_line(_score_parser(), argv, _bad_arguments)
+    if isinstance(args, int):
+        return args
     try:
         instrument = registry.get(args.instrument, args.version)
     except UnknownInstrumentError as exc:
@@ -195,15 +173,11 @@ def score_main(argv: Sequence[str], registry: Registry) -> int:
 
 def instruments_main(argv: Sequence[str], registry: Registry) -> int:
     """``instruments [--json]``: list the installed instrument definitions."""
-    parser = _Parser(prog="kapstone instruments", description="List installed instruments.")
+    parser = Parser(prog="kapstone instruments", description="List installed instruments.")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    try:
-        args = parser.parse_args(list(argv))
-    except _Exit as exc:  # --help
-        return exc.status
-    except _UsageError as exc:
-        sys.stderr.write(f"kapstone instruments: {exc}\n")
-        return EXIT_INVALID
+    args = parse_command_line(parser, argv, usage_on_stderr("kapstone instruments"))
+    if isinstance(args, int):
+        return args
     rows = [
         {
             "id": i.id,

@@ -20,13 +20,23 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from kapstone.lib.datafile import ID, VERSION, DataFileError, Node, cited, is_number, loads_toml, read_toml
+from kapstone.lib.datafile import (
+    GRADES,
+    ID,
+    VERSION,
+    DataFileError,
+    Node,
+    cited,
+    is_number,
+    loads_toml,
+    read_sources,
+    read_toml,
+)
 
 from .facts import BOOLEAN, CHOICE, FACT_SPECS, NUMERIC_KINDS, SET, Bound, Number
 from .ruleset_types import (
     CLINIC_POLICY,
     CONTRAINDICATED,
-    GRADES,
     LEVELS,
     OPS,
     PLACEHOLDER,
@@ -202,10 +212,13 @@ class _Parser:
         description: str | None = root.string("description", None)
         root.string("reference", None)  # free text: where the facts came from
 
-        for node in root.tables("sources"):
-            self._source(node)
-        if not self.sources:
-            raise root.fail("sources", "list at least one source")
+        self.sources = read_sources(
+            root,
+            Source,
+            key="key",
+            pattern=_SOURCE_KEY,
+            pattern_means="a citation key such as L1, K3 or I-PHQ-e",
+        )
         settings_node = _Node(root.get("settings", {}), "settings", self.source)
         for name in list(settings_node.data):
             self._setting(name, _Node(settings_node.get(name), f"settings.{name}", self.source))
@@ -247,20 +260,6 @@ class _Parser:
         )
 
     # -- sections ------------------------------------------------------------------------------
-
-    def _source(self, node: Node) -> None:
-        key: str = node.string("key")
-        if not _SOURCE_KEY.match(key):
-            raise node.fail("key", f"{key!r} is not a citation key such as L1, K3 or I-PHQ-e")
-        if key in self.sources:
-            raise node.fail("key", f"source {key!r} is listed twice")
-        grade: str | None = node.string("grade", None)
-        if grade is not None and grade not in GRADES:
-            raise node.fail("grade", f"expected one of {', '.join(GRADES)}")
-        self.sources[key] = Source(
-            key, node.string("citation"), grade, node.string("url", None), node.string("note", None)
-        )
-        node.finish()
 
     def _setting(self, name: str, node: Node) -> None:
         if not ID.match(name):

@@ -21,7 +21,6 @@ LEVELS = (CONTRAINDICATED, PRESCRIBER_JUDGEMENT, CLINIC_POLICY)
 
 SETTING_TYPES = ("integer", "number")
 SETTING_STATUSES = ("confirmed", "UNCONFIRMED", "CONFLICT", "design-choice", "foreign-label", "clinic-policy")
-GRADES = ("P", "S", "G")
 OPS = ("==", "!=", "<", "<=", ">", ">=")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 

@@ -4,6 +4,7 @@ file's error is a ``DataFileError`` under its historical name."""
 from __future__ import annotations
 
 from kapstone.lib.datafile import (
+    GRADES,
     ID,
     SOURCE_ID,
     VERSION,
@@ -18,7 +19,6 @@ from kapstone.lib.datafile import (
 )
 
 ProtocolError = DataFileError
-GRADES = ("P", "S", "G")  # the evidence grades a protocol's sources carry (see protocols/README.md)
 
 __all__ = [
     "GRADES",

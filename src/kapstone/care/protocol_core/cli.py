@@ -12,41 +12,18 @@ came from (``shipped`` or the clinic folder) and the evidence sources the file c
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+
+from kapstone.lib.cli import EXIT_INVALID, EXIT_OK, Parser, parse_command_line, usage_on_stderr
 
 from .checks import check_dose
 from .inputs import DoseContext, DoseInput
 from .protocol import ROUTES, Protocol
 from .registry import SHIPPED_DIR, Registry, UnknownProtocolError
-
-EXIT_OK = 0
-EXIT_USAGE = 2
-
-
-class _UsageError(Exception):
-    pass
-
-
-class _Exit(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports problems to the caller instead of exiting the process."""
-
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        raise _Exit(status)
 
 
 def _origin(protocol: Protocol) -> str:
@@ -70,15 +47,11 @@ def protocol_row(protocol: Protocol) -> dict[str, object]:
 
 def protocols_main(argv: Sequence[str], registry: Registry) -> int:
     """``protocols [--json]``: list the installed protocol templates. 0 on success, 2 on bad usage."""
-    parser = _Parser(prog="kapstone protocols", description="List installed dosing-protocol templates.")
+    parser = Parser(prog="kapstone protocols", description="List installed dosing-protocol templates.")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    try:
-        args = parser.parse_args(list(argv))
-    except _Exit as exc:  # --help
-        return exc.status
-    except _UsageError as exc:
-        sys.stderr.write(f"kapstone protocols: {exc}\n")
-        return EXIT_USAGE
+    args = parse_command_line(parser, argv, usage_on_stderr("kapstone protocols"))
+    if isinstance(args, int):
+        return args
     protocols = registry.all()
     if args.json:
         sys.stdout.write(json.dumps([protocol_row(p) for p in protocols]) + "\n")
@@ -99,12 +72,12 @@ def protocols_main(argv: Sequence[str], registry: Registry) -> int:
 def _error(message: str) -> int:
     sys.stdout.write(json.dumps({"status": None, "errors": [message]}) + "\n")
     sys.stderr.write(f"kapstone check-dose: {message}\n")
-    return EXIT_USAGE
+    return EXIT_INVALID
 
 
 def check_dose_main(argv: Sequence[str], registry: Registry, *, now: datetime | None = None) -> int:
     """``check-dose``: check one proposed dose against a protocol from the command line."""
-    parser = _Parser(prog="kapstone check-dose", description="Check one dose against a dosing protocol.")
+    parser = Parser(prog="kapstone check-dose", description="Check one dose against a dosing protocol.")
     parser.add_argument("protocol", help="protocol id (highest installed version), or ID@VERSION")
     parser.add_argument("--route", required=True, choices=ROUTES)
     parser.add_argument("--mg", required=True, type=float, help="the dose in milligrams")
@@ -113,12 +86,9 @@ def check_dose_main(argv: Sequence[str], registry: Registry, *, now: datetime | 
     parser.add_argument("--tier", default=None)
     parser.add_argument("--previous-mg", type=float, default=None, help="the previous session's dose")
     parser.add_argument("--hours-since-previous", type=float, default=None)
-    try:
-        args = parser.parse_args(list(argv))
-    except _Exit as exc:  # --help
-        return exc.status
-    except _UsageError as exc:
-        return _error(str(exc))
+    args = parse_command_line(parser, argv, _error)
+    if isinstance(args, int):
+        return args
     ident, _, version = args.protocol.partition("@")
     try:
         protocol = registry.get(ident, version or None)

@@ -10,7 +10,9 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from ._toml import GRADES, SOURCE_ID, Node, header, unique_ids
+from kapstone.lib.datafile import read_sources
+
+from ._toml import SOURCE_ID, Node, header, unique_ids
 from .protocol import (
     ALERT_SEVERITIES,
     HARD_STOP,
@@ -188,17 +190,7 @@ class _Parser:
         )
 
     def parse_sources(self) -> None:
-        for node in self.root.tables("sources", required=True):
-            sid: str = node.string("id")
-            if not SOURCE_ID.match(sid):
-                raise node.fail("id", f"{sid!r} is not a valid source id")
-            if sid in self.sources:
-                raise node.fail("id", f"source {sid!r} is listed twice")
-            grade: str | None = node.choice("grade", GRADES, None)
-            self.sources[sid] = Source(
-                sid, node.string("citation"), grade, node.string("url", None), node.string("note", None)
-            )
-            node.finish()
+        self.sources = read_sources(self.root, Source, pattern=SOURCE_ID)
 
     def parse_dose(self) -> DoseBounds:
         node = self.root.table("dose", required=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kapstone.lib.datafile import Source
+
 from ._toml import version_key
 
 __all__ = [
@@ -72,15 +74,6 @@ ALERT_SEVERITIES = ("urgent", "warning")
 NO_DRIVING_RULES = ("next_day_after_sleep", "hours")
 
 Number = int | float
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    id: str
-    citation: str
-    grade: str | None
-    url: str | None
-    note: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,21 +10,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kapstone.lib.datafile import number_problem, version_key
+from kapstone.lib.datafile import Source, number_problem, version_key
 
 from .rules import Condition, Evaluator, Operand
 
 Number = int | float
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    id: str
-    citation: str
-    grade: str | None
-    url: str | None
-    note: str | None
 
 
 @dataclass(frozen=True, slots=True)

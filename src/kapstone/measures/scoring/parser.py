@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from kapstone.lib.datafile import ID, VERSION
+from kapstone.lib.datafile import ID, VERSION, read_sources
 
 from .instrument import (
     Band,
@@ -53,7 +53,6 @@ OPTION_STATUSES = ("confirmed", "UNCONFIRMED", "CONFLICT", "design-choice", "cli
 METHODS = ("sum", "mean", "highest_level")
 AGGREGATIONS = ("sum", "mean")
 DIRECTIONS = ("lower_is_better", "higher_is_better")
-GRADES = ("P", "S", "G")
 
 
 def parse_definition(data: Mapping[str, Any], source: str = "<definition>") -> Instrument:
@@ -101,7 +100,7 @@ class _Parser(References):
         root.finish()
 
         options = MappingProxyType(dict(self.options))
-        sources = MappingProxyType({s.id: s for s in self._sources})
+        sources = MappingProxyType(dict(self.listed_sources))
         runtime = precompile(self.options, items, scoring, bands, flags, ranges)
         return Instrument(
             format=file_format,
@@ -131,23 +130,7 @@ class _Parser(References):
         )
 
     def parse_sources(self) -> None:
-        nodes = self.root.tables("sources")
-        if not nodes:
-            raise self.root.fail("sources", "list at least one [[sources]] entry")
-        for node in nodes:
-            sid: str = node.string("id")
-            if sid in self.source_ids:
-                raise node.fail("id", f"source {sid!r} is listed twice")
-            grade: str | None = node.string("grade", None)
-            if grade is not None and grade not in GRADES:
-                raise node.fail("grade", f"expected one of {', '.join(GRADES)}")
-            self.source_ids.add(sid)
-            self._sources.append(
-                Source(
-                    sid, node.string("citation"), grade, node.string("url", None), node.string("note", None)
-                )
-            )
-            node.finish()
+        self.listed_sources = read_sources(self.root, Source)
 
     def parse_licence(self) -> Licence:
         node = self.root.table("licence", required=True)

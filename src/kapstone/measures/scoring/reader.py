@@ -51,18 +51,17 @@ class References:
     def __init__(self, root: DefinitionNode) -> None:
         self.root = root
         self.source = root.source
-        self.source_ids: set[str] = set()
+        self.listed_sources: dict[str, Source] = {}
         self.options: dict[str, Option] = {}
         self.items: dict[str, Item] = {}
         self.subscale_ids: set[str] = set()
-        self._sources: list[Source] = []
 
     def node(self, value: Any, where: str) -> DefinitionNode:
         return DefinitionNode(value, where, self.source)
 
     def sources(self, node: Node, key: str = "sources", required: bool = True) -> tuple[str, ...]:
         """The section's citations, each a source the definition listed; ``required``: at least one."""
-        return cited(node, key, listed=self.source_ids, at_least_one=required, optional=not required)
+        return cited(node, key, listed=self.listed_sources, at_least_one=required, optional=not required)
 
     def code(self, node: Node, key: str, pattern: re.Pattern[str]) -> str | None:
         value: str | None = node.string(key, None)
