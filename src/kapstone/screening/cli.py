@@ -18,43 +18,24 @@ that resolves the clinic's rule set.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+
+from kapstone.lib.cli import EXIT_INVALID, EXIT_OK, Parser, parse_command_line
 
 from .engine import evaluate
 from .facts import FactsError, FieldError, validate_facts
 from .ruleset import RuleSet, RuleSetError, SettingsError, default_ruleset, load_ruleset
 
-EXIT_OK = 0
-EXIT_INVALID = 2
+__all__ = ["EXIT_INVALID", "EXIT_OK", "default_loader", "screen_main"]
 
 RuleSetLoader = Callable[[str | None], RuleSet]
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _HelpShown(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports problems to the caller instead of exiting the process."""
-
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        raise _HelpShown()
-
-
-def _parser() -> _Parser:
-    parser = _Parser(
+def _parser() -> Parser:
+    parser = Parser(
         prog="kapstone screen",
         description="Screen one client's facts against a safety-screening rule set; prints one JSON object.",
     )
@@ -81,6 +62,10 @@ def _emit(document: object) -> None:
 def _fail(errors: list[FieldError]) -> int:
     _emit({"outcome": None, "errors": [e.to_dict() for e in errors]})
     return EXIT_INVALID
+
+
+def _bad_arguments(problem: str) -> int:
+    return _fail([FieldError("arguments", "usage", f"arguments: {problem}")])
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -129,13 +114,9 @@ def _settings(ruleset: RuleSet, pairs: list[str]) -> dict[str, object]:
 
 def screen_main(argv: Sequence[str], ruleset_loader: RuleSetLoader | None = None) -> int:
     """Run ``screen`` with ``argv`` (the arguments after the sub-command). Returns the exit code."""
-    parser = _parser()
-    try:
-        args = parser.parse_args(list(argv))
-    except _HelpShown:
-        return EXIT_OK
-    except _UsageError as exc:
-        return _fail([FieldError("arguments", "usage", f"arguments: {exc}")])
+    args = parse_command_line(_parser(), argv, _bad_arguments)
+    if isinstance(args, int):
+        return args
     loader = ruleset_loader or default_loader
     try:
         ruleset = loader(args.ruleset)
