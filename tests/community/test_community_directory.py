@@ -258,3 +258,29 @@ def test_the_referral_picker_lists_only_my_clients_and_leads_to_the_form(world: 
     )
     other = theo.get(reverse("community:referral_new", args=[world.clients["harper"].pk]))
     assert other.status_code == 404
+
+
+def test_the_search_form_keeps_each_chosen_filter_selected_and_every_field_labelled(world: Any) -> None:
+    import re
+
+    listing = listing_for(world, "theo")
+    params = {"state": "CO", "route": "im", "modality": "ifs", "telehealth": "yes", "accepting": "no"}
+    body = HttpClient().get(reverse("directory:search"), params).content.decode()
+    for name, field_id in (("state", "dir-state"), ("route", "dir-route"), ("modality", "dir-modality"),
+                           ("telehealth", "dir-tele"), ("accepting", "dir-acc")):  # fmt: skip
+        assert f'<label for="{field_id}">' in body and f'<select id="{field_id}" name="{name}">' in body
+        select = re.search(rf'<select id="{field_id}" name="{name}">(.*?)</select>', body)
+        assert select is not None
+        chosen = re.findall(r'<option value="([^"]*)" selected>', select.group(1))
+        assert chosen == [params[name]], name
+        assert select.group(1).startswith('<option value="">Any</option>')
+    # Nothing chosen: no option of the search form is marked selected.
+    body = HttpClient().get(reverse("directory:search")).content.decode()
+    form = re.search(r'<form method="get"[^>]*role="search".*?</form>', body, re.S)
+    assert form is not None and "<select" in form.group(0) and " selected>" not in form.group(0)
+    # Each result links to its public page.
+    theo = HttpClient().get(reverse("directory:search"), {"state": "CO"}).content.decode()
+    href = re.search(r'<li class="listing-result">\s*<a href="([^"]+)">Theo Test, LMFT</a>', theo)
+    assert href is not None
+    page = HttpClient().get(reverse("directory:search") + href.group(1))
+    assert page.status_code == 200 and listing.display_name in page.content.decode()

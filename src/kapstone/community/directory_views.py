@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kapstone.access.decorators import public, requires
@@ -13,9 +17,45 @@ from kapstone.clients.selectors import clients_scoped
 from kapstone.community import directory_selectors as sel
 from kapstone.community import directory_services as svc
 from kapstone.community.forms import AttestForm, DecideForm, ListingForm, ReferralForm
+from kapstone.community.hooks import CredentialClaim
+from kapstone.community.models import Listing
 from kapstone.community.vocab import MODALITIES, ROUTES, US_STATES
 from kapstone.core.contract import Refused
 from kapstone.core.http import AuthenticatedRequest
+
+YES_NO = (("yes", "Yes"), ("no", "No"))
+
+
+@lru_cache(maxsize=512)
+def _options(choices: tuple[tuple[str, str], ...], selected: str) -> SafeString:
+    """A filter's ``<option>``s, "Any" first, as HTML escaped once per list and choice and kept: the
+    template's loop over ~60 options cost more than the search. ``selected`` is a checked filter
+    value (a code of ``choices`` or ""), so the cache holds at most one entry per option."""
+    marked = (("", "Any"), *choices)
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((c, " selected" if c and c == selected else "", label) for c, label in marked),
+    )
+
+
+def _result(listing: Listing, certificate: CredentialClaim | None) -> dict[str, object]:
+    """One search result as the plain values its row shows (a dict: the template's cheapest lookup)."""
+    return {
+        "pk": listing.pk,
+        "name": listing.display_name,
+        "credentials": listing.credentials_text,
+        "kind": listing.get_kind_display(),
+        "place": f"{listing.city}, {listing.state}" if listing.city else listing.state,
+        "certificate": certificate.title if certificate else "",
+        "licence": f"{listing.licence_type}, {listing.licence_state}" if listing.licence_attested else "",
+        "telehealth": listing.telehealth,
+        "accepting": listing.accepting,
+    }
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else "yes" if value else "no"
 
 
 @public
@@ -23,14 +63,16 @@ from kapstone.core.http import AuthenticatedRequest
 def directory_search(request: HttpRequest) -> HttpResponse:
     filters = sel.parse_filters(request.GET)
     listings, has_next = sel.directory_search(filters)
-    rows = [(listing, sel.verified_certificate(listing)) for listing in listings]
+    rows = [_result(listing, sel.verified_certificate(listing)) for listing in listings]
     context = {
         "filters": filters,
         "rows": rows,
         "has_next": has_next,
-        "routes": ROUTES,
-        "modalities": MODALITIES,
-        "states": US_STATES,
+        "state_options": _options(US_STATES, filters.state),
+        "route_options": _options(ROUTES, filters.route),
+        "modality_options": _options(MODALITIES, filters.modality),
+        "telehealth_options": _options(YES_NO, _yes_no(filters.telehealth)),
+        "accepting_options": _options(YES_NO, _yes_no(filters.accepting)),
     }
     return render(request, "community/directory_search.html", context)
 
