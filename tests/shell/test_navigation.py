@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import get_script_prefix, set_script_prefix
 
 from kapstone.core.actor import Actor
 from kapstone.shell.navigation import NAV, nav_sections
@@ -70,3 +71,22 @@ def test_the_dosing_section_lists_live_and_todays_sessions_for_those_who_may_mon
     assert f'<a href="{room}">Rowan F., live now</a>' in page
     other = as_user("tamsin").get("/dashboard/").content.decode()
     assert room not in other and '<li class="nav-note">No dosing sessions today</li>' in other
+
+
+def test_links_resolved_once_per_process_follow_the_script_prefix_and_the_roles(world: Any) -> None:
+    """The side navigation resolves its links once per process (issue #18): a second role still
+    gets only its own links, and a site served under a path prefix gets links under that prefix."""
+    supervisor = Actor(user=world.users["sam"], organization=world.org_a, roles=frozenset({"supervisor"}))
+    therapist = Actor(user=world.users["theo"], organization=world.org_a, roles=frozenset({"therapist"}))
+    first = {item.label: item.url for s in nav_sections(supervisor) for item in s.items}
+    assert first["Notes to co-sign"] == "/notes/cosign/"
+    again = {item.label: item.url for s in nav_sections(therapist) for item in s.items}
+    assert "Notes to co-sign" not in again and again["Caseload"] == "/measures/caseload/"
+    before = get_script_prefix()
+    set_script_prefix("/kap/")
+    try:
+        prefixed = {item.label: item.url for s in nav_sections(supervisor) for item in s.items}
+    finally:
+        set_script_prefix(before)
+    assert prefixed["Notes to co-sign"] == "/kap/notes/cosign/"
+    assert {item.label: item.url for s in nav_sections(supervisor) for item in s.items} == first

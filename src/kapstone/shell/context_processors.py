@@ -13,7 +13,8 @@ def shell(request: HttpRequest) -> dict[str, object]:
         return {"nav_items": [], "memberships": []}
     orgs = {m.organization_id: m.organization for m in getattr(request, "memberships", [])}
     return {
-        "nav_items": nav_for(actor),
+        # Only the 404 page lists these: read when a template asks, like the sections below.
+        "nav_items": SimpleLazyObject(lambda: nav_for(actor)),
         # Read once, and only by a page that draws the side navigation (its live links query the
         # database): an htmx fragment or the dosing room's poll does not pay for it.
         "nav_sections": SimpleLazyObject(lambda: nav_sections(actor)),
