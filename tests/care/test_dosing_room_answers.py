@@ -146,3 +146,16 @@ def test_an_acknowledged_alert_changes_its_timeline_row_and_the_alerts_only(
     assert reply.status_code == 200 and text.lstrip().startswith('<section id="alerts"')
     assert f'<li id="tl-alert-{alerts[0].pk}" class="tl tl-alert alert-done" hx-swap-oob="true">' in text
     assert "acknowledged by" in text and 'id="timeline"' not in text and 'id="charts"' not in text
+
+
+def test_the_htmx_answer_charts_every_reading_as_a_titled_point(
+    world: Any, as_user: Any, ready: Ready
+) -> None:
+    session = dosed(world)
+    record_vitals(actor(world, "theo"), session, {**READING, "systolic": 131}, key="earlier")
+    reply = as_user("theo").post(url("vitals", session.pk), {**READING, "idempotency_key": "k3"}, **HTMX)
+    page = reply.content.decode()
+    point = r'<circle class="point s-sbp" cx="\d+\.\d" cy="\d+\.\d" r="4\.5">'
+    points = re.findall(point + r"<title>Systolic (\d+) at [^<]+</title></circle>", page)
+    assert sorted(points) == ["122", "128", "131"]  # the pre-dose baseline, the earlier and the new one
+    assert page.count('<circle class="point s-spo2"') == 3 and 'id="charts"' in page

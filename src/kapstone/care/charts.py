@@ -117,8 +117,9 @@ def build_panel(
     """Lay out one panel. x is minutes after ``origin`` (the first dose, or the session start)."""
     left, right, top, bottom = LEFT, width - RIGHT, TOP, height - BOTTOM
     times = [s.when for ser in series for s in ser.samples] + list(doses) + [origin, end]
-    x0 = min(_minutes(t, origin) for t in times)
-    x1 = max(max(_minutes(t, origin) for t in times), x0 + 60)
+    minutes = [_minutes(t, origin) for t in times]
+    x0 = min(minutes)
+    x1 = max(max(minutes), x0 + 60)
     low, high = y_domain
     for ser in series:
         for s in ser.samples:

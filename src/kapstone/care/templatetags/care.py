@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from kapstone.access.policy import allows
 from kapstone.care.selectors import client_courses, course_overview
@@ -19,6 +21,21 @@ register = template.Library()
 def px(value: float) -> str:
     """An SVG coordinate with one decimal, never localized."""
     return f"{float(value):.1f}"
+
+
+@register.filter
+def chart_points(series: Any) -> SafeString:
+    """A chart series' points as SVG circles, each titled. Written here rather than as a template loop:
+    a session's readings make hundreds of points, and the loop's per-point lookups and filters were
+    most of an htmx vitals answer's time (about 0.1 ms a point). The markup is the loop's, unchanged."""
+    key = escape(series.key)
+    return mark_safe(  # noqa: S308 (every value is escaped or a number formatted here)
+        "".join(
+            f'<circle class="point s-{key}" cx="{float(p.x):.1f}" cy="{float(p.y):.1f}" r="4.5">'
+            f"<title>{escape(p.title)}</title></circle>"
+            for p in series.points
+        )
+    )
 
 
 @register.filter
