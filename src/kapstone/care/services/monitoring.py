@@ -78,6 +78,14 @@ def baseline_of(session: CareSession) -> VitalsReading | None:
     )
 
 
+def compares_with_baseline(protocol: Any, reading: VitalsReading) -> bool:
+    """Whether an alert rule compares one of the reading's measured values with the pre-dose one: only
+    such a rule reads the baseline (the shipped protocols compare MOAA/S alone, which a vitals entry
+    does not carry). Without one the reading's alerts are the same with or without the baseline, so
+    its two reads are skipped."""
+    return any(rule.from_baseline and getattr(reading, rule.vital) is not None for rule in protocol.alerts)
+
+
 def _timed(session: CareSession, data: Mapping[str, Any], field: str = "taken_at") -> tuple[datetime, str]:
     """The entry's time and phase: after the first dose every entry is post-dose and must be timed
     after that dose."""
@@ -163,8 +171,9 @@ def _vitals_new(
         _require_live(session)  # raises, naming why (not started, or discharged)
     protocol = protocol_of(session.course)
     at, phase = _timed(session, {"taken_at": taken_at})
+    baseline = baseline_of(session) if compares_with_baseline(protocol, reading) else None
     try:
-        alerts = check_vitals(protocol, reading, baseline_of(session))
+        alerts = check_vitals(protocol, reading, baseline)
     except InvalidInput as exc:
         field = exc.field if exc.field in (*VITAL_FIELDS, "symptoms") else "__all__"
         raise ValidationError({field: exc.detail}) from exc
