@@ -193,6 +193,46 @@ def test_who_may_open_and_post_the_form_for_rowan(world, as_user, name, status):
     assert Response.objects.count() == (1 if status == 200 else 0)
 
 
+def test_a_posted_form_is_audited_once_by_the_response_it_stored(world, as_user):
+    rowan = world.clients["rowan"]
+    as_user("theo").post(_url(world), phq9_post(base=1))
+    stored = Response.objects.get()
+    rows = list(
+        AuditEvent.objects.filter(client_id=rowan.pk).values_list("action", "object_type", "object_id")
+    )
+    assert rows == [("measure.record", "response", str(stored.pk))]  # the client's read is covered by it
+
+
+def test_a_form_shown_again_without_a_service_answer_records_the_clients_read(world, as_user):
+    rowan = world.clients["rowan"]
+    reply = as_user("theo").post(_url(world), {**phq9_post(), "administered_at": "not a date"})
+    assert reply.status_code == 200 and not Response.objects.exists()
+    event = AuditEvent.objects.get(client_id=rowan.pk)
+    assert (event.action, event.object_type, event.object_id, event.outcome) == (
+        "measure.record",
+        "client",
+        str(rowan.pk),
+        "success",
+    )
+
+
+def test_a_refused_post_is_audited_by_its_refusal_only(world, as_user):
+    post = phq9_post()
+    del post["phq9_3"]
+    as_user("theo").post(_url(world), post)
+    actions = list(
+        AuditEvent.objects.filter(client_id=world.clients["rowan"].pk).values_list("action", flat=True)
+    )
+    assert actions == ["measure.refused"]
+
+
+def test_a_post_for_a_client_outside_the_team_is_refused_and_audited_as_denied(world, as_user):
+    reply = as_user("tamsin").post(_url(world), phq9_post())
+    assert reply.status_code == 404 and not Response.objects.exists()
+    event = AuditEvent.objects.get(action="measure.record")
+    assert (event.outcome, event.object_id) == ("denied", str(world.clients["rowan"].pk))
+
+
 @pytest.mark.parametrize("name", ["tamsin", "olive", "avery"])
 def test_rowans_measures_and_responses_are_404_for_people_outside_his_team(world, as_user, name):
     response = response_submit(actor(world, "theo"), world.clients["rowan"], "phq9", phq9())

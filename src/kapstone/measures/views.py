@@ -10,7 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kapstone.access.decorators import one_transaction, requires, signed_in
 from kapstone.access.policy import allows
-from kapstone.clients.selectors import client_get
+from kapstone.audit.services import record
+from kapstone.clients.models import Client
+from kapstone.clients.selectors import client_get, clients_scoped
+from kapstone.core.actor import Actor
 from kapstone.core.forms import add_service_errors
 from kapstone.core.http import AuthenticatedRequest
 from kapstone.measures import presentation, selectors, services
@@ -71,33 +74,42 @@ def record_choose(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @one_transaction
 def record_form(request: AuthenticatedRequest, pk: int, instrument_id: str) -> HttpResponse:
+    """The questionnaire form. A post finds the client once in the actor's scope (the write's one
+    authorization) and leaves the read's audit row to the write's: the stored response's row, or the
+    refusal's; a form shown again without either records the read as a page does."""
     actor = request.actor
-    client = client_get(actor, pk, action="measure.record")
+    posted = request.method == "POST"
+    client = _client_to_record(actor, pk) if posted else client_get(actor, pk, action="measure.record")
     try:
         instrument = get_instrument(instrument_id)
     except UnknownInstrumentError:
         raise Http404 from None
-    _, texts = selectors.clinic_settings(client.organization_id, instrument.id)
+    options, texts = selectors.clinic_settings(client.organization_id, instrument.id)
     form = QuestionnaireForm(instrument, request.POST or None, item_texts=texts, with_administered_at=True)
     safety_tasks = []
-    if request.method == "POST" and form.is_valid():
+    audited = not posted  # the GET's client_get recorded the read
+    if posted and form.is_valid():
         try:
-            response = services.response_submit(
+            response = services.response_submit_in_scope(
                 actor,
                 client,
                 instrument.id,
                 answer_pairs(request.POST),
                 source=Source.CLINICIAN,
                 administered_at=form.cleaned_data.get("administered_at"),
+                options=options,
             )
         except services.IncompleteResponse as exc:
             safety_tasks = exc.safety_tasks
             add_service_errors(form, exc)
+            audited = True  # the refusal's audit row names the client
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"{instrument.short_title} saved.")
             return redirect("measures:response", pk=response.pk)
+    if not audited:
+        record(actor, "measure.record", object_type="client", object_id=client.pk, client_id=client.pk)
     return render(
         request,
         "measures/record_form.html",
@@ -108,6 +120,15 @@ def record_form(request: AuthenticatedRequest, pk: int, instrument_id: str) -> H
             "safety_tasks": safety_tasks,
         },
     )
+
+
+def _client_to_record(actor: Actor, pk: int) -> Client:
+    """The client a questionnaire is posted for, in the actor's scope, not yet audited as a read; a
+    missing and a forbidden client give the same Http404, the refusal audited (by ``client_get``)."""
+    try:
+        return clients_scoped(actor, "measure.record").get(pk=pk)
+    except Client.DoesNotExist:
+        return client_get(actor, pk, action="measure.record")  # records the denial, raises Http404
 
 
 @requires("measure.view")

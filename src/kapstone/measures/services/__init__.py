@@ -9,7 +9,7 @@ writing ``services.response_submit(...)``.
 from __future__ import annotations
 
 from ._common import SAFETY, Answers
-from .capture import IncompleteResponse, refusal_errors, response_submit
+from .capture import IncompleteResponse, refusal_errors, response_submit, response_submit_in_scope
 from .instrument_settings import instrument_settings_update
 from .portal import (
     LinkClosed,
@@ -44,6 +44,7 @@ __all__ = [
     "portal_submit",
     "refusal_errors",
     "response_submit",
+    "response_submit_in_scope",
     "safety_acknowledge",
     "schedule_create",
     "schedule_event",

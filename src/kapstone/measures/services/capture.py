@@ -109,11 +109,15 @@ def score_and_store(
     administered_at: datetime,
     recorded_by: Any,
     in_transaction: Callable[[Response], None] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Response:
     """Score; refuse (keeping safety tasks) or store. ``in_transaction`` runs inside the storing
-    transaction, so the caller's own bookkeeping commits or rolls back with the response."""
+    transaction, so the caller's own bookkeeping commits or rolls back with the response.
+    ``options``: the clinic's option values for the instrument when the caller has read them already
+    (``selectors.clinic_settings``, as the form does); read here when not given."""
     pairs = as_pairs(answers)
-    options, _ = clinic_settings(client.organization_id, instrument.id)
+    if options is None:
+        options, _ = clinic_settings(client.organization_id, instrument.id)
     result = score(instrument, pairs, options or None)
     answered = answered_only(pairs)
     if not result.complete:
@@ -184,6 +188,25 @@ def response_submit(
     invalid, unknown or repeated; nothing is stored then, but safety flags still open tasks.
     """
     require(actor, "measure.record", client)
+    return response_submit_in_scope(
+        actor, client, instrument_id, answers, source=source, administered_at=administered_at
+    )
+
+
+def response_submit_in_scope(
+    actor: Actor,
+    client: Client,
+    instrument_id: str,
+    answers: Answers,
+    *,
+    source: str = Source.CLINICIAN,
+    administered_at: datetime | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Response:
+    """``response_submit`` for a client the caller found in this request through
+    ``clients_scoped(actor, "measure.record")``: that scoped read is the write's one authorization,
+    so the scope is not checked a second time here (the questionnaire form's post; its answer
+    redirects, so the response's own audit row, or the refusal's, records the client's read)."""
     if source not in (Source.CLINICIAN, Source.FHIR):
         raise ValidationError({"source": ["Portal answers come through a questionnaire link."]})
     instrument = installed_instrument(instrument_id)
@@ -192,5 +215,12 @@ def response_submit(
     if when > now + timedelta(minutes=conf.FUTURE_TOLERANCE_MINUTES):
         raise ValidationError({"administered_at": ["The date and time given is in the future."]})
     return score_and_store(
-        actor, client, instrument, answers, source=source, administered_at=when, recorded_by=actor.user
+        actor,
+        client,
+        instrument,
+        answers,
+        source=source,
+        administered_at=when,
+        recorded_by=actor.user,
+        options=options,
     )
