@@ -284,3 +284,24 @@ def test_the_search_form_keeps_each_chosen_filter_selected_and_every_field_label
     assert href is not None
     page = HttpClient().get(reverse("directory:search") + href.group(1))
     assert page.status_code == 200 and listing.display_name in page.content.decode()
+
+
+def test_the_next_and_previous_pages_keep_every_chosen_filter(world: Any) -> None:
+    import re
+
+    from kapstone.community.demo import bulk_listings
+
+    bulk_listings(world.org_b, 400)
+    chosen = {"q": "Fictional", "telehealth": "yes", "accepting": "no"}
+    first = HttpClient().get(reverse("directory:search"), chosen).content.decode()
+    link = re.search(r'<a href="(\?[^"]+)">Next</a>', first)
+    assert link is not None
+    second = HttpClient().get(reverse("directory:search") + link.group(1).replace("&amp;", "&"))
+    expected, _ = directory_search(parse_filters({**chosen, "page": "2"}))
+    shown = re.findall(r'<li class="listing-result">\s*<a href="\d+/">([^<]+)</a>', second.content.decode())
+    assert expected and shown == [listing.display_name for listing in expected]
+    back = re.search(r'<a href="(\?[^"]+)">Previous</a>', second.content.decode())
+    assert back is not None
+    assert parse_filters(dict(pair.split("=") for pair in back.group(1)[1:].split("&amp;"))) == parse_filters(
+        {**chosen, "page": "1"}
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -58,6 +59,19 @@ def _yes_no(value: bool | None) -> str:
     return "" if value is None else "yes" if value else "no"
 
 
+def _page_link(filters: sel.DirectoryFilters, page: int) -> str:
+    """Another page of the same search: every filter the person chose (as checked), kept."""
+    chosen = {
+        "q": filters.q,
+        "state": filters.state,
+        "route": filters.route,
+        "modality": filters.modality,
+        "telehealth": _yes_no(filters.telehealth),
+        "accepting": _yes_no(filters.accepting),
+    }
+    return "?" + urlencode({**{key: value for key, value in chosen.items() if value}, "page": page})
+
+
 @public
 @require_GET
 def directory_search(request: HttpRequest) -> HttpResponse:
@@ -67,7 +81,8 @@ def directory_search(request: HttpRequest) -> HttpResponse:
     context = {
         "filters": filters,
         "rows": rows,
-        "has_next": has_next,
+        "previous_page": _page_link(filters, filters.page - 1) if filters.page > 1 else "",
+        "next_page": _page_link(filters, filters.page + 1) if has_next else "",
         "state_options": _options(US_STATES, filters.state),
         "route_options": _options(ROUTES, filters.route),
         "modality_options": _options(MODALITIES, filters.modality),
