@@ -103,3 +103,35 @@ def test_the_header_is_on_the_pages_inside_each_tab_too(world: Any, as_user: Any
         assert fact(html, "Touch").startswith("Agreed"), url
         if tab != "Notes":  # a note's own address is not under the client's notes list
             assert f'aria-current="page">{tab}</a>' in header(html), url
+
+
+def _clearance_reads(run: Any) -> tuple[Any, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        result = run()
+    return result, sum('FROM "screening_clearance"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_header_reads_the_clients_readiness_once_for_every_fact_that_needs_it(world: Any) -> None:
+    from tests.care.care_helpers import actor, start_course
+    from tests.readiness_helpers import make_ready
+
+    from kapstone.screening.models import Clearance
+    from kapstone.screening.readiness import dosing_readiness
+    from kapstone.shell.client_header import header_facts
+
+    make_ready(world)
+    start_course(world)
+    rowan = world.clients["rowan"]
+    facts, reads = _clearance_reads(lambda: header_facts(actor(world, "theo"), rowan))
+    labels = {f.label: f.value for f in facts}
+    # Both the record's "Before dosing" and the course's step stand on the readiness: asked once.
+    assert labels["Before dosing"] == "Cleared and consented" and "Course step" in labels
+    assert reads == 1
+    # Shared within one header only: outside it each ask reads afresh, and the next header sees a change.
+    assert _clearance_reads(lambda: (dosing_readiness(rowan), dosing_readiness(rowan)))[1] == 2
+    Clearance.objects.filter(client=rowan).delete()
+    labels = {f.label: f.value for f in header_facts(actor(world, "theo"), rowan)}
+    assert "Before dosing" not in labels and "Next step" in labels

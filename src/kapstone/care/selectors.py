@@ -193,6 +193,7 @@ def _first_dose_times(course: Course) -> list[datetime]:
 
 def course_overview(course: Course, *, now: datetime | None = None) -> CourseOverview:
     """Phase, the next required step (the core's ``next_step``) and what stands in the way."""
+    asked_at = now  # None: this moment, so the client header shares one readiness (core.memo)
     now = now or timezone.now()
     protocol = protocol_of(course)
     sessions = list(
@@ -219,7 +220,7 @@ def course_overview(course: Course, *, now: datetime | None = None) -> CourseOve
             integration_sessions=tuple(integration),
         ),
     )
-    readiness = readiness_for(course.client, at=now)
+    readiness = readiness_for(course.client, at=asked_at)
     blockers = readiness.missing + clearance_gaps(protocol, readiness) if course.is_open else []
     notes: list[str] = list(readiness.warnings)
     if not readiness.touch_opt_in.consented:

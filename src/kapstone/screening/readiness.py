@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from kapstone.clients.consent_selectors import current_template, latest_consent, open_consent
 from kapstone.clients.models import CareTeamMember, Client, ConsentRecord, Intake
+from kapstone.core.memo import remember
 from kapstone.screening.client_facts import (
     MEASURE_FACTS,
     changed_facts,
@@ -156,8 +157,14 @@ def _team_warnings(client: Client, consent: ConsentRecord | None) -> list[str]:
 
 
 def dosing_readiness(client: Client, *, at: datetime | None = None) -> Readiness:
-    """What stands between this client and a dosing session at ``at`` (default: now)."""
-    at = at or timezone.now()
+    """What stands between this client and a dosing session at ``at`` (default: now). Asked for now
+    within ``shared_answers()`` (the client header), it is computed once for all who ask."""
+    if at is None:
+        return remember(("dosing_readiness", client.pk), lambda: _dosing_readiness(client, timezone.now()))
+    return _dosing_readiness(client, at)
+
+
+def _dosing_readiness(client: Client, at: datetime) -> Readiness:
     clearance_missing, clearance = _clearance_problems(client, at)
     consent_missing, consent = _consent_problems(client)
     missing = clearance_missing + consent_missing

@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 
 from kapstone.access.policy import allows
 from kapstone.core.actor import Actor
+from kapstone.core.memo import shared_answers
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ def register_header(provider: HeaderProvider) -> HeaderProvider:
 
 
 def header_facts(actor: Actor, client: Any) -> list[HeaderFact]:
-    facts = [fact for provider in _PROVIDERS for fact in provider(actor, client)]
+    with shared_answers():  # providers asking the same question (the client's readiness) ask once
+        facts = [fact for provider in _PROVIDERS for fact in provider(actor, client)]
     return sorted(facts, key=lambda fact: fact.order)
 
 
