@@ -43,6 +43,7 @@ SAFE_USES = {
     "training/render.py": (2, "curriculum Markdown sanitised by nh3's allow-list; link keys [A-Za-z0-9_.-]"),
     "training/chart.py": (1, "an SVG chart: every text escaped, numbers formatted"),
     "measures/templatetags/measures.py": (3, "table rows built with every database text escaped"),
+    "care/templatetags/care.py": (1, "dosing-room chart points: key and titles escaped, numbers formatted"),
     "community/templates/community/topic.html": (1, "post.html: markdown-it with html off, then nh3"),
     "community/templates/community/moderation.html": (1, "post.html, as above"),
     "templates/accounts/mfa_setup.html": (1, "the QR code SVG made by segno from the otpauth URI"),
