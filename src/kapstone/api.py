@@ -30,7 +30,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security.apikey import APIKeyCookie
 
 from kapstone.core.contract import ErrorOut, ServiceError
+from kapstone.measures.api import fhir_router, router
 from kapstone.measures.fhir import FHIR_JSON, Issue, operation_outcome
+from kapstone.notes.api import router as notes_router
 
 UNAUTHORIZED = "Sign in as a staff member to use the API."
 
@@ -193,9 +195,6 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 
 
 def _register() -> None:
-    from kapstone.measures.api import fhir_router, router
-    from kapstone.notes.api import router as notes_router
-
     api.add_router("/", router)
     api.add_router("/fhir/", fhir_router)
     api.add_router("/", notes_router)

@@ -26,13 +26,7 @@ LONG_VIEWS: dict[str, int] = {}
 
 # Function-level imports of our own modules without a comment saying why, per file, then.
 # AppConfig.ready() is exempt: Django loads models before it runs, so that is where hooks register.
-INNER_IMPORTS: dict[str, int] = {
-    "api.py": 2,
-    "care/forms.py": 1,
-    "core/forms.py": 1,
-    "notes/api.py": 1,
-    "notes/views.py": 2,
-}
+INNER_IMPORTS: dict[str, int] = {}
 
 
 def _modules() -> list[Path]:

@@ -21,6 +21,7 @@ from kapstone.care.services import (
 )
 from kapstone.core.datefields import LocalDateTimeField
 from kapstone.core.localtime import format_datetime
+from kapstone.measures.instruments import instrument_choices
 
 UNITS = (("mg", "mg"), ("mcg", "mcg (micrograms)"), ("g", "g"), ("mL", "mL"))
 
@@ -180,8 +181,6 @@ class IntegrationForm(VersionedForm):
 
 def _instrument_choices() -> list[tuple[str, str]]:
     try:
-        from kapstone.measures.instruments import instrument_choices
-
         return list(instrument_choices())
     except Exception:  # noqa: BLE001 - the list is a convenience; an empty one is safe
         return []

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from kapstone.core.localtime import CLOCKS, zone_choices
+
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """Put a service's ValidationError on the form, by field where the form has that field.
@@ -23,8 +25,6 @@ class TimeSettingsForm(forms.Form):
     clock = forms.ChoiceField(label="Clock")
 
     def __init__(self, *args: object, inherit: bool = False, **kwargs: object) -> None:
-        from kapstone.core.localtime import CLOCKS, zone_choices
-
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         same = [("", "As my organization")] if inherit else []
         zone = self.fields["time_zone"]

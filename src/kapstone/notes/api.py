@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from kapstone.care.models import CareSession
 from kapstone.clients.selectors import client_get
 from kapstone.core.actor import Actor
 from kapstone.core.contract import ErrorOut, Stale, validation_payload
@@ -195,8 +196,6 @@ def note_create(
     client = client_get(actor, client_id, action="note.write")
     session = None
     if payload.session_id is not None:
-        from kapstone.care.models import CareSession
-
         session = CareSession.objects.filter(pk=payload.session_id, client=client).first()
         if session is None:
             return _error(422, "No such session.", "session_id", "invalid")

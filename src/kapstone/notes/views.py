@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kapstone.access.decorators import requires
 from kapstone.access.policy import allows
 from kapstone.accounts.models import User
+from kapstone.care.models import CareSession
 from kapstone.clients.selectors import client_get
 from kapstone.core.contract import Stale
 from kapstone.core.forms import add_service_errors
@@ -41,8 +42,6 @@ from kapstone.notes.sealing import SealingError
 
 
 def _sessions_of(client_pk: int) -> list[tuple[int, str]]:
-    from kapstone.care.models import CareSession
-
     sessions = CareSession.objects.filter(client_id=client_pk).order_by(
         "-started_at", "-scheduled_at", "-pk"
     )[:50]
@@ -83,8 +82,6 @@ def note_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         session = None
         if form.cleaned_data.get("session"):
-            from kapstone.care.models import CareSession
-
             session = CareSession.objects.filter(pk=form.cleaned_data["session"], client=client).first()
         try:
             note = services.draft_create(actor, client, form.cleaned_data["template"], session=session)
