@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kapstone.audit.services import record, verify_chain
+from kapstone.audit.services import broken_message, record, verify_chain
 from kapstone.core.actor import SYSTEM
 from kapstone.core.backup import BackupError, restore
 
@@ -34,4 +34,4 @@ class Command(BaseCommand):
             f"Restored from {path}. Audit chain: {report.reason} ({report.checked} events checked)."
         )
         if not report.ok:
-            raise CommandError(f"The restored audit chain is broken at event {report.first_broken_id}.")
+            raise CommandError(f"Restored, but: {broken_message(report)}")
