@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.apps import apps
 from django.conf import settings
@@ -109,31 +110,27 @@ def _app_items() -> Iterable[NavItem]:
             yield NavItem(getattr(config, "nav_label", namespace.capitalize()), f"{namespace}:home", action)
 
 
-# url_name -> URL of every reachable link, per URL configuration and script prefix. The links, the
-# policy and the URL patterns are fixed once the apps are ready, so the side navigation resolves each
-# link once per process, not three times per link on every page (about 50 reverse() calls a page).
-_CATALOGUES: dict[tuple[object, str], dict[str, str]] = {}
-_ITEMS: list[tuple[NavItem, ...]] = []
-
-
+@cache
 def _all_items() -> tuple[NavItem, ...]:
-    """NAV then the apps' links, in the order they show."""
-    if not _ITEMS:
-        _ITEMS.append((*NAV, *_app_items()))
-    return _ITEMS[0]
+    """NAV then the apps' links, in the order they show (fixed once the apps are ready)."""
+    return (*NAV, *_app_items())
 
 
 def _catalogue() -> dict[str, str]:
-    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
-    urls = _CATALOGUES.get(key)
-    if urls is None:
-        urls = {}
-        for item in _all_items():
-            try:
-                urls[item.url_name] = reverse(item.url_name)
-            except NoReverseMatch:  # an app that is not installed (or has not mounted its URLs yet)
-                continue
-        _CATALOGUES[key] = urls
+    """url_name -> URL of every reachable link. The links, the policy and the URL patterns are fixed
+    once the apps are ready, so each link is resolved once per process (per URL configuration and
+    script prefix), not three times per link on every page (about 50 reverse() calls a page)."""
+    return _resolved(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
+@cache
+def _resolved(urlconf: object, prefix: str) -> dict[str, str]:  # the key; reverse() reads both
+    urls = {}
+    for item in _all_items():
+        try:
+            urls[item.url_name] = reverse(item.url_name)  # under the current urlconf and prefix
+        except NoReverseMatch:  # an app that is not installed (or has not mounted its URLs yet)
+            continue
     return urls
 
 
