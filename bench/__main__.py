@@ -46,9 +46,11 @@ TIERS = {  # clinicians, clients, responses per client
     "L": (10_000, 1_000_000, 20),
 }
 READS = ("caseload", "chart", "fhir", "outcomes", "cosign", "desk", "ledger", "directory")
-# Issue #18's paths: beside the 50 % of bare, their p99 under load is judged against the bare view's
-# p99 in the same run (at most twice it), not against a fixed 100 ms.
-BESIDE_BARE = ("desk", "ledger", "directory")
+# Issue #18's targets, on every path beside its bare view in the same run: at least SHARE of the bare
+# view's req/s (HIGH_SHARE for the paths that were there already), p99 under load at most twice the
+# bare view's p99, and p99 with one connection under 100 ms.
+SHARE, HIGH_SHARE, HIGH_PATHS = 0.5, 0.8, ("caseload", "fhir")
+AUDIT_PROCESSES = 4  # app-server stand-ins in the audit chains' scale-out run
 WRITES = ("submit", "vitals", "vitals_htmx")
 VITALS_PATHS = ("/care/sessions/", "/bench-bare/vitals/")  # the writes that add to the live sessions
 TITLES = {
@@ -544,45 +546,38 @@ def report(  # noqa: C901 - one table, one branch per column kind
         rows = results[name]
         rps, p99 = _med(rows, "req_per_s"), _med(rows, "p99_ms")
         errors = sum(int(r["errors"]) for r in rows)
-        if name in READS and f"{name}:bare" in results:
-            ratio = rps / _med(results[f"{name}:bare"], "req_per_s")
-            goals.append(
-                (f"{name}: >= 50 % of its bare baseline's req/s", ratio >= 0.5, f"{100 * ratio:.0f} %")
+        load = f"{args.writers} writers" if name in WRITES else f"{args.concurrency} connections"
+        if f"{name}:bare" in results:
+            bare_rps, bare_p99 = (
+                _med(results[f"{name}:bare"], "req_per_s"),
+                _med(results[f"{name}:bare"], "p99_ms"),
             )
-            if name in BESIDE_BARE:
-                bare_p99 = _med(results[f"{name}:bare"], "p99_ms")
-                goals.append(
-                    (
-                        f"{name}: p99 at {args.concurrency} connections <= 2x the bare view's",
-                        p99 <= 2 * bare_p99,
-                        f"{p99:.1f} ms = {p99 / bare_p99:.2f}x{context(name)}",
-                    )
-                )
-            else:
-                goals.append(
-                    (
-                        f"{name}: p99 < 100 ms at {args.concurrency} connections",
-                        p99 < 100,
-                        f"{p99:.1f} ms{context(name)}",
-                    )
-                )
-            c1 = results.get(f"{name}@c1")
-            if c1:
-                p99_c1 = _med(c1, "p99_ms")
-                goals.append(
-                    (f"{name}: p99 < 100 ms unloaded (1 connection)", p99_c1 < 100, f"{p99_c1:.1f} ms")
-                )
-        if name in WRITES:
-            limit = 250 if db == "sqlite" else 50
+            share = HIGH_SHARE if name in HIGH_PATHS else SHARE
             goals.append(
-                (f"{name}: 0 errors with {args.writers} concurrent writers", errors == 0, f"{errors}")
+                (
+                    f"{name}: >= {100 * share:.0f} % of its bare baseline's req/s",
+                    rps >= share * bare_rps,
+                    f"{100 * rps / bare_rps:.0f} % ({rps:.1f} vs bare {bare_rps:.1f} req/s)",
+                )
             )
             goals.append(
                 (
-                    f"{name}: p99 < {limit} ms with {args.writers} writers ({db})",
-                    p99 < limit,
-                    f"{p99:.1f} ms{context(name)}",
+                    f"{name}: p99 at {load} <= 2x the bare view's",
+                    p99 <= 2 * bare_p99,
+                    f"{p99:.1f} ms = {p99 / bare_p99:.2f}x{context(name)}",
                 )
+            )
+        c1 = results.get(f"{name}@c1")
+        if c1:
+            p99_c1 = _med(c1, "p99_ms")
+            bare_c1 = results.get(f"{name}:bare@c1")
+            beside = f" (bare: {_med(bare_c1, 'p99_ms'):.1f} ms)" if bare_c1 else ""
+            goals.append(
+                (f"{name}: p99 < 100 ms unloaded (1 connection)", p99_c1 < 100, f"{p99_c1:.1f} ms{beside}")
+            )
+        if name in WRITES:
+            goals.append(
+                (f"{name}: 0 errors with {args.writers} concurrent writers", errors == 0, f"{errors}")
             )
     if any(n in WRITES for n in names) and db == "sqlite":
         goals.append(("0 'database is locked' in the server log", locked == 0, str(locked)))
@@ -698,13 +693,38 @@ def main() -> None:  # noqa: C901 - the run, top to bottom
                 for line in item["plan"]:
                     out(f"        {line}")
     if args.db == "postgres":
-        lock = _run_json([sys.executable, "-m", "bench.audit_lock", "--writers", str(args.writers)], env)
+        orgs = max(
+            1, target.clinicians // 100
+        )  # the tier's organizations (kapstone synth: 100 clinicians each)
+        lock = _run_json(
+            [sys.executable, "-m", "bench.audit_lock", "--writers", str(args.writers)]
+            + ["--orgs", "1", str(orgs), "--spread", "random", "--processes", str(AUDIT_PROCESSES)],
+            env,
+        )
+        chain, single = lock["locks"][f"k{orgs}"]["chain"], lock["locks"][f"k{orgs}"]["global"]
+        scale = lock["scale_out"]
+        many = scale["chain"][f"{AUDIT_PROCESSES}_processes"]
         out()
         out(
-            f"audit chain under {args.writers} concurrent writers (in-process, rolled back): "
-            f"{lock['with_lock']['per_s']:,.0f} audited writes/s with the advisory lock (p99 "
-            f"{lock['with_lock']['p99_ms']:.1f} ms) vs {lock['without_lock']['per_s']:,.0f}/s without "
-            f"(p99 {lock['without_lock']['p99_ms']:.1f} ms): the lock costs {lock['cost']:.0%} of throughput"
+            f"audit chains under {args.writers} concurrent writers over {orgs} organizations (in-process, "
+            f"rolled back): {chain['per_s']:,.0f} audited writes/s with a lock per organization (p99 "
+            f"{chain['p99_ms']:.1f} ms, lock wait {chain['lock_wait_fraction']:.1%} of request time) vs "
+            f"{single['per_s']:,.0f}/s under one global lock (wait {single['lock_wait_fraction']:.1%}) and "
+            f"{lock['without_lock']['per_s']:,.0f}/s with no lock"
+        )
+        out(
+            f"  {AUDIT_PROCESSES} app-server processes x {scale['threads_per_process']} writers vs 1 process "
+            f"({scale['cpu_count']} cores): {scale['chain']['ratio']:.2f}x with a lock per organization "
+            f"(lock wait {many['lock_wait_fraction']:.1%}), {scale['global']['ratio']:.2f}x under one global "
+            f"lock (wait {scale['global'][f'{AUDIT_PROCESSES}_processes']['lock_wait_fraction']:.1%})"
+        )
+        goals.append(
+            (
+                f"audited writes with {AUDIT_PROCESSES} app-server processes >= 3x one, "
+                "or (where the cores cap it) lock wait < 5 % of request time",
+                scale["chain"]["ratio"] >= 3 or many["lock_wait_fraction"] < 0.05,
+                f"{scale['chain']['ratio']:.2f}x; lock wait {many['lock_wait_fraction']:.1%}",
+            )
         )
     if args.no_http:
         _finish(goals, args)

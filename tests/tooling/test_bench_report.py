@@ -1,5 +1,7 @@
-"""make bench's verdicts: medians of the rounds, ratios to the bare view, the write limit per
-database, and beside every p99 target what the bare view and the floor reached under the same load."""
+"""make bench's verdicts (issue #18's targets): medians of the rounds, every path's req/s beside its
+bare view's (half of it; 80 % for the paths that were there already), its p99 under load at most
+twice the bare view's with what the bare view and the floor reached beside it, and its p99 with one
+connection under 100 ms with the bare view's beside it."""
 
 from __future__ import annotations
 
@@ -24,6 +26,11 @@ RESULTS = {
     "chart:bare": _rounds((600, 35), (600, 35), (600, 35)),
     "submit": _rounds((130, 146), (135, 140), (120, 150)),
     "submit:bare": _rounds((540, 46), (540, 46), (540, 46)),
+    "chart@c1": _rounds((60, 30)),
+    "chart:bare@c1": _rounds((200, 9)),
+    "submit@c1": _rounds((50, 140)),
+    "caseload": _rounds((45, 300), (44, 320), (46, 310)),
+    "caseload:bare": _rounds((60, 200), (60, 200), (60, 200)),
 }
 
 
@@ -36,22 +43,38 @@ def _verdicts(db: str) -> dict[str, tuple[bool, str]]:
 @pytest.mark.parametrize(
     ("db", "goal", "verdict"),
     [
-        ("sqlite", "chart: >= 50 % of its bare baseline's req/s", (False, "25 %")),
         (
             "sqlite",
-            "chart: p99 < 100 ms at 16 connections",
-            (False, "120.0 ms (bare: 35.0 ms, floor: 26.0 ms)"),
+            "chart: >= 50 % of its bare baseline's req/s",
+            (False, "25 % (150.0 vs bare 600.0 req/s)"),
         ),
         (
             "sqlite",
-            "submit: p99 < 250 ms with 16 writers (sqlite)",
-            (True, "146.0 ms (bare: 46.0 ms, floor: 26.0 ms)"),
+            "chart: p99 at 16 connections <= 2x the bare view's",
+            (False, "120.0 ms = 3.43x (bare: 35.0 ms, floor: 26.0 ms)"),
+        ),
+        ("sqlite", "chart: p99 < 100 ms unloaded (1 connection)", (True, "30.0 ms (bare: 9.0 ms)")),
+        (
+            "sqlite",
+            "caseload: >= 80 % of its bare baseline's req/s",
+            (False, "75 % (45.0 vs bare 60.0 req/s)"),
         ),
         (
             "postgres",
-            "submit: p99 < 50 ms with 16 writers (postgres)",
-            (False, "146.0 ms (bare: 46.0 ms, floor: 26.0 ms)"),
+            "caseload: p99 at 16 connections <= 2x the bare view's",
+            (True, "310.0 ms = 1.55x (bare: 200.0 ms, floor: 26.0 ms)"),
         ),
+        (
+            "sqlite",
+            "submit: >= 50 % of its bare baseline's req/s",
+            (False, "24 % (130.0 vs bare 540.0 req/s)"),
+        ),
+        (
+            "postgres",
+            "submit: p99 at 16 writers <= 2x the bare view's",
+            (False, "146.0 ms = 3.17x (bare: 46.0 ms, floor: 26.0 ms)"),
+        ),
+        ("postgres", "submit: p99 < 100 ms unloaded (1 connection)", (False, "140.0 ms")),
         ("sqlite", "submit: 0 errors with 16 concurrent writers", (True, "0")),
         ("sqlite", "0 'database is locked' in the server log", (True, "0")),
         ("sqlite", "worker RSS < 200 MB", (True, "98 MB, 101 MB")),
@@ -59,6 +82,10 @@ def _verdicts(db: str) -> dict[str, tuple[bool, str]]:
 )
 def test_each_goal_is_judged_on_the_median_round(db: str, goal: str, verdict: tuple[bool, str]) -> None:
     assert _verdicts(db)[goal] == verdict
+
+
+def test_no_path_is_held_to_a_fixed_p99_under_load() -> None:  # issue #18: twice the bare view's instead
+    assert not any(" ms at " in goal or " ms with " in goal for goal in _verdicts("sqlite"))
 
 
 def test_the_locked_count_is_a_sqlite_goal_only() -> None:
