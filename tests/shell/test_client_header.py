@@ -8,11 +8,16 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from tests.readiness_helpers import TOUCH_SCOPE, record_intake, sign_consent
+from tests.care.care_helpers import actor
+from tests.readiness_helpers import TOUCH_SCOPE, make_ready, record_intake, sign_consent
 
 from kapstone.clients.desk import age_on
+from kapstone.clients.models import ConsentRecord
 from kapstone.measures.models import SafetyTask
+from kapstone.shell.client_header import header_facts
 
 pytestmark = pytest.mark.django_db
 TABS = ("Overview", "Intake", "Screening", "Consent", "Course", "Measures", "Notes")
@@ -135,3 +140,23 @@ def test_the_header_reads_the_clients_readiness_once_for_every_fact_that_needs_i
     Clearance.objects.filter(client=rowan).delete()
     labels = {f.label: f.value for f in header_facts(actor(world, "theo"), rowan)}
     assert "Before dosing" not in labels and "Next step" in labels
+
+
+def _consent_reads(run: Any) -> tuple[Any, int]:
+    with CaptureQueriesContext(connection) as queries:
+        result = run()
+    return result, sum('FROM "clients_consentrecord"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_header_reads_the_open_consent_once_and_sees_a_withdrawal_at_the_next_page(world: Any) -> None:
+    make_ready(world)
+    rowan = world.clients["rowan"]
+    facts, reads = _consent_reads(lambda: header_facts(actor(world, "theo"), rowan))
+    labels = {f.label: f.value for f in facts}
+    # The touch fact and the readiness's consent check both stand on the open consent: read once.
+    assert labels["Touch"].startswith("Agreed") and labels["Before dosing"] == "Cleared and consented"
+    assert reads == 1
+    ConsentRecord.objects.filter(client=rowan).update(withdrawn_at=timezone.now())
+    labels = {f.label: f.value for f in header_facts(actor(world, "theo"), rowan)}
+    assert labels["Touch"] == "No current consent"
+    assert "Before dosing" not in labels and "withdrawn" in labels["Next step"]

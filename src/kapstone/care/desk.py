@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from kapstone.access.policy import allows
 from kapstone.accounts.models import Role
-from kapstone.care.models import Alert, CareSession, DosingDetail, ProtocolVersion
-from kapstone.care.selectors import client_courses, course_overview, sessions_scoped
+from kapstone.care.models import Alert, CareSession, Course, DosingDetail, ProtocolVersion
+from kapstone.care.selectors import course_overview, sessions_scoped
 from kapstone.core.actor import Actor
 from kapstone.core.localtime import format_time
 from kapstone.shell.client_header import HeaderFact, register_header
@@ -119,7 +119,15 @@ def course_fact(actor: Actor, client: Any) -> list[HeaderFact]:
     """The client's open course: protocol, phase and the core's next required step."""
     if not allows(actor, "course.view"):
         return []
-    current = next((c for c in client_courses(client) if c.is_open), None)
+    current = (  # the newest open course only, not every course the client had
+        client.courses.filter(
+            organization_id=client.organization_id,
+            status__in=(Course.Status.ACTIVE, Course.Status.MAINTENANCE),
+        )
+        .select_related("protocol")
+        .order_by("-started_at")
+        .first()
+    )
     if current is None:
         return [HeaderFact("Course", "No open course", order=50)]
     overview = course_overview(current)

@@ -30,6 +30,9 @@ def dosing_nav(actor: Actor) -> list[NavLink]:
         sessions_scoped(actor, "dosing.record")
         .filter(Q(status=CareSession.Status.IN_PROGRESS) | today, kind=CareSession.Kind.DOSING)
         .select_related("client")
+        .only(  # what a link shows: who, and live or when
+            "status", "scheduled_at", "client__preferred_name", "client__given_name", "client__family_name"
+        )
         .order_by("scheduled_at", "pk")[:SHOWN]
     )
     links = []

@@ -15,6 +15,7 @@ from kapstone.clients.consent.template import (
 )
 from kapstone.clients.models import Client, ConsentRecord, ConsentTemplate
 from kapstone.core.actor import Actor
+from kapstone.core.memo import remember
 
 
 @dataclass(frozen=True)
@@ -65,16 +66,22 @@ def consents_for(client: Client) -> list[ConsentRecord]:
 
 
 def open_consent(client: Client) -> ConsentRecord | None:
-    """The newest consent that is neither withdrawn nor replaced (it may be for an old template)."""
-    return (
-        ConsentRecord.objects.filter(
-            organization_id=client.organization_id,
-            client=client,
-            withdrawn_at__isnull=True,
-            superseded_at__isnull=True,
-        )
-        .order_by("-signed_at", "-pk")
-        .first()
+    """The newest consent that is neither withdrawn nor replaced (it may be for an old template).
+
+    Within one client header (``core.memo.shared_answers``) the touch fact and the dosing readiness
+    both ask: read once."""
+    return remember(
+        ("open_consent", client.pk),
+        lambda: (
+            ConsentRecord.objects.filter(
+                organization_id=client.organization_id,
+                client=client,
+                withdrawn_at__isnull=True,
+                superseded_at__isnull=True,
+            )
+            .order_by("-signed_at", "-pk")
+            .first()
+        ),
     )
 
 

@@ -22,7 +22,11 @@ def age_on(born: date, today: date) -> int:
 
 
 def _allergies(client: Client) -> HeaderFact:
-    intake = Intake.objects.filter(client=client).first()
+    intake = (  # the three answers the fact shows, not the whole intake form
+        Intake.objects.filter(client=client)
+        .only("allergy_ketamine", "allergy_esketamine", "other_allergies")
+        .first()
+    )
     url = reverse("intake:detail", args=[client.pk])
     if intake is None:
         return HeaderFact("Allergies", "Not asked yet (no intake)", "warn", url, order=30)
