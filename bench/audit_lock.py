@@ -88,7 +88,7 @@ def run(
     deadline = time.monotonic() + seconds
     waits = threading.local()
 
-    def timed_lock(chain: int) -> None:
+    def timed_lock(chain: int, *, relaxed: bool = False) -> None:  # services._serialize_writers' shape
         # Lock wait = the time of the blocking call, made only when the try found the lock taken:
         # an uncontended lock costs one statement like any other, not a wait.
         with connection.cursor() as cursor:
