@@ -85,6 +85,13 @@ class Out:
 out = Out()
 
 
+def _setting(text: str) -> str:
+    name, sep, _ = text.partition("=")
+    if not sep or not name.startswith("KAPSTONE_"):
+        raise argparse.ArgumentTypeError(f"expected KAPSTONE_NAME=value, not {text!r}")
+    return text
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -354,14 +361,14 @@ def _load_once(
 
 
 class Server:
-    def __init__(self, target: Target, workers: int) -> None:
+    def __init__(self, target: Target, workers: int, settings: dict[str, str]) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = target.var / "server.log"
         self.log_file = self.log.open("w")
         self.proc = subprocess.Popen(  # noqa: S603
             [str(BIN / "kapstone"), "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
-            env=target.env(KAPSTONE_BENCH_BARE="1", KAPSTONE_LOG_LEVEL="WARNING"),
+            env=target.env(**settings, KAPSTONE_BENCH_BARE="1", KAPSTONE_LOG_LEVEL="WARNING"),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=self.log_file,
@@ -407,7 +414,7 @@ class Server:
 def measure(
     target: Target, specs: dict[str, dict[str, Any]], names: list[str], args: argparse.Namespace, rounds: int
 ) -> tuple[dict[str, list[dict[str, Any]]], list[float], int]:
-    server = Server(target, args.workers)
+    server = Server(target, args.workers, dict(item.split("=", 1) for item in args.server_env))
     env = target.env()
     seeded_at = datetime.fromtimestamp(target.marker.stat().st_mtime, UTC).isoformat()
 
@@ -488,6 +495,8 @@ def machine(args: argparse.Namespace) -> None:
         "per run, "
         f"{args.rounds} rounds, medians"
     )
+    if args.server_env:
+        out(f"server settings: {' '.join(args.server_env)} (the rest as shipped)")
 
 
 def report(  # noqa: C901 - one table, one branch per column kind
@@ -629,6 +638,14 @@ def main() -> None:  # noqa: C901 - the run, top to bottom
         help="With --save: <date>-<db>-<tier>-<suffix>.txt (never overwrites: -2, -3...)",
     )
     parser.add_argument("--note", default="", help="One line under the header saying what the run is for.")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        type=_setting,
+        metavar="KAPSTONE_X=VALUE",
+        help="A setting for the served app (repeatable; the bench clears the caller's KAPSTONE_* variables).",
+    )
     parser.add_argument("--no-http", action="store_true", help="Seed and in-process figures only.")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
