@@ -181,9 +181,9 @@ KEYED: dict[str, tuple[set[str], str]] = {
         "id (measures/services/capture.py, outcomes/services.py)",
     ),
     "vitals in a dosing session": (
-        {"care_caresession", "clients_client", "care_course", "care_protocolversion"},
-        "the session is found by id with client_id IN (the actor's scoped clients), its client, "
-        "course and protocol joined by key (access/scoping.py)",
+        {"clients_client", "care_course", "care_protocolversion"},
+        "the session, found by id under its organization with its client in the actor's scope "
+        "(a correlated EXISTS), joins its client, course and protocol by key (care/selectors.py)",
     ),
     "FHIR Observation export": (
         {"measures_response"},

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -92,7 +92,14 @@ def dosing_session_get(actor: Actor, pk: int | str, *, action: str = "dosing.rec
     """A dosing session the actor may work in, found once per request with what the room's entries
     read (course, protocol, the dosing detail). Not audited as a read here: the entry's write is
     audited, and a page or poll that shows the board records its read (``session_read``)."""
-    scoped = sessions_scoped(actor, action).select_related("client", "course", "course__protocol", "dosing")
+    # The scope as a correlated EXISTS on the session's own client, beside the session's own
+    # organization predicate: PostgreSQL checks the one client by its key, where ``client__in`` built
+    # the actor's whole DISTINCT scoped-client list on every entry (issue #18). Same rule
+    # (clients_scoped, which filters the client's organization too), same 404 and denial audit.
+    in_scope = Exists(clients_scoped(actor, action).filter(pk=OuterRef("client_id")))
+    scoped = CareSession.objects.filter(in_scope, organization_id=actor.organization_id).select_related(
+        "client", "course", "course__protocol", "dosing"
+    )
     session = scoped_get(actor, scoped, pk, action=action, object_type="caresession", client_of="client",
                          audit_read=False)  # fmt: skip
     if session.kind != CareSession.Kind.DOSING:
