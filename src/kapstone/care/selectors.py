@@ -97,9 +97,9 @@ def dosing_session_get(actor: Actor, pk: int | str, *, action: str = "dosing.rec
     # the actor's whole DISTINCT scoped-client list on every entry (issue #18). Same rule
     # (clients_scoped, which filters the client's organization too), same 404 and denial audit.
     in_scope = Exists(clients_scoped(actor, action).filter(pk=OuterRef("client_id")))
-    scoped = CareSession.objects.filter(in_scope, organization_id=actor.organization_id).select_related(
-        "client", "course", "course__protocol", "dosing"
-    )
+    org = actor.organization_id  # none: no organization's sessions (clients_scoped is empty too)
+    sessions = CareSession.objects.none() if org is None else CareSession.objects.filter(organization_id=org)
+    scoped = sessions.filter(in_scope).select_related("client", "course", "course__protocol", "dosing")
     session = scoped_get(actor, scoped, pk, action=action, object_type="caresession", client_of="client",
                          audit_read=False)  # fmt: skip
     if session.kind != CareSession.Kind.DOSING:
