@@ -179,6 +179,17 @@ else:
             "CONN_HEALTH_CHECKS": True,
         }
     }
+# How a transaction that wrote only a read's audit row (who viewed what; no clinical write) commits:
+# "durable" (default) waits for the disk like every other commit; "relaxed" does not (PostgreSQL
+# synchronous_commit=off for that transaction, SQLite synchronous=NORMAL for that commit), so a power
+# failure may lose the newest read rows (PostgreSQL: up to ~0.6 s of them; SQLite: those since the
+# last durable commit or checkpoint). Clinical writes and their audit rows always commit durably; a
+# lost tail never breaks `kapstone audit verify` (README "Read-audit commit").
+KAPSTONE_READ_AUDIT_COMMIT = env_str("KAPSTONE_READ_AUDIT_COMMIT", "durable").strip().lower()
+if KAPSTONE_READ_AUDIT_COMMIT not in {"durable", "relaxed"}:
+    raise ImproperlyConfigured(
+        f"KAPSTONE_READ_AUDIT_COMMIT must be durable or relaxed, not {KAPSTONE_READ_AUDIT_COMMIT!r}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASE_ROUTERS = ["kapstone.core.routers.AnalyticsReplicaRouter"]
 KAPSTONE_ANALYTICS_DATABASE = globals().get("KAPSTONE_ANALYTICS_DATABASE", "default")

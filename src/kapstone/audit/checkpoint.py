@@ -210,6 +210,11 @@ def make_checkpoint(scope: int | None = None) -> dict[str, Any]:
     only, with its inclusion proof: the other organizations' heads (their activity) stay out of the
     file, and their tails are covered by the operator's checkpoints. An empty log's head is the
     genesis hash.
+
+    Call it inside the transaction that records the checkpoint (``audit.checkpoint``) and hand the
+    file out only after that commits: the commit is durable (an fsync), and it makes every head read
+    here durable with it, read rows committed relaxed included (``KAPSTONE_READ_AUDIT_COMMIT``): the
+    WAL is one sequence, so flushing a later commit flushes every earlier one.
     """
     heads = chain_heads()
     if scope is None:

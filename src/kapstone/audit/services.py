@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from kapstone.audit.models import AuditEvent, Outcome
 from kapstone.core.actor import Actor
+from kapstone.core.middleware import serving_read
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -49,14 +51,31 @@ def _lock_key(chain: int) -> int:
     return (chain + 2**31) % 2**32 - 2**31
 
 
-def _serialize_writers(chain: int) -> None:
+def _serialize_writers(chain: int, *, relaxed: bool = False) -> None:
     # SQLite's IMMEDIATE transactions already hold the one write lock; PostgreSQL needs an explicit
     # lock so two concurrent appends to one chain cannot fork it. One lock per chain: appends for
     # different organizations never wait on each other (the single-int form of the old global lock,
     # pg_advisory_xact_lock(7261001), lives in another key space and is no longer taken).
+    # A relaxed read's transaction sets synchronous_commit=off for itself (SET LOCAL, as set_config's
+    # third argument says) in the same statement: no round trip more.
     if connection.vendor == "postgresql":
+        lock = "pg_advisory_xact_lock(%s, %s)"
+        sql = f"SELECT set_config('synchronous_commit', 'off', true), {lock}" if relaxed else f"SELECT {lock}"
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AUDIT_LOCK_CLASS, _lock_key(chain)])
+            cursor.execute(sql, [AUDIT_LOCK_CLASS, _lock_key(chain)])
+
+
+def _relaxed_commit(read: bool, outcome: str) -> bool:
+    """Whether this row's transaction may commit without waiting for the disk
+    (``KAPSTONE_READ_AUDIT_COMMIT=relaxed``): a successful read's row (``read``, or any row a GET
+    writes) in a transaction of its own. Inside a caller's transaction the row commits with what the
+    caller writes, durably, as every write does; a denial is the row an intrusion leaves, and rare."""
+    return (
+        settings.KAPSTONE_READ_AUDIT_COMMIT == "relaxed"
+        and (read or serving_read.get())
+        and str(outcome) == Outcome.SUCCESS
+        and not connection.in_atomic_block
+    )
 
 
 # What an app adds to the detail of every row about a client written while the actor holds an
@@ -82,8 +101,13 @@ def record(
     client_id: int | None = None,
     detail: Mapping[str, Any] | None = None,
     actor_email: str = "",
+    read: bool = False,
 ) -> AuditEvent:
-    """Append one event to the chain. Joins the caller's transaction when there is one."""
+    """Append one event to the chain. Joins the caller's transaction when there is one.
+
+    ``read``: the row records a read (who viewed what), nothing else; with
+    ``KAPSTONE_READ_AUDIT_COMMIT=relaxed`` its own transaction commits without an fsync, as does
+    every successful row a GET request commits on its own (see ``_relaxed_commit``)."""
     user = actor.user
     values: dict[str, Any] = {
         "at": timezone.now(),
@@ -108,8 +132,12 @@ def record(
     # No savepoint of its own inside the caller's transaction: an audit row that cannot be written
     # fails the whole change with it (and saves two statements per audited write).
     chain = chain_key(actor.organization_id)
+    relaxed = _relaxed_commit(read, outcome)
+    relax_sqlite = getattr(connection, "relax_next_transaction", None)  # kapstone.core.sqlite_backend
+    if relaxed and relax_sqlite is not None:
+        relax_sqlite()  # set before BEGIN (SQLite refuses it inside a transaction)
     with transaction.atomic(savepoint=False):
-        _serialize_writers(chain)
+        _serialize_writers(chain, relaxed=relaxed)
         # The chain's newest row, read after the lock is held (index audit_chain_id, backwards).
         prev = (
             AuditEvent.objects.filter(chain=chain).order_by("-id").values_list("hash", flat=True).first()
@@ -227,4 +255,4 @@ def write_access(
     """The access checks' writer (registered in ``AuditConfig.ready``): a read, or a denial."""
     outcome = Outcome.DENIED if denied else Outcome.SUCCESS
     return record(actor, action, outcome=outcome, object_type=object_type, object_id=object_id,
-                  client_id=client_id, detail=detail)  # fmt: skip
+                  client_id=client_id, detail=detail, read=True)  # fmt: skip

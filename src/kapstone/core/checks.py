@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import Error, Info, Tags, Warning, register
 from django.db import connections
 
 
@@ -43,3 +43,19 @@ def sqlite_durability(app_configs: Any, databases: Any = None, **kwargs: Any) ->
             Warning(f"SQLite synchronous={synchronous}; FULL (2) is required.", id="kapstone.W002")
         )
     return warnings
+
+
+@register(Tags.database)
+def read_audit_commit(app_configs: Any, **kwargs: Any) -> list[Info]:
+    """Say so when reads' audit rows commit without waiting for the disk (an operator's choice)."""
+    if settings.KAPSTONE_READ_AUDIT_COMMIT != "relaxed":
+        return []
+    return [
+        Info(
+            "KAPSTONE_READ_AUDIT_COMMIT=relaxed: a power failure may lose the newest read-audit rows "
+            "(who viewed what; PostgreSQL: about the last 0.6 s, SQLite: those since the last write "
+            "or WAL checkpoint). Clinical writes, their audit rows and denials stay durable.",
+            hint="Unset it (durable) unless the server has power protection and the speed is needed.",
+            id="kapstone.I001",
+        )
+    ]

@@ -3,11 +3,17 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# True while a GET/HEAD/OPTIONS request is served: it writes no clinical data, so an audit row it
+# commits on its own records a read (KAPSTONE_READ_AUDIT_COMMIT, kapstone.audit.services).
+serving_read: ContextVar[bool] = ContextVar("serving_read", default=False)
 
 
 class RequestIdMiddleware:
@@ -27,7 +33,11 @@ class RequestIdMiddleware:
         request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
         request.upstream_request_id = incoming if trusted else ""  # type: ignore[attr-defined]
         request.source_ip = request.META.get("REMOTE_ADDR") or None  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        token = serving_read.set(request.method in SAFE_METHODS)
+        try:
+            response = self.get_response(request)
+        finally:
+            serving_read.reset(token)
         response["X-Request-Id"] = request.request_id  # type: ignore[attr-defined]
         return response
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.mail import EmailMessage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from kapstone.audit.checkpoint import CheckpointError, dumps, load, make_checkpoint, verify_against
 from kapstone.audit.services import broken_message, record, verify_chain
@@ -47,8 +48,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Audit chain intact: {chain.checked} events verified.")
 
     def _checkpoint(self, out: Path | None, mail_to: list[str]) -> None:
-        record(SYSTEM, "audit.checkpoint", object_type="audit_log")  # the checkpoint covers its own row
-        checkpoint = make_checkpoint()
+        # One durable transaction, committed before the file leaves: its commit (an fsync) makes every
+        # head the checkpoint signs durable too, even reads committed relaxed (KAPSTONE_READ_AUDIT_COMMIT),
+        # so a power failure cannot remove a row a checkpoint already vouches for.
+        with transaction.atomic():
+            record(SYSTEM, "audit.checkpoint", object_type="audit_log")  # the checkpoint covers its own row
+            checkpoint = make_checkpoint()
         text = dumps(checkpoint)
         if mail_to:
             message = EmailMessage(
