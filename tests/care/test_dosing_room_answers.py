@@ -159,3 +159,17 @@ def test_the_htmx_answer_charts_every_reading_as_a_titled_point(
     points = re.findall(point + r"<title>Systolic (\d+) at [^<]+</title></circle>", page)
     assert sorted(points) == ["122", "128", "131"]  # the pre-dose baseline, the earlier and the new one
     assert page.count('<circle class="point s-spo2"') == 3 and 'id="charts"' in page
+
+
+def test_a_vitals_post_timed_before_the_first_dose_is_refused_by_the_time_field(
+    world: Any, as_user: Any, ready: Ready
+) -> None:
+    """The first dose's time comes with the session's lookup (issue #18); the rule is the same."""
+    session = dosed(world)
+    before = (timezone.now() - timedelta(hours=2)).replace(microsecond=0).isoformat()
+    reply = as_user("theo").post(
+        url("vitals", session.pk), {**READING, "taken_at": before, "idempotency_key": "early"}, **HTMX
+    )
+    assert reply.status_code == 422
+    assert "is before the first dose at" in reply.content.decode()
+    assert not VitalReading.objects.filter(session=session, phase="post_dose").exists()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from kapstone.care.protocol_core import (
     next_step,
 )
 from kapstone.care.services import clearance_gaps, preparations_done, protocol_of, readiness_for
+from kapstone.care.services.monitoring import FIRST_DOSE_AT
 from kapstone.clients.models import Client
 from kapstone.clients.selectors import clients_scoped
 from kapstone.core.actor import Actor
@@ -97,9 +98,17 @@ def dosing_session_get(actor: Actor, pk: int | str, *, action: str = "dosing.rec
     # the actor's whole DISTINCT scoped-client list on every entry (issue #18). Same rule
     # (clients_scoped, which filters the client's organization too), same 404 and denial audit.
     in_scope = Exists(clients_scoped(actor, action).filter(pk=OuterRef("client_id")))
-    org = actor.organization_id  # none: no organization's sessions (clients_scoped is empty too)
-    sessions = CareSession.objects.none() if org is None else CareSession.objects.filter(organization_id=org)
-    scoped = sessions.filter(in_scope).select_related("client", "course", "course__protocol", "dosing")
+    org = actor.organization_id or 0  # none: no organization's sessions (clients_scoped is empty too)
+    sessions = CareSession.objects.filter(organization_id=org) if org else CareSession.objects.none()
+    # The first dose's time, which every entry's time is checked against, in the same statement.
+    first_dose = DoseRecord.objects.filter(session_id=OuterRef("pk"), session__organization_id=org).order_by(
+        "given_at", "pk"
+    )
+    scoped = (
+        sessions.filter(in_scope)
+        .select_related("client", "course", "course__protocol", "dosing")
+        .annotate(**{FIRST_DOSE_AT: Subquery(first_dose.values("given_at")[:1])})
+    )
     session = scoped_get(actor, scoped, pk, action=action, object_type="caresession", client_of="client",
                          audit_read=False)  # fmt: skip
     if session.kind != CareSession.Kind.DOSING:

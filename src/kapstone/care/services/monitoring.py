@@ -86,18 +86,32 @@ def compares_with_baseline(protocol: Any, reading: VitalsReading) -> bool:
     return any(rule.from_baseline and getattr(reading, rule.vital) is not None for rule in protocol.alerts)
 
 
+# The first dose's time as the session's lookup read it, in the same statement (a dosing entry's
+# ``selectors.dosing_session_get``); a session found otherwise has no such attribute and is asked.
+FIRST_DOSE_AT = "first_dose_given_at"
+_UNREAD = object()
+
+
+def _first_dose_at(session: CareSession) -> datetime | None:
+    read = getattr(session, FIRST_DOSE_AT, _UNREAD)
+    if read is not _UNREAD:
+        return read  # type: ignore[return-value]
+    first = _first_dose(session)
+    return first.given_at if first is not None else None
+
+
 def _timed(session: CareSession, data: Mapping[str, Any], field: str = "taken_at") -> tuple[datetime, str]:
     """The entry's time and phase: after the first dose every entry is post-dose and must be timed
     after that dose."""
     at: datetime = data.get(field) or _now()
     _not_future(at, field)
-    first = _first_dose(session)
-    if first is None:
+    first_at = _first_dose_at(session)
+    if first_at is None:
         return at, VitalReading.Phase.PRE_DOSE
-    if at < first.given_at:
+    if at < first_at:
         raise ValidationError(
             {
-                field: f"{_hm(at)} is before the first dose at {_hm(first.given_at)}: a post-dose entry must "
+                field: f"{_hm(at)} is before the first dose at {_hm(first_at)}: a post-dose entry must "
                 "be "
                 "timed after the dose."
             }  # fmt: skip
