@@ -122,7 +122,7 @@ def course_fact(actor: Actor, client: Any) -> list[HeaderFact]:
     current = (  # the newest open course only, not every course the client had
         client.courses.filter(
             organization_id=client.organization_id,
-            status__in=(Course.Status.ACTIVE, Course.Status.MAINTENANCE),
+            status__in=Course.OPEN_STATUSES,
         )
         .select_related("protocol")
         .order_by("-started_at")

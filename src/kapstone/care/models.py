@@ -66,6 +66,8 @@ class Course(models.Model):
         COMPLETED = "completed", "Completed"
         CLOSED = "closed", "Closed early"
 
+    OPEN_STATUSES: ClassVar = (Status.ACTIVE, Status.MAINTENANCE)  # a client has at most one such course
+
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="courses")
     protocol = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="courses")
@@ -90,7 +92,7 @@ class Course(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.ACTIVE, self.Status.MAINTENANCE)
+        return self.status in self.OPEN_STATUSES
 
 
 class CareSession(models.Model):

@@ -58,11 +58,7 @@ def course_start(
     ):
         raise ValidationError({"prescriber": "The prescriber must be on the client's care team."})
     with transaction.atomic():
-        if (
-            Course.objects.select_for_update()
-            .filter(client=client, status__in=(Course.Status.ACTIVE, Course.Status.MAINTENANCE))
-            .exists()
-        ):
+        if Course.objects.select_for_update().filter(client=client, status__in=Course.OPEN_STATUSES).exists():
             raise ValidationError("This client already has an open course: complete or close it first.")
         course = Course.objects.create(
             organization_id=client.organization_id,
