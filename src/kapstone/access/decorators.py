@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -90,12 +91,8 @@ def requires(action: str) -> Callable[[View], View]:
 def one_transaction(view: View) -> View:
     """On SQLite a POST runs as one transaction: the audited read that finds the record and the write
     it leads to commit together, one write lock and one fsync per request instead of two; 16 writers
-    queue for the lock half as often.
-
-    The services' own ``atomic`` blocks become savepoints, so a refused write still rolls back only
-    its own work. A 404 or 403 raised inside commits what was written before it (the audited denial,
-    the audited reads), as it would without this decorator, and is raised again outside. For hot,
-    short writes only: nothing slow (mail, PDFs, network) may run inside the write lock.
+    queue for the lock half as often. For hot, short writes only: nothing slow (mail, PDFs, network)
+    may run inside the write lock. ``write_transaction`` is the same for part of a view.
 
     On PostgreSQL writers do not share one database lock, but every audit row takes the audit chain's
     advisory lock until COMMIT; one transaction would hold it across the whole write. There the view
@@ -104,14 +101,33 @@ def one_transaction(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method != "POST" or connection.vendor != "sqlite":
+        if request.method != "POST":
             return view(request, *args, **kwargs)
-        refused: Http404 | PermissionDenied
-        with transaction.atomic():
-            try:
-                return view(request, *args, **kwargs)
-            except (Http404, PermissionDenied) as exc:
-                refused = exc
-        raise refused
+        with write_transaction():
+            return view(request, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """On SQLite, the block runs as one transaction under the writer lock (``one_transaction``); a
+    view finds, checks and writes inside it and draws its answer after COMMIT, so the next writer
+    does not wait while a page is rendered. On PostgreSQL the block runs as it would without it.
+
+    The services' own ``atomic`` blocks become savepoints, so a refused write still rolls back only
+    its own work. A 404 or 403 raised inside commits what was written before it (the audited denial,
+    the audited reads), as it would without this, and is raised again outside; anything else rolls
+    the whole block back.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    refused: Http404 | PermissionDenied | None = None
+    with transaction.atomic():
+        try:
+            yield
+        except (Http404, PermissionDenied) as exc:
+            refused = exc
+    if refused is not None:
+        raise refused

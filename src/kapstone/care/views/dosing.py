@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from kapstone.access.decorators import one_transaction, requires
+from kapstone.access.decorators import requires, write_transaction
 from kapstone.access.policy import allows
 from kapstone.care import board as boards
 from kapstone.care import selectors, services
@@ -115,19 +115,24 @@ def _entry(
 ) -> HttpResponse:
     """One dosing-room entry. The session is found once, in the actor's scope (the write's own audit
     row covers the read), and handed to the service as found. A save redirects a plain post back to
-    the room and answers htmx with what changed; a refusal keeps what was typed, by the field."""
-    session = selectors.dosing_session_get(request.actor, pk)
-    form = make_form(session, request.POST)
-    saved: Saved | None = None
-    status = ENTRY_ERROR
-    if form.is_valid():
-        try:
-            saved = save(session, form)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except Stale:
-            form.add_error(None, "Someone else changed this session: reload the page.")
-            status = 409
+    the room and answers htmx with what changed; a refusal keeps what was typed, by the field.
+
+    On SQLite the entry is found, checked and written in one transaction under the writer lock, and
+    its answer (the form, the new rows, the board's changed parts) is drawn after COMMIT: the next
+    writer in the room does not wait while this one's answer is rendered."""
+    with write_transaction():
+        session = selectors.dosing_session_get(request.actor, pk)
+        form = make_form(session, request.POST)
+        saved: Saved | None = None
+        status = ENTRY_ERROR
+        if form.is_valid():
+            try:
+                saved = save(session, form)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except Stale:
+                form.add_error(None, "Someone else changed this session: reload the page.")
+                status = 409
     if saved is not None and not request.htmx:
         messages.success(request, saved.message)
         return redirect("care:dosing", pk=session.pk)
@@ -204,7 +209,6 @@ def _hm(moment: Any) -> str:
 
 @requires("dosing.record")
 @require_POST
-@one_transaction
 def vitals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def make(session: CareSession, data: Any) -> VitalsForm:
         return VitalsForm(data, protocol=services.protocol_of(session.course))
@@ -228,7 +232,6 @@ def vitals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @requires("dosing.record")
 @require_POST
-@one_transaction
 def rating(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def save(session: CareSession, form: RatingForm) -> Saved:
         row, alerts, created = services.rating_record(
@@ -252,7 +255,6 @@ def rating(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @requires("dosing.record")
 @require_POST
-@one_transaction
 def intervention(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def save(session: CareSession, form: InterventionForm) -> Saved:
         row, created = services.intervention_record(
@@ -272,7 +274,6 @@ def intervention(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @requires("dosing.record")
 @require_POST
-@one_transaction
 def adverse_event(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def save(session: CareSession, form: AdverseEventForm) -> Saved:
         row, created = services.adverse_event_record(
