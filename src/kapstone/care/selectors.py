@@ -32,7 +32,7 @@ from kapstone.care.protocol_core import (
     Protocol,
     next_step,
 )
-from kapstone.care.services import clearance_gaps, preparations_done, protocol_of, readiness_for
+from kapstone.care.services import clearance_gaps, protocol_of, readiness_for
 from kapstone.care.services.monitoring import FIRST_DOSE_AT
 from kapstone.clients.models import Client
 from kapstone.clients.selectors import clients_scoped
@@ -211,7 +211,11 @@ def course_overview(course: Course, *, now: datetime | None = None) -> CourseOve
         .select_related("lead", "follows", "dosing", "integration", "preparation")
         .order_by("scheduled_at", "pk")
     )
-    prep_done = preparations_done(course)
+    prep_done = sum(  # preparations_done(course), from the sessions just read
+        1
+        for s in sessions
+        if s.kind == CareSession.Kind.PREPARATION and s.status == CareSession.Status.COMPLETED
+    )
     prep_needed = int(protocol.phases.preparation_sessions_before_first_dose.value)
     dosing = _first_dose_times(course)
     integration = [
