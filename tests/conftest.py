@@ -16,6 +16,15 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client as HttpClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Speed is measured in bench/, never asserted in a test: no per-example deadline, and no failure
+# because a busy 2-core machine drew a handful of small examples slowly (HealthCheck.too_slow failed
+# tests/care/test_quick_entry.py under load with 8 lists of at most 5 integers drawn in 1.2 s).
+# A test's own @settings replaces what it names (its suppress_health_check list replaces this one).
+hypothesis_settings.register_profile("kapstone", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("kapstone")
 
 pytest_plugins = ["battery_plugin"]  # the security battery's figures and their summary (issue #17)
 
