@@ -440,6 +440,21 @@ def stream_searchset(
     yield "]}"
 
 
+def pieces(chunks: Iterable[str], size: int = 32 * 1024) -> Iterator[bytes]:
+    """Text chunks joined into UTF-8 pieces of about ``size`` characters: one socket write per
+    piece, not per Bundle entry, from a bounded buffer (the stream's memory stays constant)."""
+    pending: list[str] = []
+    held = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        held += len(chunk)
+        if held >= size:
+            yield "".join(pending).encode()
+            pending, held = [], 0
+    if pending:
+        yield "".join(pending).encode()
+
+
 def searchset(resources: Iterable[Mapping[str, Any]], *, self_url: str, base_url: str) -> dict[str, Any]:
     """The same Bundle built in memory and validated (for tests and small results)."""
     listed = list(resources)
