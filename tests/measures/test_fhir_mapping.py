@@ -317,6 +317,44 @@ def test_streamed_bundle_is_a_valid_searchset() -> None:
     assert bundle["entry"][0]["fullUrl"] == "https://x.example/api/fhir/Observation/42-total"
 
 
+def test_the_streamed_bundle_is_byte_for_byte_the_compact_json_of_its_entries_in_order() -> None:
+    """Entries are encoded a batch at a time and the text is written in pieces; the body is still
+    exactly the Bundle written out entry by entry (compact JSON), across batch and piece boundaries,
+    with an OperationOutcome marked as the outcome of the search."""
+    import json
+
+    ins = instrument("phq9")
+    resources: list[dict[str, Any]] = []
+    for n in range(12):  # 12 responses x 10 Observations: more than two batches
+        data = dataclasses.replace(data_for(ins, phq9_answers(*[n % 4] * 9)), id=n + 1)
+        resources += fhir.observations_for(ins, data)
+    resources.insert(57, {"resourceType": "OperationOutcome", "id": "unmapped-3", "issue": []})
+    base, self_url = "https://x.example/api/fhir", "https://x.example/api/fhir/Patient/7/Observation"
+    body = b"".join(
+        fhir.pieces(fhir.stream_searchset(resources, total=None, self_url=self_url, base_url=base))
+    )
+    compact = {"separators": (",", ":")}
+    entries = [
+        json.dumps(
+            {
+                "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": "outcome" if r["resourceType"] == "OperationOutcome" else "match"},
+            },
+            **compact,
+        )
+        for r in resources
+    ]
+    head = json.dumps(
+        {"resourceType": "Bundle", "type": "searchset", "link": [{"relation": "self", "url": self_url}]},
+        **compact,
+    )
+    assert len(resources) > 2 * fhir.export.ENTRIES_PER_CHUNK
+    assert body == (head[:-1] + ',"entry":[' + ",".join(entries) + "]}").encode()
+    # Written in pieces of about 32 KB, not one per chunk.
+    assert [len(p) for p in fhir.pieces(["x" * 1000] * 100)] == [33_000, 33_000, 33_000, 1000]
+
+
 def test_empty_bundle() -> None:
     bundle = fhir.searchset([], self_url="https://x.example/a", base_url="https://x.example")
     assert bundle["total"] == 0 and bundle["entry"] == []

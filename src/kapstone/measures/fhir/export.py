@@ -416,27 +416,40 @@ def observations_for(
 # --------------------------------------------------------------------------------------------
 
 
+# Compact JSON, one encoder for every call (``json.dumps`` with arguments builds one per call), and
+# the entries encoded a batch at a time: a list of entries encodes to exactly the entries' texts
+# joined by commas inside ``[...]``, so the bytes are the same as one entry at a time, in fewer calls.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+ENTRIES_PER_CHUNK = 50
+
+
 def stream_searchset(
     resources: Iterable[Mapping[str, Any]], *, total: int | None, self_url: str, base_url: str
 ) -> Iterator[str]:
-    """A searchset Bundle as JSON text chunks, one entry at a time (constant memory)."""
+    """A searchset Bundle as JSON text chunks, ``ENTRIES_PER_CHUNK`` entries at a time (constant memory)."""
     head: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
     if total is not None:
         head["total"] = total
     head["link"] = [{"relation": "self", "url": self_url}]
-    opening = json.dumps(head, separators=(",", ":"))[:-1] + ',"entry":['
+    opening = _COMPACT.encode(head)[:-1] + ',"entry":['
     yield opening
     base = base_url.rstrip("/")
-    first = True
+    batch: list[dict[str, Any]] = []
+    separator = ""
     for resource in resources:
-        entry = {
-            "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
-            "resource": resource,
-            # An OperationOutcome in a searchset reports a problem with the search, not a match.
-            "search": {"mode": "outcome" if resource["resourceType"] == "OperationOutcome" else "match"},
-        }
-        yield ("" if first else ",") + json.dumps(entry, separators=(",", ":"))
-        first = False
+        batch.append(
+            {
+                "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+                "resource": resource,
+                # An OperationOutcome in a searchset reports a problem with the search, not a match.
+                "search": {"mode": "outcome" if resource["resourceType"] == "OperationOutcome" else "match"},
+            }
+        )
+        if len(batch) == ENTRIES_PER_CHUNK:
+            yield separator + _COMPACT.encode(batch)[1:-1]
+            batch, separator = [], ","
+    if batch:
+        yield separator + _COMPACT.encode(batch)[1:-1]
     yield "]}"
 
 
