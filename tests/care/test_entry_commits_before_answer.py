@@ -53,11 +53,10 @@ def test_an_htmx_vitals_entry_commits_before_its_answer_reads_the_board(
     assert board_reads, "the answer redraws the charts from the session's readings"
     assert all(i > commit for i in board_reads), "\n".join(s[:90] for s in sql)
     if connection.vendor == "sqlite":  # the check and the write: one BEGIN IMMEDIATE, one COMMIT
-        assert [_verb(s) for s in sql].count("BEGIN") == 1
-        assert [_verb(s) for s in sql].count("COMMIT") == 1
-        assert max(i for i, s in enumerate(sql) if 'FROM "care_caresession"' in s and i < insert) > sql.index(
-            next(s for s in sql if _verb(s) == "BEGIN")
-        ), "the session is found inside the write's transaction"
+        verbs = [_verb(s) for s in sql]
+        assert verbs.count("BEGIN") == 1 and verbs.count("COMMIT") == 1
+        lookup = next(i for i, s in enumerate(sql) if 'FROM "care_caresession"' in s)
+        assert verbs.index("BEGIN") < lookup < insert, "the session is found inside the write's transaction"
 
 
 def test_a_refused_htmx_entry_keeps_what_was_typed_and_writes_nothing(
