@@ -22,6 +22,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, StrictFloat, StrictInt
 
 from kapstone.audit.models import Outcome
 from kapstone.audit.services import record
+from kapstone.clients.models import Client
 from kapstone.clients.selectors import client_get, clients_scoped
 from kapstone.core.actor import Actor
 from kapstone.core.contract import ErrorOut, validation_payload
@@ -410,12 +411,12 @@ def _responses_counted(qs: QuerySet[Response]) -> tuple[Iterable[Response], int]
     return qs.iterator(chunk_size=STREAM_CHUNK), qs.count()
 
 
-def _fhir_client(actor: Actor, client_id: int) -> int:
-    """The client's id if the actor may read its measures, through the access scope and without an
-    audit row of its own: the FHIR read writes one row saying what it read. Missing or not yours:
+def _fhir_client(actor: Actor, client_id: int) -> Client:
+    """The client if the actor may read its measures, through the access scope and without an audit
+    row of its own: the FHIR read writes one row saying what it read. Missing or not yours:
     ``client_get``'s answer (the denial audited, 404)."""
-    found = clients_scoped(actor, "measure.view").filter(pk=client_id).values_list("pk", flat=True).first()
-    return found if found is not None else client_get(actor, client_id, action="measure.view").pk
+    found = clients_scoped(actor, "measure.view").filter(pk=client_id).first()
+    return found if found is not None else client_get(actor, client_id, action="measure.view")
 
 
 def _qr_stream(responses: Iterable[Response]) -> Iterator[dict[str, Any]]:
@@ -491,7 +492,7 @@ def fhir_questionnaire_response(request: HttpRequest, response_id: int) -> HttpR
 def fhir_patient_questionnaire_responses(request: HttpRequest, client_id: int) -> StreamingHttpResponse:
     """Every stored response of the client, oldest first, as a streamed searchset Bundle."""
     actor = _actor(request)
-    pk = _fhir_client(actor, client_id)
+    pk = _fhir_client(actor, client_id).pk
     responses, total = _responses_counted(_client_responses(pk))
     record(actor, "fhir.read", object_type="client", object_id=pk, client_id=pk,
            detail={"resource": "QuestionnaireResponse", "count": total})  # fmt: skip
@@ -507,7 +508,7 @@ def fhir_patient_observations(request: HttpRequest, client_id: int) -> Streaming
     """Observations derived from every stored response of the client (totals, LOINC-coded items),
     streamed: the responses are read in chunks and the entries written as they are built."""
     actor = _actor(request)
-    pk = _fhir_client(actor, client_id)
+    pk = _fhir_client(actor, client_id).pk
     responses, count = _responses_counted(_client_responses(pk))
     record(actor, "fhir.read", object_type="client", object_id=pk, client_id=pk,
            detail={"resource": "Observation", "responses": count})  # fmt: skip

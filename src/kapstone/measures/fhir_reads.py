@@ -14,9 +14,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from kapstone.audit.services import record
-from kapstone.clients.selectors import client_get, clients_scoped
 from kapstone.measures import conf, fhir, selectors
-from kapstone.measures.api import _actor, _fhir, _fhir_doc, _instrument_exact, fhir_router, response_data
+from kapstone.measures.api import (
+    _actor,
+    _fhir,
+    _fhir_client,
+    _fhir_doc,
+    _instrument_exact,
+    fhir_router,
+    response_data,
+)
 from kapstone.measures.fhir_meta import capability_statement, patient_for
 from kapstone.measures.instruments import newest_instruments
 
@@ -47,11 +54,7 @@ def fhir_metadata(request: HttpRequest) -> HttpResponse:
 def fhir_patient(request: HttpRequest, client_id: int) -> HttpResponse:
     """The client as a Patient (scoped: 404 when not yours; audited)."""
     actor = _actor(request)
-    # Through the access scope with one audit row, the FHIR read's own (missing or not yours:
-    # client_get's denial, audited, 404).
-    client = clients_scoped(actor, "measure.view").filter(pk=client_id).first() or client_get(
-        actor, client_id, action="measure.view"
-    )
+    client = _fhir_client(actor, client_id)
     record(actor, "fhir.read", object_type="client", object_id=client.pk, client_id=client.pk,
            detail={"resource": "Patient"})  # fmt: skip
     return _fhir(
